@@ -1,0 +1,49 @@
+"""Hydro power: energy drawn through connections (existing or built), within source spare energy."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from models.components.projects import project_ready
+from models.components.sets import ModelData
+
+
+def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Power_Drawn[c,t] meets each site's electricity need, within connection and source limits."""
+    inst = data.instance
+    conns = {c.name: c for c in inst.power_connections}
+    sites = {s.name: s for s in inst.sites}
+    m.CONNECTIONS = pyo.Set(initialize=list(conns), ordered=True)
+    m.POWER_SOURCES = pyo.Set(initialize=[p.name for p in inst.power_sources], ordered=True)
+    m.Power_Drawn = pyo.Var(m.CONNECTIONS, data.years, domain=pyo.NonNegativeReals)
+
+    conns_at = {s: [c for c in conns if conns[c].site == s] for s in sites}
+    m.power_need_constraint = pyo.Constraint(
+        m.PLANT_SITES, data.years,
+        rule=lambda m, s, t: sum(m.Power_Drawn[c, t] for c in conns_at[s])
+        == sites[s].electricity_mwh_per_t / 1000.0 * m.Feed[s, t],
+    )
+
+    def connection_rule(m, c, t):
+        cap = conns[c].capacity_gwh_per_yr
+        if conns[c].exists:
+            return m.Power_Drawn[c, t] <= cap
+        return m.Power_Drawn[c, t] <= cap * project_ready(m, data, f"connection:{c}", t)
+
+    m.connection_capacity_constraint = pyo.Constraint(m.CONNECTIONS, data.years, rule=connection_rule)
+
+    expansions_of = {p.name: [x for x in inst.power_expansions if x.source == p.name] for p in inst.power_sources}
+    spare = {p.name: p.spare_energy_gwh_per_yr for p in inst.power_sources}
+    conns_from = {p: [c for c in conns if conns[c].source == p] for p in spare}
+    m.power_source_constraint = pyo.Constraint(
+        [(p, t) for p in spare if conns_from[p] for t in data.years],
+        rule=lambda m, p, t: sum(m.Power_Drawn[c, t] for c in conns_from[p]) <= spare[p] + sum(
+            x.energy_added_gwh_per_yr * project_ready(m, data, f"power_expansion:{x.name}", t)
+            for x in expansions_of[p]),
+    )
+
+
+def power_cost_bn_rub(m: pyo.ConcreteModel, data: ModelData, year: int):
+    """Cost of energy drawn in ``year`` (bn RUB): GWh x RUB/MWh x 1e3 MWh/GWh / 1e9."""
+    tariff = {p.name: p.tariff_rub_per_mwh for p in data.instance.power_sources}
+    return sum(tariff[c.source] / 1e6 * m.Power_Drawn[c.name, year] for c in data.instance.power_connections)

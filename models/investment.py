@@ -1,0 +1,39 @@
+"""build_model(instance) -> ConcreteModel: composes the components in dependency order."""
+
+from __future__ import annotations
+
+import pyomo.environ as pyo
+
+from models.components.budget import add_budget_rules, add_money
+from models.components.logistics import add_logistics
+from models.components.objective import add_elastic_objective, add_objectives
+from models.components.output import add_output, add_rd_prerequisites
+from models.components.plants import add_plant_capacity, add_plants
+from models.components.policy import add_policy
+from models.components.power import add_power
+from models.components.projects import add_projects
+from models.components.sets import ModelData, model_data
+from optimizer.instance.schema import Instance
+
+
+def build_model(instance: Instance, objective: str = "max-hpo", elastic: bool = False,
+                data: ModelData | None = None) -> pyo.ConcreteModel:
+    """The investment MILP for one instance; ``elastic`` builds the diagnosis variant."""
+    data = data or model_data(instance)
+    m = pyo.ConcreteModel(name=instance.name)
+    m.reeplan_data = data
+    add_projects(m, data)
+    add_plants(m, data)
+    add_logistics(m, data)
+    add_plant_capacity(m, data)
+    add_power(m, data)
+    add_rd_prerequisites(m, data)
+    add_output(m, data)
+    add_money(m, data)
+    add_budget_rules(m, data, elastic=elastic)
+    add_policy(m, data, elastic=elastic)
+    if elastic:
+        add_elastic_objective(m, data)
+    else:
+        add_objectives(m, data, objective)
+    return m

@@ -1,0 +1,5 @@
+"""python -m optimizer -> the reeplan CLI."""
+
+from optimizer.cli import main
+
+main()

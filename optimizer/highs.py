@@ -1,0 +1,101 @@
+"""The HiGHS adapter: Pyomo's in-memory persistent interface, status mapping, MIP start, duals."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import highspy
+import numpy as np
+import pyomo.environ as pyo
+from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+
+from optimizer.errors import SolverUnavailableError
+from optimizer.result import Status
+
+_STATUS = {
+    TerminationCondition.convergenceCriteriaSatisfied: Status.OPTIMAL,
+    TerminationCondition.maxTimeLimit: Status.TIME_LIMIT,
+    TerminationCondition.iterationLimit: Status.TIME_LIMIT,
+    TerminationCondition.interrupted: Status.TIME_LIMIT,
+    TerminationCondition.provenInfeasible: Status.INFEASIBLE,
+    TerminationCondition.locallyInfeasible: Status.INFEASIBLE,
+    TerminationCondition.infeasibleOrUnbounded: Status.INFEASIBLE,
+    TerminationCondition.unbounded: Status.UNBOUNDED,
+}
+
+
+@dataclass
+class Run:
+    """What one HiGHS run returned."""
+
+    status: Status
+    has_plan: bool
+    incumbent: float | None
+    bound: float | None
+    seconds: float
+    nodes: int | None
+    results: object
+
+
+def new_solver():
+    """A fresh persistent HiGHS interface (raises SolverUnavailableError if highspy is missing)."""
+    from pyomo.contrib.solver.solvers.highs import Highs
+
+    opt = Highs()
+    if not opt.available():
+        raise SolverUnavailableError("HiGHS (highspy) is not installed: pip install highspy")
+    return opt
+
+
+def solver_version(opt) -> str:
+    """HiGHS version as 'major.minor.patch'."""
+    return ".".join(map(str, opt.version()))
+
+
+def run(opt, m: pyo.ConcreteModel, *, time_limit: float | None, mip_gap: float | None, threads: int | None,
+        options: dict) -> Run:
+    """Solve (or re-solve, pushing only changes) without loading the solution."""
+    res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False, time_limit=time_limit,
+                    rel_gap=mip_gap, threads=threads, solver_options=dict(options))
+    status = _STATUS.get(res.termination_condition, Status.ERROR)
+    has_plan = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
+    info = opt._solver_model.getInfo()
+    nodes = int(info.mip_node_count) if info.mip_node_count >= 0 else None
+    return Run(status, has_plan, res.incumbent_objective, res.objective_bound,
+               float(res.timing_info.wall_time or 0.0), nodes, res)
+
+
+def set_mip_start(opt) -> None:
+    """Hand HiGHS its own last solution as the start of the next solve (same columns)."""
+    highs = opt._solver_model
+    sol = highs.getSolution()
+    if sol.value_valid:
+        highs.setSolution(sol)
+
+
+def lp_duals(m: pyo.ConcreteModel, constraints: list, *, time_limit: float | None) -> dict[str, float]:
+    """Fix every integer variable at its value, solve the LP, return {constraint name: dual}; unfix after.
+
+    A fresh interface is used and every column is marked continuous in HiGHS (fixed integer
+    columns keep their integrality in Pyomo's interface, and a MIP gives no duals)."""
+    fixed = []
+    for v in m.component_data_objects(pyo.Var, active=True):
+        if v.is_integer() and not v.fixed and v.value is not None:
+            v.fix(round(v.value))
+            fixed.append(v)
+    try:
+        lp = new_solver()
+        lp.set_instance(m)
+        model = lp._solver_model
+        n = model.getNumCol()
+        if n:
+            model.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
+                                        np.full(n, highspy.HighsVarType.kContinuous))
+        res = lp.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False, time_limit=time_limit)
+        if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
+            return {}
+        duals = res.solution_loader.get_duals(cons_to_load=constraints)
+        return {c.name: float(d) for c, d in duals.items()}
+    finally:
+        for v in fixed:
+            v.unfix()

@@ -1,0 +1,222 @@
+"""The planning instance: pydantic models, one per entity, every field with unit and description.
+
+Money is in bn RUB, material in t REO (rare-earth oxide content) per year, energy in GWh,
+time in whole calendar years. Field-level sense (signs, fractions) is checked here;
+cross-references and horizon checks live in ``validate.py`` so that *all* problems are
+collected before anything is raised.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+NonNegFloat = Annotated[float, Field(ge=0)]
+Fraction = Annotated[float, Field(ge=0, le=1)]
+Year = Annotated[int, Field(ge=1900, le=2200)]
+LeadTime = Annotated[int, Field(ge=0, le=100)]
+Name = Annotated[str, Field(min_length=1, max_length=120)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _f(unit: str, description: str, **kw):
+    """A Field carrying its unit both in the description and in the JSON Schema."""
+    return Field(description=f"{description} [{unit}]", json_schema_extra={"unit": unit}, **kw)
+
+
+class Horizon(_Strict):
+    start_year: Year = _f("year", "First planning year (decisions can start in it)")
+    end_year: Year = _f("year", "Last planning year (inclusive)")
+    target_year: Year | None = _f(
+        "year", "Year whose HPO output is maximised; defaults to end_year", default=None
+    )
+
+
+class Budget(_Strict):
+    total_bn_rub: NonNegFloat = _f("bn RUB", "Total capital budget over the horizon, R&D included")
+    rd_envelope_bn_rub: NonNegFloat = _f("bn RUB", "Most that may be committed to R&D programmes")
+    yearly_cap_bn_rub: dict[Year, NonNegFloat] = _f(
+        "bn RUB/yr", "Optional cap on money committed per year (phasing)", default_factory=dict
+    )
+    opex_counts: bool = _f(
+        "-", "Whether operating cost (processing, power, transport) counts against the budget",
+        default=False,
+    )
+
+
+class Technology(_Strict):
+    recovery_today: Fraction = _f("fraction", "Refining recovery today (REO out / REO in feed)")
+    hp_share_today: Fraction = _f("fraction", "Share of oxide output that is high-purity today")
+    purity_today_pct: float = _f(
+        "%", "Best purity reached today (informational)", default=99.2, ge=0, le=100
+    )
+    max_recovery: Fraction = _f("fraction", "Physical ceiling on recovery after R&D", default=0.95)
+    max_hp_share: Fraction = _f("fraction", "Ceiling on the high-purity share after R&D", default=1.0)
+
+
+class TargetAtYear(_Strict):
+    enabled: bool = _f("-", "Enforce this rule as a hard constraint", default=False)
+    year: Year = _f("year", "Year in which the rule applies")
+
+
+class PlantsOnlineRule(TargetAtYear):
+    min_count: int = _f("plants", "Least number of plants producing in the year", ge=0)
+
+
+class JobsRule(TargetAtYear):
+    min_jobs: NonNegFloat = _f("jobs", "Least number of new jobs at new modules online in the year")
+
+
+class OutputRule(TargetAtYear):
+    min_t_per_yr: NonNegFloat = _f("t/yr", "Least output in the year")
+
+
+class ShareRule(TargetAtYear):
+    min_share: Fraction = _f("fraction", "Least high-purity share of REO output in the year")
+
+
+class Policy(_Strict):
+    plants_online: PlantsOnlineRule | None = _f("-", "At least N plants online by a year", default=None)
+    jobs: JobsRule | None = _f("-", "At least J new jobs by a year", default=None)
+    reo_output: OutputRule | None = _f("-", "At least R t/yr REO output in a year", default=None)
+    hpo_output: OutputRule | None = _f("-", "At least H t/yr HPO output in a year", default=None)
+    hp_share: ShareRule | None = _f("-", "At least a given HP share of REO output in a year", default=None)
+
+
+class Deposit(_Strict):
+    name: Name
+    region: str = _f("-", "Region (informational)", default="")
+    supply_t_per_yr: NonNegFloat = _f("t REO/yr", "Concentrate supply available today, REO content")
+    available_from_year: Year | None = _f(
+        "year", "First year the existing supply is available (mine start)", default=None
+    )
+
+
+class DepositExpansion(_Strict):
+    name: Name
+    deposit: Name = _f("-", "Deposit expanded")
+    capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost of the expansion step")
+    lead_time_yr: LeadTime = _f("yr", "Years from start until the added supply is available")
+    supply_added_t_per_yr: NonNegFloat = _f("t REO/yr", "Supply added once complete")
+
+
+class Site(_Strict):
+    name: Name
+    region: str = _f("-", "Region (informational)", default="")
+    existing_modules: int = _f("modules", "Modules already producing at the start", default=0, ge=0)
+    max_modules: int = _f("modules", "Most modules the site can hold, existing included", ge=0)
+    module_capacity_t_per_yr: NonNegFloat = _f("t REO/yr", "Feed capacity of one module")
+    capex_bn_rub_per_module: NonNegFloat = _f("bn RUB/module", "Capital cost of one new module")
+    development_cost_bn_rub: NonNegFloat = _f(
+        "bn RUB", "Fixed cost of opening the site (zero-cost if already open)", default=0.0
+    )
+    lead_time_yr: LeadTime = _f("yr", "A module started in year t produces from year t + lead time")
+    opex_m_rub_per_t: NonNegFloat = _f("m RUB/t", "Processing cost per t of feed, power and transport excluded")
+    electricity_mwh_per_t: NonNegFloat = _f("MWh/t", "Electricity per t of feed processed")
+    jobs_per_module: NonNegFloat = _f("jobs/module", "Jobs created by one new module online")
+
+
+class PowerSource(_Strict):
+    name: Name
+    region: str = _f("-", "Region (informational)", default="")
+    spare_energy_gwh_per_yr: NonNegFloat = _f("GWh/yr", "Uncommitted energy available per year")
+    tariff_rub_per_mwh: NonNegFloat = _f("RUB/MWh", "Price of energy drawn")
+
+
+class PowerExpansion(_Strict):
+    name: Name
+    source: Name = _f("-", "Power source expanded (new generation)")
+    capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost of the new generation")
+    lead_time_yr: LeadTime = _f("yr", "Years from start until the energy is available")
+    energy_added_gwh_per_yr: NonNegFloat = _f("GWh/yr", "Energy added once complete")
+
+
+class PowerConnection(_Strict):
+    name: Name
+    source: Name = _f("-", "Power source")
+    site: Name = _f("-", "Plant site supplied")
+    capacity_gwh_per_yr: NonNegFloat = _f("GWh/yr", "Most energy the connection carries per year")
+    exists: bool = _f("-", "Already in service (no decision, no cost)", default=False)
+    capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost of building it", default=0.0)
+    lead_time_yr: LeadTime = _f("yr", "Years from start until in service", default=0)
+
+
+class Link(_Strict):
+    name: Name
+    deposit: Name = _f("-", "Origin deposit")
+    site: Name = _f("-", "Destination plant site")
+    mode: Literal["rail", "road", "river", "winter_road", "sea", "multimodal"] = _f("-", "Transport mode")
+    distance_km: NonNegFloat = _f("km", "Route length")
+    tariff_rub_per_t_km: NonNegFloat = _f("RUB/(t*km)", "Transport tariff")
+    capacity_t_per_yr: NonNegFloat = _f(
+        "t REO/yr", "Usable capacity today (seasonal windows included); 0 if it must be built"
+    )
+    transit_yr: LeadTime = _f(
+        "yr", "Years concentrate spends in transit (multi-season chains)", default=0
+    )
+
+
+class LinkUpgrade(_Strict):
+    name: Name
+    link: Name = _f("-", "Link upgraded or built")
+    capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost")
+    lead_time_yr: LeadTime = _f("yr", "Years from start until the capacity is usable")
+    capacity_added_t_per_yr: NonNegFloat = _f("t REO/yr", "Capacity added once complete")
+
+
+class RdProgramme(_Strict):
+    name: Name
+    cost_bn_rub: NonNegFloat = _f("bn RUB", "Cost of the programme, committed when it starts")
+    duration_yr: LeadTime = _f("yr", "Years from start to completion; effect from start + duration")
+    prerequisites: list[Name] = _f("-", "Programmes that must be complete before it starts", default_factory=list)
+    recovery_gain: Fraction = _f("fraction", "Added to refining recovery once complete", default=0.0)
+    hp_share_gain: Fraction = _f("fraction", "Added to the high-purity share once complete", default=0.0)
+
+
+class Instance(_Strict):
+    """A whole planning instance; see each field's description for its unit."""
+
+    name: Name
+    description: str = ""
+    horizon: Horizon
+    budget: Budget
+    technology: Technology
+    policy: Policy = Field(default_factory=Policy)
+    deposits: list[Deposit]
+    deposit_expansions: list[DepositExpansion] = Field(default_factory=list)
+    sites: list[Site]
+    power_sources: list[PowerSource] = Field(default_factory=list)
+    power_expansions: list[PowerExpansion] = Field(default_factory=list)
+    power_connections: list[PowerConnection] = Field(default_factory=list)
+    links: list[Link]
+    link_upgrades: list[LinkUpgrade] = Field(default_factory=list)
+    rd_programmes: list[RdProgramme] = Field(default_factory=list)
+
+    @property
+    def years(self) -> list[int]:
+        """Planning years, inclusive."""
+        return list(range(self.horizon.start_year, self.horizon.end_year + 1))
+
+    @property
+    def target_year(self) -> int:
+        """Year whose output the default objective maximises."""
+        return self.horizon.target_year or self.horizon.end_year
+
+
+# Entity lists in file order: the CSV-folder format has one table per entry.
+ENTITY_TABLES: dict[str, type[_Strict]] = {
+    "deposits": Deposit,
+    "deposit_expansions": DepositExpansion,
+    "sites": Site,
+    "power_sources": PowerSource,
+    "power_expansions": PowerExpansion,
+    "power_connections": PowerConnection,
+    "links": Link,
+    "link_upgrades": LinkUpgrade,
+    "rd_programmes": RdProgramme,
+}
+SCALAR_SECTIONS = ("name", "description", "horizon", "budget", "technology", "policy")

@@ -1,0 +1,215 @@
+"""Validation that collects *every* problem: field types and ranges (pydantic), then
+cross-references and horizon sense (tolerant of rows that failed the first pass)."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterator
+
+from pydantic import BaseModel, ValidationError
+
+from optimizer.errors import InstanceError, Problem
+from optimizer.instance.io import Source
+from optimizer.instance.schema import ENTITY_TABLES, Instance
+
+MAX_RD_PROGRAMMES = 12  # technology levels are enumerated: 2**12 subsets at most
+
+
+def validate_raw(data: dict, source: Source) -> Instance:
+    """Return the validated Instance, or raise InstanceError listing every problem."""
+    problems = _field_problems(data, source) + _reference_problems(data, source) + _horizon_problems(data, source)
+    if problems:
+        raise InstanceError(_dedupe(problems))
+    return Instance.model_validate(data)
+
+
+def _dedupe(problems: list[Problem]) -> list[Problem]:
+    seen, out = set(), []
+    for p in problems:
+        key = (p.file, p.entity, p.row, p.field, p.message)
+        if key not in seen:
+            seen.add(key)
+            out.append(p)
+    return out
+
+
+def _model_at(loc: tuple) -> type[BaseModel] | None:
+    """The pydantic model owning the last element of an error location, if known."""
+    model: type[BaseModel] | None = Instance
+    for part in loc[:-1]:
+        if model is None or isinstance(part, int):
+            continue
+        info = model.model_fields.get(str(part))
+        if info is None:
+            return None
+        ann = info.annotation
+        candidates = [ann, *getattr(ann, "__args__", ())]
+        model = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if model is None:
+            args = [a for c in candidates for a in getattr(c, "__args__", ())]
+            model = next((a for a in args if isinstance(a, type) and issubclass(a, BaseModel)), None)
+    return model
+
+
+def _hint(loc: tuple, error_type: str) -> str:
+    owner = _model_at(loc)
+    fieldname = str(loc[-1]) if loc else ""
+    if owner is None:
+        return ""
+    if error_type == "extra_forbidden":
+        close = difflib.get_close_matches(fieldname, list(owner.model_fields), n=1)
+        return f"unknown field; did you mean {close[0]!r}?" if close else f"unknown field; known: {', '.join(owner.model_fields)}"
+    info = owner.model_fields.get(fieldname)
+    return info.description or "" if info else ""
+
+
+def _field_problems(data: dict, source: Source) -> list[Problem]:
+    try:
+        Instance.model_validate(data)
+    except ValidationError as exc:
+        return [_problem_from_error(err, data, source) for err in exc.errors()]
+    return []
+
+
+def _problem_from_error(err: dict, data: dict, source: Source) -> Problem:
+    loc = tuple(err["loc"])
+    entity = str(loc[0]) if loc else ""
+    row, rest = "", loc[1:]
+    if entity in ENTITY_TABLES and rest and isinstance(rest[0], int):
+        rows = data.get(entity) or []
+        raw_row = rows[rest[0]] if rest[0] < len(rows) else None
+        row, rest = source.row_label(entity, rest[0], raw_row), rest[1:]
+    value = err.get("input") if err["type"] != "missing" else None
+    if isinstance(value, dict):
+        value = "{...}"
+    return Problem(source.file_of(entity), entity, row, ".".join(map(str, rest)), value,
+                   err["msg"], _hint(loc, err["type"]))
+
+
+def _rows(data: dict, entity: str) -> Iterator[tuple[int, dict]]:
+    rows = data.get(entity)
+    if isinstance(rows, list):
+        for i, row in enumerate(rows):
+            if isinstance(row, dict):
+                yield i, row
+
+
+def _reference_problems(data: dict, source: Source) -> list[Problem]:
+    problems: list[Problem] = []
+    names: dict[str, set] = {}
+    for entity in ENTITY_TABLES:
+        seen: set = set()
+        for i, row in _rows(data, entity):
+            name = row.get("name")
+            if name in seen:
+                problems.append(Problem(source.file_of(entity), entity, source.row_label(entity, i, row), "name",
+                                        name, "duplicate name", f"names must be unique among {entity}"))
+            seen.add(name)
+        names[entity] = seen
+
+    references = [  # (entity, field, target entity)
+        ("deposit_expansions", "deposit", "deposits"),
+        ("power_expansions", "source", "power_sources"),
+        ("power_connections", "source", "power_sources"),
+        ("power_connections", "site", "sites"),
+        ("links", "deposit", "deposits"),
+        ("links", "site", "sites"),
+        ("link_upgrades", "link", "links"),
+    ]
+    for entity, fieldname, target in references:
+        for i, row in _rows(data, entity):
+            ref = row.get(fieldname)
+            if ref is not None and ref not in names[target]:
+                problems.append(_unknown_ref(source, entity, i, row, fieldname, ref, target, names[target]))
+
+    programmes = {row.get("name"): row for _, row in _rows(data, "rd_programmes")}
+    for i, row in _rows(data, "rd_programmes"):
+        prereqs = row.get("prerequisites") or []
+        for ref in prereqs if isinstance(prereqs, list) else []:
+            if ref not in programmes:
+                problems.append(_unknown_ref(source, "rd_programmes", i, row, "prerequisites", ref,
+                                             "rd_programmes", set(programmes)))
+            elif ref == row.get("name") or _depends_on(programmes, ref, row.get("name")):
+                problems.append(Problem(source.file_of("rd_programmes"), "rd_programmes",
+                                        source.row_label("rd_programmes", i, row), "prerequisites", ref,
+                                        "prerequisites form a cycle", "a programme cannot (indirectly) require itself"))
+    if len(programmes) > MAX_RD_PROGRAMMES:
+        problems.append(Problem(source.file_of("rd_programmes"), "rd_programmes", "", "", len(programmes),
+                                f"more than {MAX_RD_PROGRAMMES} R&D programmes",
+                                "technology levels are enumerated; merge programmes into fewer, larger ones"))
+    return problems
+
+
+def _depends_on(programmes: dict, start: object, target: object, depth: int = 0) -> bool:
+    """True if programme ``start`` requires ``target`` directly or through a chain."""
+    if depth > len(programmes):
+        return True
+    prereqs = (programmes.get(start) or {}).get("prerequisites") or []
+    return any(p == target or _depends_on(programmes, p, target, depth + 1) for p in prereqs if isinstance(p, str))
+
+
+def _unknown_ref(source, entity, i, row, fieldname, ref, target, known) -> Problem:
+    close = difflib.get_close_matches(str(ref), [str(k) for k in known], n=1)
+    hint = f"did you mean {close[0]!r}?" if close else f"must name one of the {target}"
+    return Problem(source.file_of(entity), entity, source.row_label(entity, i, row), fieldname, ref,
+                   f"refers to unknown {target[:-1].replace('_', ' ')}", hint)
+
+
+def _as_int(value: object) -> int | None:
+    try:
+        return int(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+
+
+def _horizon_problems(data: dict, source: Source) -> list[Problem]:
+    horizon = data.get("horizon") if isinstance(data.get("horizon"), dict) else {}
+    start, end = _as_int(horizon.get("start_year")), _as_int(horizon.get("end_year"))
+    if start is None or end is None:
+        return []
+    here = source.file_of("horizon")
+    if end < start:
+        return [Problem(here, "horizon", "", "end_year", end, "end_year is before start_year", f"start_year is {start}")]
+    problems = []
+    span = end - start
+    target = _as_int(horizon.get("target_year"))
+    if horizon.get("target_year") is not None and target is not None and not start <= target <= end:
+        problems.append(Problem(here, "horizon", "", "target_year", target, "target year outside the horizon",
+                                f"between {start} and {end}"))
+    lead_fields = {"sites": "lead_time_yr", "deposit_expansions": "lead_time_yr", "power_expansions": "lead_time_yr",
+                   "power_connections": "lead_time_yr", "link_upgrades": "lead_time_yr",
+                   "rd_programmes": "duration_yr", "links": "transit_yr"}
+    for entity, fieldname in lead_fields.items():
+        for i, row in _rows(data, entity):
+            lead = _as_int(row.get(fieldname))
+            if lead is not None and lead > span and not row.get("exists"):
+                problems.append(Problem(source.file_of(entity), entity, source.row_label(entity, i, row), fieldname,
+                                        lead, f"longer than the horizon ({span} years from {start} to {end})",
+                                        "it could never take effect; shorten it or extend the horizon"))
+    for i, row in _rows(data, "sites"):
+        existing, most = _as_int(row.get("existing_modules")), _as_int(row.get("max_modules"))
+        if existing is not None and most is not None and existing > most:
+            problems.append(Problem(source.file_of("sites"), "sites", source.row_label("sites", i, row),
+                                    "existing_modules", existing, f"more than max_modules ({most})",
+                                    "max_modules counts existing modules too"))
+    policy = data.get("policy") if isinstance(data.get("policy"), dict) else {}
+    for rule, spec in policy.items():
+        year = _as_int(spec.get("year")) if isinstance(spec, dict) else None
+        if year is not None and not start <= year <= end:
+            problems.append(Problem(source.file_of("policy"), "policy", rule, "year", year,
+                                    "rule year outside the horizon", f"between {start} and {end}"))
+    budget = data.get("budget") if isinstance(data.get("budget"), dict) else {}
+    caps = budget.get("yearly_cap_bn_rub") or {}
+    for year in caps if isinstance(caps, dict) else []:
+        y = _as_int(year)
+        if y is not None and not start <= y <= end:
+            problems.append(Problem(source.file_of("budget"), "budget", "", f"yearly_cap_bn_rub.{year}", y,
+                                    "cap for a year outside the horizon", f"between {start} and {end}"))
+    tech = data.get("technology") if isinstance(data.get("technology"), dict) else {}
+    try:
+        if float(tech["recovery_today"]) > float(tech.get("max_recovery", 0.95)):
+            problems.append(Problem(source.file_of("technology"), "technology", "", "recovery_today",
+                                    tech["recovery_today"], "above max_recovery", "raise max_recovery"))
+    except (KeyError, TypeError, ValueError):
+        pass
+    return problems

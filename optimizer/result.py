@@ -1,0 +1,128 @@
+"""``Result``: why the solver stopped, whether a plan exists, KPIs and pandas tables; writers."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import pandas as pd
+
+
+class Status(str, Enum):
+    """Why the solve stopped (termination), independent of whether a plan exists."""
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    ERROR = "error"
+
+
+AREA_KEYS = ("plants", "power", "logistics", "rd")
+
+
+@dataclass
+class Result:
+    """Outcome of one solve. ``status`` says why it stopped; ``has_plan`` whether tables hold a plan."""
+
+    instance_name: str
+    objective_name: str
+    status: Status
+    has_plan: bool
+    objective: float | None = None
+    best_bound: float | None = None
+    mip_gap: float | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    kpis: dict = field(default_factory=dict)
+    targets: pd.DataFrame | None = None
+    diagnosis: pd.DataFrame | None = None
+    solver: dict = field(default_factory=dict)
+    instance_sha256: str = ""
+    message: str = ""
+    nodes: int | None = None
+    tie_break: str = ""
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        # result.allocation, result.plants, ... as attributes for notebook users
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def summary(self) -> dict:
+        """JSON-ready summary (the content of summary.json)."""
+        k = self.kpis
+        return _clean({
+            "instance": self.instance_name,
+            "objective_name": self.objective_name,
+            "status": self.status.value,
+            "has_plan": self.has_plan,
+            "objective": self.objective,
+            "best_bound": self.best_bound,
+            "mip_gap": self.mip_gap,
+            "hpo_t": k.get("hpo_t"),
+            "reo_t": k.get("reo_t"),
+            "cumulative_hpo_t": k.get("cumulative_hpo_t"),
+            "spend_bn_rub": k.get("spend_bn_rub"),
+            "spend_by_area_bn_rub": k.get("spend_by_area_bn_rub"),
+            "total_cost_bn_rub": k.get("total_cost_bn_rub"),
+            "new_plants_online": k.get("new_plants_online"),
+            "jobs": k.get("jobs"),
+            "targets": None if self.targets is None else self.targets.to_dict(orient="records"),
+            "marginal_hpo_per_bn_rub": k.get("marginals"),
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(orient="records"),
+            "seconds": self.seconds,
+            "nodes": self.nodes,
+            "tie_break": self.tie_break,
+            "instance_sha256": self.instance_sha256,
+            "solver": self.solver,
+            "message": self.message,
+        })
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """Write summary.json and one CSV per table to ``out_dir`` (each file replaced atomically)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [_atomic_write(out / "summary.json", json.dumps(self.summary(), indent=2) + "\n")]
+        frames = dict(self.tables)
+        if self.targets is not None:
+            frames["targets"] = self.targets
+        if self.diagnosis is not None:
+            frames["diagnosis"] = self.diagnosis
+        for name, df in frames.items():
+            written.append(_atomic_write(out / f"{name}.csv", df.to_csv(index=False)))
+        return written
+
+
+def _atomic_write(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _clean(obj):
+    """NaN/inf -> None, numpy scalars -> Python, recursively."""
+    if isinstance(obj, dict):
+        return {str(k): _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def mip_gap(objective: float | None, bound: float | None) -> float | None:
+    """Relative gap |bound - objective| / |objective| (0 when both are 0)."""
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    diff = abs(bound - objective)
+    if diff <= 1e-9:
+        return 0.0
+    return diff / max(abs(objective), 1e-10)

@@ -1,0 +1,166 @@
+"""solve(instance) -> Result: build via models/, hand to HiGHS in memory, tie-break, extract, time each phase."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+
+import pandas as pd
+import pyomo.environ as pyo
+
+from models.components.objective import OBJECTIVES
+from models.components.sets import AREAS, model_data
+from models.investment import build_model
+from optimizer import highs
+from optimizer.errors import UsageError
+from optimizer.extract import extract_tables, rule_constraints
+from optimizer.instance.io import instance_sha256
+from optimizer.instance.schema import Instance
+from optimizer.result import Result, Status, mip_gap
+from optimizer.targets import new_plants_online, targets_table
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Solver and model options; the defaults are what ``reeplan solve`` uses."""
+
+    objective: str = "max-hpo"
+    time_limit: float | None = None  # seconds, whole solve
+    mip_gap: float = 1e-4  # relative
+    threads: int | None = None  # None: HiGHS decides
+    seed: int = 0
+    lex_tolerance: float = 1e-7  # stage 2 keeps the primary objective within this relative tolerance
+    tie_break: bool = True
+    marginals: bool = True
+    diagnose: bool = True
+    solver_options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.objective not in OBJECTIVES:
+            raise UsageError(f"unknown objective {self.objective!r}; choose one of: {', '.join(OBJECTIVES)}")
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise UsageError(f"time limit must be positive, got {self.time_limit}")
+        if not 0 <= self.mip_gap < 1:
+            raise UsageError(f"relative gap must be in [0, 1), got {self.mip_gap}")
+        if self.threads is not None and self.threads < 1:
+            raise UsageError(f"threads must be >= 1, got {self.threads}")
+
+    def highs_options(self) -> dict:
+        """Options passed to HiGHS besides time limit, gap and threads."""
+        return {"random_seed": self.seed, **self.solver_options}
+
+
+def solve(instance: Instance, options: SolveOptions | None = None, **overrides) -> Result:
+    """Solve one instance; never raises for infeasibility or limits (see ``Result.status``)."""
+    opts = replace(options or SolveOptions(), **overrides)
+    clock = time.perf_counter()
+    data = model_data(instance)
+    m = build_model(instance, opts.objective, data=data)
+    seconds = {"build": time.perf_counter() - clock}
+
+    opt = highs.new_solver()
+    solver_info = {"name": "highs", "version": highs.solver_version(opt), "options": {
+        "time_limit": opts.time_limit, "mip_rel_gap": opts.mip_gap, "threads": opts.threads, **opts.highs_options()}}
+    first = highs.run(opt, m, time_limit=opts.time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
+                      options=opts.highs_options())
+    solve_seconds, nodes = first.seconds, first.nodes
+    result = Result(instance.name, opts.objective, first.status, first.has_plan, best_bound=first.bound,
+                    solver=solver_info, instance_sha256=instance_sha256(instance), nodes=nodes)
+
+    if not first.has_plan:
+        seconds["solve"] = solve_seconds
+        result.message = _no_plan_message(first.status)
+        if first.status == Status.INFEASIBLE and opts.diagnose:
+            from optimizer.diagnose import diagnose
+
+            tick = time.perf_counter()
+            result.diagnosis = diagnose(instance, time_limit=opts.time_limit, data=data)
+            seconds["diagnose"] = time.perf_counter() - tick
+        seconds["total"] = time.perf_counter() - clock
+        result.seconds = seconds
+        return result
+
+    first.results.solution_loader.load_vars()
+    result.tie_break = "skipped (stage 1 not optimal)"
+    if opts.tie_break and first.status == Status.OPTIMAL:
+        remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
+        second, ok = _tie_break(opt, m, opts, first.incumbent, remaining)
+        solve_seconds += second.seconds
+        result.tie_break = "cheapest plan within tolerance" if ok else f"stage 2 {second.status.value}: stage-1 plan kept"
+
+    tick = time.perf_counter()
+    duals = {}
+    if opts.marginals:
+        duals = highs.lp_duals(m, [c for _, _, c in rule_constraints(m)], time_limit=opts.time_limit)
+        seconds["marginals"] = time.perf_counter() - tick
+    tick = time.perf_counter()
+    result.tables = extract_tables(m, data, duals)
+    result.objective = float(pyo.value(m.Primary))
+    result.mip_gap = mip_gap(result.objective, result.best_bound)
+    result.targets = targets_table(instance, result.tables)
+    result.kpis = _kpis(instance, result.tables, result.objective)
+    seconds["extract"] = time.perf_counter() - tick
+    seconds["solve"] = solve_seconds
+    seconds["total"] = time.perf_counter() - clock
+    result.seconds = seconds
+    if result.status == Status.TIME_LIMIT:
+        result.message = f"time limit reached: best plan found, gap {result.mip_gap}"
+    return result
+
+
+def _tie_break(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_limit: float | None):
+    """Stage 2: among plans within tolerance of the stage-1 optimum, the tie-break objective's best."""
+    values = [(v, v.value) for v in m.component_data_objects(pyo.Var, active=True)]
+    slack = opts.lex_tolerance * max(1.0, abs(z1))
+    maximise = m.stage1_objective.sense == pyo.maximize
+    m.lex_bound.set_value(z1 - slack if maximise else z1 + slack)
+    m.stage1_objective.deactivate()
+    m.stage2_objective.activate()
+    m.lexicographic_constraint.activate()
+    try:
+        opt.update()
+        highs.set_mip_start(opt)
+    except Exception:  # a MIP start is an optimisation only
+        pass
+    second = highs.run(opt, m, time_limit=time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
+                       options=opts.highs_options())
+    ok = second.has_plan
+    if ok:
+        second.results.solution_loader.load_vars()
+    else:
+        for v, val in values:
+            v.set_value(val, skip_validation=True)
+    m.lexicographic_constraint.deactivate()
+    m.stage2_objective.deactivate()
+    m.stage1_objective.activate()
+    return second, ok
+
+
+def _no_plan_message(status: Status) -> str:
+    return {
+        Status.INFEASIBLE: "no plan satisfies every rule; see the diagnosis for the rules that must give",
+        Status.TIME_LIMIT: "time limit reached before any plan was found",
+        Status.UNBOUNDED: "the model is unbounded (a data error: some output has no limit)",
+    }.get(status, "the solver stopped with an error before finding a plan")
+
+
+def _kpis(instance: Instance, tables: dict[str, pd.DataFrame], objective: float) -> dict:
+    out = tables["output"].set_index("year")
+    target = instance.target_year
+    alloc = tables["allocation"]
+    by_area = {a: float(alloc.loc[alloc["area"] == a, "bn_rub"].sum()) for a in AREAS}
+    cons = tables["constraints"]
+    marginals = {(r if pd.isna(y) else f"{r} {int(y)}"): float(mv)
+                 for r, y, mv in zip(cons["rule"], cons["year"], cons["marginal"]) if r.startswith("budget")}
+    return {
+        "objective": objective,
+        "hpo_t": float(out.loc[target, "hpo_t"]),
+        "reo_t": float(out.loc[target, "reo_t"]),
+        "cumulative_hpo_t": float(out["hpo_t"].sum()),
+        "spend_bn_rub": float(out["spend_bn_rub"].sum()),
+        "spend_by_area_bn_rub": by_area,
+        "total_cost_bn_rub": float(out["capex_bn_rub"].sum() + out["opex_bn_rub"].sum()),
+        "new_plants_online": new_plants_online(instance, tables["plants"], target),
+        "jobs": float(out.loc[target, "jobs"]),
+        "marginals": marginals,
+    }
