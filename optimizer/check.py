@@ -199,7 +199,7 @@ def _read_table(name: str, frame, f: _Findings) -> _Table:
     if any(c in missing for c in KEY_COLUMNS[name]):
         return _Table(name, [], usable=False)
     rows = []
-    for label, record in zip(frame.index, frame.to_dict("records")):
+    for label, record in zip(frame.index, frame.to_dict("records"), strict=True):
         row, readable = {}, True
         for column, kind in columns.items():
             if column in missing:
@@ -643,9 +643,11 @@ def _check_rd_rows(plan: _Plan, rd: _Table, projects: _Table, f: _Findings) -> N
         project_starts = {(name, y) for (kind, name), ys in plan.starts.items()
                           if kind == "programme" and name in plan.programmes for y in ys}
         for name, start in sorted(rd_starts - project_starts):
-            f.add("rd_projects_mismatch", f"programme={name}", f"rd table starts it in {start}, projects table does not")
+            f.add("rd_projects_mismatch", f"programme={name}",
+                  f"rd table starts it in {start}, projects table does not")
         for name, start in sorted(project_starts - rd_starts):
-            f.add("rd_projects_mismatch", f"programme={name}", f"projects table starts it in {start}, rd table does not")
+            f.add("rd_projects_mismatch", f"programme={name}",
+                  f"projects table starts it in {start}, rd table does not")
 
 
 def _check_rd_prerequisites(plan: _Plan, f: _Findings) -> None:

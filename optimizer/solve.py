@@ -69,6 +69,7 @@ def solve(instance: Instance, options: SolveOptions | None = None, **overrides) 
 
     if not first.has_plan:
         seconds["solve"] = solve_seconds
+        result.best_bound = None
         result.message = _no_plan_message(first.status)
         if first.status == Status.INFEASIBLE and opts.diagnose:
             from optimizer.diagnose import diagnose

@@ -116,7 +116,9 @@ def mutate(tables: dict[str, pd.DataFrame], table: str, match: dict, column: str
     """A copy of the tables with one cell changed (the row is picked by ``match``; it must be unique)."""
     out = {name: frame.copy() for name, frame in tables.items()}
     frame = out[table]
-    if frame[column].dtype != object and not isinstance(value, (int, float)):
+    if isinstance(value, float) and pd.api.types.is_integer_dtype(frame[column]):
+        frame[column] = frame[column].astype(float)
+    elif not isinstance(value, (bool, int, float)):
         frame[column] = frame[column].astype(object)
     mask = pd.Series(True, index=frame.index)
     for key, wanted in match.items():
@@ -311,7 +313,7 @@ def test_level_must_be_closed_under_prerequisites():
     (dict(policy=dict(jobs=dict(enabled=True, year=2028, min_jobs=200))), "policy_jobs"),
     (dict(policy=dict(reo_output=dict(enabled=True, year=2028, min_t_per_yr=900))), "policy_reo_output"),
     (dict(policy=dict(hpo_output=dict(enabled=True, year=2027, min_t_per_yr=400))), "policy_hpo_output"),
-    (dict(policy=dict(hp_share=dict(enabled=True, year=2026, min_share=0.6))), "policy_hp_share"),
+    (dict(policy=dict(hp_share=dict(enabled=True, year=2028, min_share=0.75))), "policy_hp_share"),
 ])
 def test_stricter_instance_rules(changes, rule):
     found = check_plan(tiny_instance(**changes), hand_tables())

@@ -1,0 +1,146 @@
+"""The ``reeplan`` command line: each command parses options, calls one API function, renders, exits.
+
+Exit codes: 0 ok (a plan, possibly time-limited), 1 internal error, 2 usage error,
+3 invalid instance, 4 infeasible (diagnosis printed), 5 no plan within the limits.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from optimizer.errors import InfeasibleError, NoSolutionError, ReeplanError
+
+app = typer.Typer(help="reeplan: split a capital budget across plant sites, hydro power, logistics and R&D "
+                       "to get the most high-purity rare-earth oxide.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+out_console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+class Objective(str, Enum):
+    max_hpo = "max-hpo"
+    max_cumulative_hpo = "max-cumulative-hpo"
+    min_cost = "min-cost"
+
+
+InstanceArg = Annotated[Path, typer.Argument(help="Instance: a .yaml file or a folder of CSV tables")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a scalar: dotted.path=value (repeatable)")]
+
+
+@app.command()
+def solve(
+    instance: InstanceArg,
+    objective: Annotated[Objective, typer.Option(help="What to optimise")] = Objective.max_hpo,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds for the whole solve")] = None,
+    gap: Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS stops")] = 1e-4,
+    threads: Annotated[int | None, typer.Option(help="Solver threads (default: HiGHS decides)")] = None,
+    seed: Annotated[int, typer.Option(help="Solver random seed")] = 0,
+    set_: SetOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for summary.json and the CSV tables "
+                                                  "[default: reeplan-out/<instance name>]")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the status line")] = False,
+) -> None:
+    """Solve an instance and print the plan; write summary.json and one CSV per table."""
+    from optimizer.instance.io import load_instance
+    from optimizer.render import render_result
+    from optimizer.result import Status
+    from optimizer.solve import SolveOptions
+    from optimizer.solve import solve as solve_instance
+
+    inst = load_instance(instance, set_ or [])
+    opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)
+    if not quiet:
+        err_console.print(f"solving {inst.name} ({objective.value}) ...")
+    result = solve_instance(inst, opts)
+    if quiet:
+        out_console.print(f"{result.status.value} objective={result.objective} gap={result.mip_gap}")
+    else:
+        render_result(result, out_console)
+    folder = out or Path("reeplan-out") / inst.name
+    result.write(folder)
+    if not quiet:
+        out_console.print(f"wrote summary.json and tables to {folder}/")
+    if result.status == Status.INFEASIBLE:
+        raise InfeasibleError(result.message, result.diagnosis)
+    if not result.has_plan:
+        raise NoSolutionError(result.message)
+
+
+@app.command()
+def validate(instance: InstanceArg, set_: SetOpt = None) -> None:
+    """Check an instance and report every problem (file, entity, row, field, value, hint)."""
+    from optimizer.instance.io import load_instance
+
+    inst = load_instance(instance, set_ or [])
+    out_console.print(
+        f"[green]valid[/] {inst.name}: {inst.years[0]}-{inst.years[-1]}, {len(inst.sites)} sites, "
+        f"{len(inst.deposits)} deposits, {len(inst.links)} links, {len(inst.power_sources)} power sources, "
+        f"{len(inst.power_connections)} connections, {len(inst.rd_programmes)} R&D programmes")
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of the instance format (units and descriptions included)."""
+    from optimizer.instance.schema_json import instance_schema
+
+    sys.stdout.write(json.dumps(instance_schema(), indent=2) + "\n")
+
+
+@app.command()
+def export(
+    instance: InstanceArg,
+    mps: Annotated[Path | None, typer.Option(help="Write the model as free MPS")] = None,
+    lp: Annotated[Path | None, typer.Option(help="Write the model in CPLEX LP format")] = None,
+    objective: Annotated[Objective, typer.Option(help="Stage-1 objective written")] = Objective.max_hpo,
+    set_: SetOpt = None,
+) -> None:
+    """Write the exact stage-1 model for any other solver."""
+    from optimizer.errors import UsageError
+    from optimizer.export import export_model
+    from optimizer.instance.io import load_instance
+
+    if mps is None and lp is None:
+        raise UsageError("give --mps FILE and/or --lp FILE")
+    inst = load_instance(instance, set_ or [])
+    for path in (p for p in (mps, lp) if p is not None):
+        export_model(inst, path, objective.value)
+        out_console.print(f"wrote {path}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the app and turn reeplan errors into a message and an exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("REEPLAN_DEBUG") == "1"
+    args = [a for a in args if a != "--debug"]
+    try:
+        app(args=args, standalone_mode=False)
+    except ReeplanError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        if isinstance(exc, InfeasibleError):
+            err_console.print("[red]infeasible:[/] the diagnosis above names the rules that must give")
+        sys.exit(exc.exit_code)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        err_console.print("aborted")
+        sys.exit(130)
+    except (typer.BadParameter, typer.UsageError) as exc:  # click.UsageError and subclasses
+        exc.show(file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a bug: short message, traceback only under --debug
+        if debug:
+            raise
+        err_console.print(f"[bold red]internal error:[/] {exc.__class__.__name__}: {exc} "
+                          "(run with --debug for the traceback, and please report it)")
+        sys.exit(1)
