@@ -810,7 +810,7 @@ def _check_objective(plan: _Plan, objective: str, reported: float | None, f: _Fi
     if reported is None:
         return
     expected = _objective_value(plan, objective)
-    if f.differ(float(reported), expected):
+    if not math.isfinite(float(reported)) or f.differ(float(reported), expected):
         f.add("objective", f"objective={objective}", f"reported {_num(float(reported))}, recomputed {_num(expected)}")
 
 

@@ -52,11 +52,21 @@ def solver_version(opt) -> str:
     return ".".join(map(str, opt.version()))
 
 
+NO_AUTO_UPDATES = {key: False for key in (
+    "check_for_new_or_removed_constraints", "check_for_new_or_removed_vars", "check_for_new_or_removed_params",
+    "check_for_new_objective", "update_constraints", "update_vars", "update_parameters",
+    "update_named_expressions", "update_objective")}
+
+
 def run(opt, m: pyo.ConcreteModel, *, time_limit: float | None, mip_gap: float | None, threads: int | None,
-        options: dict) -> Run:
-    """Solve (or re-solve, pushing only changes) without loading the solution."""
+        options: dict, changes_pushed: bool = False) -> Run:
+    """Solve (or re-solve, pushing only changes) without loading the solution.
+
+    ``changes_pushed``: the caller already pushed every change (``push_changes_with_start``), so the
+    structure scans are skipped; they would also discard a MIP start."""
+    extra = {"auto_updates": NO_AUTO_UPDATES} if changes_pushed else {}
     res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False, time_limit=time_limit,
-                    rel_gap=mip_gap, threads=threads, solver_options=dict(options))
+                    rel_gap=mip_gap, threads=threads, solver_options=dict(options), **extra)
     status = _STATUS.get(res.termination_condition, Status.ERROR)
     has_plan = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     info = opt._solver_model.getInfo()
@@ -65,11 +75,15 @@ def run(opt, m: pyo.ConcreteModel, *, time_limit: float | None, mip_gap: float |
                float(res.timing_info.wall_time or 0.0), nodes, res)
 
 
-def set_mip_start(opt) -> None:
-    """Hand HiGHS its own last solution as the start of the next solve (same columns)."""
+def push_changes_with_start(opt, m: pyo.ConcreteModel) -> None:
+    """Push pending model changes to HiGHS, then hand it its previous solution as a MIP start.
+
+    The start is read before the update (a changed model invalidates HiGHS's stored solution)
+    and is valid as long as no column was added or removed."""
     highs = opt._solver_model
     sol = highs.getSolution()
-    if sol.value_valid:
+    opt.update()
+    if sol.value_valid and len(sol.col_value) == highs.getNumCol():
         highs.setSolution(sol)
 
 

@@ -29,7 +29,7 @@ class SolveOptions:
     mip_gap: float = 1e-4  # relative
     threads: int | None = None  # None: HiGHS decides
     seed: int = 0
-    lex_tolerance: float = 1e-7  # stage 2 keeps the primary objective within this relative tolerance
+    lex_tolerance: float = 1e-9  # stage 2 keeps the primary objective within this relative tolerance
     tie_break: bool = True
     marginals: bool = True
     diagnose: bool = True
@@ -118,13 +118,9 @@ def _tie_break(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_li
     m.stage1_objective.deactivate()
     m.stage2_objective.activate()
     m.lexicographic_constraint.activate()
-    try:
-        opt.update()
-        highs.set_mip_start(opt)
-    except Exception:  # a MIP start is an optimisation only
-        pass
+    highs.push_changes_with_start(opt, m)
     second = highs.run(opt, m, time_limit=time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
-                       options=opts.highs_options())
+                       options=opts.highs_options(), changes_pushed=True)
     ok = second.has_plan
     if ok:
         second.results.solution_loader.load_vars()

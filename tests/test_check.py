@@ -243,6 +243,11 @@ def test_single_wrong_cell_is_caught(table, match, column, value, rule):
     assert rule in rules(found), found
 
 
+@pytest.mark.parametrize("reported", [float("nan"), float("inf")])
+def test_non_finite_objective_is_caught(reported):
+    assert rules(check_plan(tiny_instance(), hand_tables(), reported_objective=reported)) == {"objective"}
+
+
 def test_wrong_objective_is_caught():
     found = check_plan(tiny_instance(), hand_tables(), "max-hpo", reported_objective=600.0)
     assert rules(found) == {"objective"}

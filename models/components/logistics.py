@@ -23,7 +23,8 @@ def add_logistics(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.link_capacity_constraint = pyo.Constraint(
         m.SHIP_YEARS,
         rule=lambda m, l, t: m.Ship[l, t] <= links[l].capacity_t_per_yr + sum(
-            u.capacity_added_t_per_yr * project_ready(m, data, f"link_upgrade:{u.name}", t) for u in upgrades_of[l]),
+            min(u.capacity_added_t_per_yr, data.link_max_t[l]) * project_ready(m, data, f"link_upgrade:{u.name}", t)
+            for u in upgrades_of[l]),
     )
 
     expansions_of: dict[str, list] = {d.name: [] for d in inst.deposits}

@@ -37,7 +37,7 @@ def add_output(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
     m.level_feed_limit_constraint = pyo.Constraint(
         m.TECH_LEVELS, data.years,
-        rule=lambda m, s, t: m.Feed_At_Level[s, t] <= data.feed_max_t * m.Level_Used[s, t],
+        rule=lambda m, s, t: m.Feed_At_Level[s, t] <= data.feed_max_by_year[t] * m.Level_Used[s, t],
     )
     m.REO_Output = pyo.Expression(
         data.years, rule=lambda m, t: sum(levels[s].recovery * m.Feed_At_Level[s, t] for s in m.TECH_LEVELS))

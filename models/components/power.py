@@ -25,7 +25,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
 
     def connection_rule(m, c, t):
-        cap = conns[c].capacity_gwh_per_yr
+        cap = data.connection_max_gwh[c]  # capacity, tightened by the most the site or source can use
         if conns[c].exists:
             return m.Power_Drawn[c, t] <= cap
         return m.Power_Drawn[c, t] <= cap * project_ready(m, data, f"connection:{c}", t)
@@ -38,7 +38,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.power_source_constraint = pyo.Constraint(
         [(p, t) for p in spare if conns_from[p] for t in data.years],
         rule=lambda m, p, t: sum(m.Power_Drawn[c, t] for c in conns_from[p]) <= spare[p] + sum(
-            x.energy_added_gwh_per_yr * project_ready(m, data, f"power_expansion:{x.name}", t)
+            min(x.energy_added_gwh_per_yr, data.source_max_need_gwh[p]) * project_ready(m, data, f"power_expansion:{x.name}", t)
             for x in expansions_of[p]),
     )
 

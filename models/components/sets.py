@@ -59,6 +59,10 @@ class ModelData:
     ship_years: list[tuple[str, int]] = field(default_factory=list)
     levels: list[TechLevel] = field(default_factory=list)
     feed_max_t: float = 0.0
+    feed_max_by_year: dict[int, float] = field(default_factory=dict)
+    link_max_t: dict[str, float] = field(default_factory=dict)
+    connection_max_gwh: dict[str, float] = field(default_factory=dict)
+    source_max_need_gwh: dict[str, float] = field(default_factory=dict)
 
     def ready_starts(self, key: str, year: int) -> list[tuple[str, int]]:
         """Start indices of project ``key`` that make it ready by ``year``."""
@@ -112,4 +116,31 @@ def model_data(instance: Instance) -> ModelData:
     supply = sum(d.supply_t_per_yr for d in instance.deposits) + sum(
         e.supply_added_t_per_yr for e in instance.deposit_expansions)
     data.feed_max_t = min(site_cap, supply)
+    _tight_bounds(instance, data)
     return data
+
+
+def _tight_bounds(instance: Instance, data: ModelData) -> None:
+    """Upper bounds implied by the data, used as big-M coefficients (valid: never cut off a plan)."""
+    end = data.years[-1]
+    site_max_t = {s.name: s.max_modules * s.module_capacity_t_per_yr for s in instance.sites}
+    deposit_max_t = {d.name: d.supply_t_per_yr for d in instance.deposits}
+    for e in instance.deposit_expansions:
+        deposit_max_t[e.deposit] += e.supply_added_t_per_yr
+    for ln in instance.links:
+        data.link_max_t[ln.name] = min(site_max_t[ln.site], deposit_max_t[ln.deposit])
+    site_need_gwh = {s.name: s.electricity_mwh_per_t * site_max_t[s.name] / 1e3 for s in instance.sites}
+    source_max = {p.name: p.spare_energy_gwh_per_yr for p in instance.power_sources}
+    for x in instance.power_expansions:
+        source_max[x.source] += x.energy_added_gwh_per_yr
+    for c in instance.power_connections:
+        data.connection_max_gwh[c.name] = min(c.capacity_gwh_per_yr, site_need_gwh[c.site], source_max[c.source])
+    for p in instance.power_sources:
+        data.source_max_need_gwh[p.name] = sum(site_need_gwh[c.site] for c in instance.power_connections
+                                               if c.source == p.name)
+    for t in data.years:
+        cap = sum(s.module_capacity_t_per_yr * (s.max_modules if t >= data.years[0] + s.lead_time_yr
+                                                else s.existing_modules) for s in instance.sites)
+        supply = sum(d.supply_t_per_yr for d in instance.deposits if t >= (d.available_from_year or t)) + sum(
+            e.supply_added_t_per_yr for e in instance.deposit_expansions if t >= data.years[0] + e.lead_time_yr)
+        data.feed_max_by_year[t] = min(cap, supply) if t <= end else 0.0
