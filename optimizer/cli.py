@@ -18,6 +18,11 @@ from rich.console import Console
 
 from optimizer.errors import InfeasibleError, NoSolutionError, ReeplanError
 
+try:  # typer >= 0.20 vendors click; older typer uses click itself
+    from typer._click.exceptions import ClickException
+except ImportError:  # pragma: no cover - depends on the installed typer
+    from click.exceptions import ClickException  # type: ignore[no-redef]
+
 app = typer.Typer(help="reeplan: split a capital budget across plant sites, hydro power, logistics and R&D "
                        "to get the most high-purity rare-earth oxide.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
@@ -132,9 +137,9 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Abort:
         err_console.print("aborted")
         sys.exit(130)
-    except (typer.BadParameter, typer.UsageError) as exc:  # click.UsageError and subclasses
+    except ClickException as exc:  # usage errors: bad option, missing argument, no such file
         exc.show(file=sys.stderr)
-        sys.exit(2)
+        sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

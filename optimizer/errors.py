@@ -43,7 +43,7 @@ class InstanceError(ReeplanError):
 
 
 class UsageError(ReeplanError):
-    """A bad option value (unknown objective, malformed --set, ...)."""
+    """A bad option value (unknown objective, negative time limit, ...)."""
 
     exit_code = 2
 

@@ -22,6 +22,8 @@ class Status(str, Enum):
 
 
 AREA_KEYS = ("plants", "power", "logistics", "rd")
+TABLE_FILES = {"allocation", "plants", "flows", "power", "projects", "rd", "output", "constraints", "targets",
+               "diagnosis"}
 
 
 @dataclass
@@ -95,6 +97,8 @@ class Result:
             frames["diagnosis"] = self.diagnosis
         for name, df in frames.items():
             written.append(_atomic_write(out / f"{name}.csv", df.to_csv(index=False)))
+        for name in TABLE_FILES - set(frames):  # a stale table of an earlier run would mislead
+            (out / f"{name}.csv").unlink(missing_ok=True)
         return written
 
 

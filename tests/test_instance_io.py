@@ -4,7 +4,6 @@ overrides, and property tests that random bad input gives an InstanceError and n
 from __future__ import annotations
 
 import copy
-import math
 import signal
 from pathlib import Path
 
@@ -405,10 +404,6 @@ def test_override_unknown_path(override, close):
         assert f"did you mean {close!r}" in p.hint
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a typo in the LAST component of a --set path (budget.totl_bn_rub=5) is silently added as a new key, "
-    "so the error blames the instance file (two_sites.yaml:budget:totl_bn_rub: Extra inputs are not permitted) "
-    "instead of naming --set; the user is sent to a line that does not exist in the file"))
 def test_override_unknown_leaf_names_set():
     with pytest.raises(InstanceError) as excinfo:
         load_instance(TWO_SITES, ["budget.totl_bn_rub=5"])
@@ -481,12 +476,6 @@ CONTAINERS: list[tuple[tuple, type]] = [
 ] + [((entity, i), ENTITY_TABLES[entity]) for entity, rows in BASE.items() if entity in ENTITY_TABLES
      for i in range(len(rows))]
 
-# Known crashes, excluded from the property and pinned by the strict-xfail tests below:
-# +-inf in a field the horizon checks convert with int() -> OverflowError;
-# a list/dict where a name or a reference is expected -> TypeError (unhashable).
-INT_CHECKED = {"start_year", "end_year", "target_year", "year", "lead_time_yr", "duration_yr", "transit_yr",
-               "existing_modules", "max_modules", "yearly_cap_bn_rub"}
-HASHED = {"name", "deposit", "site", "source", "link"}
 
 values = st.one_of(
     st.text(max_size=12),
@@ -511,12 +500,6 @@ def _at(data: dict, path: tuple):
     return node
 
 
-def _known_crash(fieldname: str, value: object) -> bool:
-    if fieldname in INT_CHECKED and isinstance(value, float) and math.isinf(value):
-        return True
-    return fieldname in HASHED and isinstance(value, (list, dict))
-
-
 def _fails_own_model(model: type, mapping: dict, fieldname: str) -> bool:
     """Whether the mutated field is wrong on its own (its model rejects it at that field)."""
     try:
@@ -530,8 +513,6 @@ def _fails_own_model(model: type, mapping: dict, fieldname: str) -> bool:
 @given(choice=field_choice, value=values)
 def test_random_field_value_gives_instance_or_instance_error(choice, value):
     (path, model), fieldname = choice
-    if _known_crash(fieldname, value):
-        return
     data = copy.deepcopy(BASE)
     container = _at(data, path)
     container[fieldname] = value
@@ -550,8 +531,6 @@ def test_random_field_value_gives_instance_or_instance_error(choice, value):
 @given(choice=field_choice, value=values)
 def test_random_field_value_through_a_file(tmp_path_factory, choice, value):
     (path, _), fieldname = choice
-    if _known_crash(fieldname, value):
-        return
     data = copy.deepcopy(BASE)
     _at(data, path)[fieldname] = value
     file = tmp_path_factory.mktemp("prop") / "x.yaml"
@@ -586,7 +565,7 @@ def test_every_required_key_is_covered():
 
 
 # --------------------------------------------------------------------------------------------
-# Bugs found: each pins one crash or wrong answer (strict xfail keeps the suite green until fixed)
+# Regression tests for crashes and wrong answers found by these tests (fixed)
 # --------------------------------------------------------------------------------------------
 
 
@@ -609,7 +588,6 @@ INF_REASON = ("BUG: validate._as_int() catches TypeError/ValueError but not Over
     "sites.0.max_modules", "sites.1.existing_modules", "rd_programmes.0.duration_yr", "links.0.transit_yr",
     "policy.plants_online.year",
 ])
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=INF_REASON)
 def test_inf_in_integer_field_is_an_instance_error(tmp_path, dotted):
     path = write_data(tmp_path, _set(two_sites_raw(), dotted, float("inf")))
     assert ".inf" in path.read_text()
@@ -618,7 +596,6 @@ def test_inf_in_integer_field_is_an_instance_error(tmp_path, dotted):
     assert dotted.split(".")[-1] in str(excinfo.value)
 
 
-@pytest.mark.xfail(strict=True, raises=OverflowError, reason=INF_REASON + " (here: a yearly cap keyed .inf)")
 def test_inf_yearly_cap_key_is_an_instance_error(tmp_path):
     path = tmp_path / "x.yaml"
     path.write_text(TWO_SITES.read_text().replace("rd_envelope_bn_rub: 2}",
@@ -640,7 +617,6 @@ UNHASHABLE_REASON = ("BUG: validate._reference_problems() puts names and referen
     ("rd_programmes.0.name", ["R1"]),
     ("rd_programmes.0.prerequisites", [["R0"]]),
 ])
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=UNHASHABLE_REASON)
 def test_unhashable_name_or_reference_is_an_instance_error(tmp_path, dotted, value):
     path = write_data(tmp_path, _set(two_sites_raw(), dotted, value))
     with pytest.raises(InstanceError) as excinfo:
@@ -653,9 +629,6 @@ def _programmes(data: dict, programmes: list[dict]) -> dict:
     return data
 
 
-@pytest.mark.xfail(strict=True, raises=TypeError, reason=(
-    "BUG: validate._depends_on() iterates another programme's prerequisites without checking it is a list: "
-    "A requires [B], B has prerequisites: 5 -> TypeError 'int' object is not iterable instead of InstanceError"))
 def test_non_list_prerequisites_of_a_prerequisite(tmp_path):
     data = _programmes(two_sites_raw(), [dict(name="A", prerequisites=["B"]), dict(name="B", prerequisites=5)])
     with pytest.raises(InstanceError) as excinfo:
@@ -663,10 +636,6 @@ def test_non_list_prerequisites_of_a_prerequisite(tmp_path):
     assert find(excinfo.value.problems, "rd_programmes", "prerequisites")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: A requires B, and B and C require each other; A is not on the cycle, yet A is reported as "
-    "'prerequisites form a cycle' (hint: 'a programme cannot (indirectly) require itself'), because "
-    "_depends_on() returns True whenever its depth guard trips, whatever the target"))
 def test_cycle_reported_only_on_its_members(tmp_path):
     data = _programmes(two_sites_raw(), [dict(name="A", prerequisites=["B"]), dict(name="B", prerequisites=["C"]),
                                          dict(name="C", prerequisites=["B"])])
@@ -691,10 +660,6 @@ def _alarm(seconds: float):
 
 
 @pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="needs SIGALRM")
-@pytest.mark.xfail(strict=True, raises=_Timeout, reason=(
-    "BUG: the prerequisite-cycle check (_depends_on) walks every path with no memo, exponential in the number "
-    "of programmes: 22 programmes each requiring all earlier ones take ~7 s, 30 take hours, before the "
-    "'more than 12 R&D programmes' problem is ever reported"))
 def test_many_programmes_validate_quickly(tmp_path):
     data = _programmes(two_sites_raw(), [dict(name=f"R{i}", prerequisites=[f"R{j}" for j in range(i)])
                                          for i in range(22)])

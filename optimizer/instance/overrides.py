@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import copy
 import difflib
+import typing
 
 import yaml
+from pydantic import BaseModel
 
 from optimizer.errors import InstanceError, Problem
 from optimizer.instance.io import Source
+from optimizer.instance.schema import Instance
 
 OVERRIDE_FILE = "--set"
 
@@ -55,6 +58,36 @@ def _choices(node: object) -> list[str]:
     return []
 
 
+def _schema_fields(parts: list[str]) -> list[str] | None:
+    """Field names the schema allows under a dotted path (None when not a fixed-schema section)."""
+    model: type[BaseModel] = Instance
+    expect_row = False
+    for part in parts:
+        if expect_row:
+            expect_row = False
+            continue
+        info = model.model_fields.get(part)
+        if info is None:
+            return None
+        inner = _model_in(info.annotation)
+        if inner is None:
+            return None
+        expect_row = typing.get_origin(info.annotation) is list
+        model = inner
+    return None if expect_row else list(model.model_fields)
+
+
+def _model_in(annotation) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as ``X``, ``X | None`` or ``list[X]``."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
 def apply_overrides(data: dict, overrides: list[str] | dict, source: Source | None = None) -> dict:
     """Return a copy of ``data`` with every override applied; raise InstanceError listing bad ones."""
     data = copy.deepcopy(data)
@@ -67,7 +100,13 @@ def apply_overrides(data: dict, overrides: list[str] | dict, source: Source | No
             last = depth == len(parts) - 1
             found = _step(node, part)
             if found is None and last and isinstance(node, dict):
-                node[part] = value  # a new optional field; the schema will judge it
+                known = _schema_fields(parts[:-1])
+                if known is not None and part not in known:
+                    close = difflib.get_close_matches(part, known, n=1)
+                    hint = f"did you mean {close[0]!r}?" if close else f"known here: {', '.join(known)}"
+                    problems.append(Problem(OVERRIDE_FILE, parts[0], "", path, value, f"no field {part!r} here", hint))
+                else:
+                    node[part] = value  # an optional field absent from the file
                 break
             if found is None:
                 close = difflib.get_close_matches(part, _choices(node), n=1)

@@ -100,7 +100,9 @@ def _reference_problems(data: dict, source: Source) -> list[Problem]:
     for entity in ENTITY_TABLES:
         seen: set = set()
         for i, row in _rows(data, entity):
-            name = row.get("name")
+            name = _name(row.get("name"))
+            if name is None:
+                continue  # a missing or malformed name is reported by the field check
             if name in seen:
                 problems.append(Problem(source.file_of(entity), entity, source.row_label(entity, i, row), "name",
                                         name, "duplicate name", f"names must be unique among {entity}"))
@@ -118,21 +120,24 @@ def _reference_problems(data: dict, source: Source) -> list[Problem]:
     ]
     for entity, fieldname, target in references:
         for i, row in _rows(data, entity):
-            ref = row.get(fieldname)
+            ref = _name(row.get(fieldname))
             if ref is not None and ref not in names[target]:
                 problems.append(_unknown_ref(source, entity, i, row, fieldname, ref, target, names[target]))
 
-    programmes = {row.get("name"): row for _, row in _rows(data, "rd_programmes")}
+    requires = {_name(row.get("name")): _prerequisites(row) for _, row in _rows(data, "rd_programmes")}
+    requires.pop(None, None)
+    on_cycle = _programmes_on_cycles(requires)
     for i, row in _rows(data, "rd_programmes"):
-        prereqs = row.get("prerequisites") or []
-        for ref in prereqs if isinstance(prereqs, list) else []:
-            if ref not in programmes:
+        name = _name(row.get("name"))
+        for ref in _prerequisites(row):
+            if ref not in requires:
                 problems.append(_unknown_ref(source, "rd_programmes", i, row, "prerequisites", ref,
-                                             "rd_programmes", set(programmes)))
-            elif ref == row.get("name") or _depends_on(programmes, ref, row.get("name")):
+                                             "rd_programmes", set(requires)))
+            elif name in on_cycle and ref in on_cycle:
                 problems.append(Problem(source.file_of("rd_programmes"), "rd_programmes",
                                         source.row_label("rd_programmes", i, row), "prerequisites", ref,
                                         "prerequisites form a cycle", "a programme cannot (indirectly) require itself"))
+    programmes = requires
     if len(programmes) > MAX_RD_PROGRAMMES:
         problems.append(Problem(source.file_of("rd_programmes"), "rd_programmes", "", "", len(programmes),
                                 f"more than {MAX_RD_PROGRAMMES} R&D programmes",
@@ -140,12 +145,56 @@ def _reference_problems(data: dict, source: Source) -> list[Problem]:
     return problems
 
 
-def _depends_on(programmes: dict, start: object, target: object, depth: int = 0) -> bool:
-    """True if programme ``start`` requires ``target`` directly or through a chain."""
-    if depth > len(programmes):
-        return True
-    prereqs = (programmes.get(start) or {}).get("prerequisites") or []
-    return any(p == target or _depends_on(programmes, p, target, depth + 1) for p in prereqs if isinstance(p, str))
+def _prerequisites(row: dict) -> list[str]:
+    prereqs = row.get("prerequisites")
+    if not isinstance(prereqs, list):
+        return []
+    return [n for n in (_name(p) for p in prereqs) if n is not None]
+
+
+def _programmes_on_cycles(requires: dict[str, list[str]]) -> set[str]:
+    """Programmes that lie on a prerequisite cycle (strongly connected components, Tarjan, iterative)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    cyclic: set[str] = set()
+    counter = 0
+    for root in requires:
+        if root in index:
+            continue
+        work = [(root, iter(requires.get(root, [])))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next((c for c in children if c in requires), None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(requires.get(child, []))))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                low[work[-1][0]] = min(low[work[-1][0]], low[node])
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                if len(component) > 1 or node in requires.get(node, []):
+                    cyclic.update(component)
+    return cyclic
 
 
 def _unknown_ref(source, entity, i, row, fieldname, ref, target, known) -> Problem:
@@ -158,8 +207,15 @@ def _unknown_ref(source, entity, i, row, fieldname, ref, target, known) -> Probl
 def _as_int(value: object) -> int | None:
     try:
         return int(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
+
+
+def _name(value: object) -> str | None:
+    """A row's name or reference as a hashable string; None for missing or non-scalar values."""
+    if isinstance(value, (str, int, float, bool)):
+        return str(value)
+    return None
 
 
 def _horizon_problems(data: dict, source: Source) -> list[Problem]:
