@@ -58,6 +58,18 @@ NO_AUTO_UPDATES = {key: False for key in (
     "update_named_expressions", "update_objective")}
 
 
+_threads_in_use: list = []  # thread count of HiGHS's process-wide scheduler, once started
+
+
+def _use_threads(threads: int | None) -> None:
+    """HiGHS keeps one scheduler per process; a run asking another thread count fails unless it is reset."""
+    if _threads_in_use and _threads_in_use[0] != threads:
+        highspy.Highs.resetGlobalScheduler(True)
+        _threads_in_use.clear()
+    if not _threads_in_use:
+        _threads_in_use.append(threads)
+
+
 def run(opt, m: pyo.ConcreteModel, *, time_limit: float | None, mip_gap: float | None, threads: int | None,
         options: dict, changes_pushed: bool = False) -> Run:
     """Solve (or re-solve, pushing only changes) without loading the solution.
@@ -65,6 +77,7 @@ def run(opt, m: pyo.ConcreteModel, *, time_limit: float | None, mip_gap: float |
     ``changes_pushed``: the caller already pushed every change (``push_changes_with_start``), so the
     structure scans are skipped; they would also discard a MIP start."""
     extra = {"auto_updates": NO_AUTO_UPDATES} if changes_pushed else {}
+    _use_threads(threads)
     res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False, time_limit=time_limit,
                     rel_gap=mip_gap, threads=threads, solver_options=dict(options), **extra)
     status = _STATUS.get(res.termination_condition, Status.ERROR)
@@ -87,7 +100,8 @@ def push_changes_with_start(opt, m: pyo.ConcreteModel) -> None:
         highs.setSolution(sol)
 
 
-def lp_duals(m: pyo.ConcreteModel, constraints: list, *, time_limit: float | None) -> dict[str, float]:
+def lp_duals(m: pyo.ConcreteModel, constraints: list, *, time_limit: float | None,
+             threads: int | None = None) -> dict[str, float]:
     """Fix every integer variable at its value, solve the LP, return {constraint name: dual}; unfix after.
 
     A fresh interface is used and every column is marked continuous in HiGHS (fixed integer
@@ -105,7 +119,8 @@ def lp_duals(m: pyo.ConcreteModel, constraints: list, *, time_limit: float | Non
         if n:
             model.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
                                         np.full(n, highspy.HighsVarType.kContinuous))
-        res = lp.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False, time_limit=time_limit)
+        _use_threads(threads)
+        res = lp.solve(m, threads=threads, load_solutions=False, raise_exception_on_nonoptimal_result=False, time_limit=time_limit)
         if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
             return {}
         duals = res.solution_loader.get_duals(cons_to_load=constraints)

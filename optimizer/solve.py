@@ -92,7 +92,8 @@ def solve(instance: Instance, options: SolveOptions | None = None, **overrides) 
     tick = time.perf_counter()
     duals = {}
     if opts.marginals:
-        duals = highs.lp_duals(m, [c for _, _, c in rule_constraints(m)], time_limit=opts.time_limit)
+        duals = highs.lp_duals(m, [c for _, _, c in rule_constraints(m)], time_limit=opts.time_limit,
+                               threads=opts.threads)
         seconds["marginals"] = time.perf_counter() - tick
     tick = time.perf_counter()
     result.tables = extract_tables(m, data, duals)
