@@ -20,3 +20,21 @@ def two_sites_path() -> Path:
 def load_two_sites(*overrides: str):
     """The two-site instance with ``--set`` style overrides."""
     return load_instance(DATA / "two_sites.yaml", list(overrides))
+
+
+def pytest_addoption(parser):
+    parser.addoption("--runslow", action="store_true", default=False,
+                     help="also run slow cross-checks (SCIP on the full bundled instances, minutes)")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "slow: minutes-long cross-check; run with --runslow")
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--runslow"):
+        return
+    skip = pytest.mark.skip(reason="slow cross-check: run with --runslow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)

@@ -25,7 +25,8 @@ def scip_objective(mps_path) -> float:
 
 @pytest.mark.parametrize("objective", ["max-hpo", "max-cumulative-hpo", "min-cost"])
 def test_scip_agrees_on_two_sites(tmp_path, objective):
-    overrides = ["policy.hpo_output={'enabled': true, 'year': 2027, 'min_t_per_yr': 700}"] if objective == "min-cost" else []
+    target = "policy.hpo_output={'enabled': true, 'year': 2027, 'min_t_per_yr': 700}"
+    overrides = [target] if objective == "min-cost" else []
     inst = load_two_sites(*overrides)
     res = solve(inst, objective=objective, mip_gap=1e-9)
     path = export_model(inst, tmp_path / "model.mps", objective)
@@ -33,9 +34,11 @@ def test_scip_agrees_on_two_sites(tmp_path, objective):
 
 
 BUNDLED = sorted((ROOT / "instances").glob("*.yaml")) + sorted((ROOT / "instances" / "variants").glob("*.yaml"))
+FAST = {"tiny"}  # SCIP needs ~40 s on the Siberian instances (HiGHS ~2 s): those run with --runslow
 
 
-@pytest.mark.parametrize("path", [p for p in BUNDLED if "all-targets" not in p.name], ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", [pytest.param(p, marks=() if p.stem in FAST else pytest.mark.slow)
+                                  for p in BUNDLED if "all-targets" not in p.name], ids=lambda p: p.stem)
 def test_scip_agrees_on_bundled(tmp_path, path):
     from optimizer.instance.io import load_instance
 
