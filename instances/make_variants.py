@@ -29,7 +29,9 @@ Raw = dict[str, Any]
 
 
 def _scale(value: float, factor: float) -> float:
-    return round(value * factor, 6)
+    """value x factor, rounded to 6 decimals (whole numbers stay ints in the YAML)."""
+    x = round(value * factor, 6)
+    return int(x) if float(x).is_integer() else x
 
 
 def half_budget(d: Raw) -> str:
@@ -74,7 +76,7 @@ def sanctions_capex_30(d: Raw) -> str:
 
 
 def no_rd(d: Raw) -> str:
-    d["budget"]["rd_envelope_bn_rub"] = 0.0
+    d["budget"]["rd_envelope_bn_rub"] = 0
     share = d["policy"].get("hp_share")
     if share is not None:
         share["enabled"] = False

@@ -4,48 +4,43 @@ from __future__ import annotations
 
 import pyomo.environ as pyo
 
+from models.components.projects import cumulative_steps, step_difference, step_value_by
 from models.components.sets import ModelData
 
 
 def add_plants(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """Site_Opened, Modules_Started and the capacity they give; Feed is defined by logistics."""
+    """Cumulative Modules_Built_By / Site_Open_By steps; Modules_Started and Site_Opened derive from them."""
     inst = data.instance
     sites = {s.name: s for s in inst.sites}
     m.PLANT_SITES = pyo.Set(initialize=list(sites), ordered=True)
     m.MODULE_START = pyo.Set(initialize=data.module_start, dimen=2, ordered=True)
     m.NEW_SITE_START = pyo.Set(initialize=[(s, t) for s, t in data.module_start if s in data.new_sites],
                                dimen=2, ordered=True)
-    m.Modules_Started = pyo.Var(
+    m.Modules_Built_By = pyo.Var(
         m.MODULE_START, domain=pyo.NonNegativeIntegers,
         bounds=lambda m, s, t: (0, sites[s].max_modules - sites[s].existing_modules),
     )
-    m.Site_Opened = pyo.Var(m.NEW_SITE_START, domain=pyo.Binary)
-
-    starts: dict[str, list[int]] = {s: [] for s in sites}
-    for s, t in data.module_start:
-        starts[s].append(t)
+    m.Site_Open_By = pyo.Var(m.NEW_SITE_START, domain=pyo.Binary)
+    starts = cumulative_steps(m, m.Modules_Built_By, data.module_start, "modules_monotone_constraint")
+    for s in sites:
+        starts.setdefault(s, [])
     m.module_starts_of = starts
-
-    m.site_open_once_constraint = pyo.Constraint(
-        [s for s in data.new_sites if len(starts[s]) > 1],
-        rule=lambda m, s: sum(m.Site_Opened[s, t] for t in starts[s]) <= 1,
-    )
+    open_years = cumulative_steps(m, m.Site_Open_By, list(m.NEW_SITE_START), "site_open_monotone_constraint")
+    m.Modules_Started = pyo.Expression(
+        m.MODULE_START, rule=lambda m, s, t: step_difference(m.Modules_Built_By, starts, s, t))
+    m.Site_Opened = pyo.Expression(
+        m.NEW_SITE_START, rule=lambda m, s, t: step_difference(m.Site_Open_By, open_years, s, t))
     m.modules_need_open_site_constraint = pyo.Constraint(
         m.NEW_SITE_START,
-        rule=lambda m, s, t: m.Modules_Started[s, t] <= (sites[s].max_modules - sites[s].existing_modules)
-        * sum(m.Site_Opened[s, tau] for tau in starts[s] if tau <= t),
-    )
-    m.module_limit_constraint = pyo.Constraint(
-        [s for s in sites if len(starts[s]) > 1],
-        rule=lambda m, s: sum(m.Modules_Started[s, t] for t in starts[s])
-        <= sites[s].max_modules - sites[s].existing_modules,
+        rule=lambda m, s, t: m.Modules_Built_By[s, t]
+        <= (sites[s].max_modules - sites[s].existing_modules) * m.Site_Open_By[s, t],
     )
 
 
 def new_modules_online(m: pyo.ConcreteModel, data: ModelData, site: str, year: int):
     """Expression: new modules at ``site`` producing in ``year`` (started >= lead time earlier)."""
     lead = next(s.lead_time_yr for s in data.instance.sites if s.name == site)
-    return sum(m.Modules_Started[site, t] for t in m.module_starts_of[site] if t + lead <= year)
+    return step_value_by(m.Modules_Built_By, m.module_starts_of, site, year, lead)
 
 
 def add_plant_capacity(m: pyo.ConcreteModel, data: ModelData) -> None:

@@ -19,33 +19,41 @@ def enabled_rules(data: ModelData) -> dict:
 
 
 def add_policy(m: pyo.ConcreteModel, data: ModelData, elastic: bool = False) -> None:
-    """Add each enabled policy rule; with ``elastic`` each gets a Shortfall variable."""
+    """Add each enabled policy rule; with ``elastic`` each gets a Shortfall variable.
+
+    Each rule reads ``Policy_Level[rule] + Shortfall >= target`` with ``Policy_Level[rule]`` equal to
+    the achieved value, so that a rule nothing can reach (e.g. no site can be online by its year) is
+    a well-formed infeasible row, not a trivially false expression."""
     rules = enabled_rules(data)
     short = elastic_var(m, "Shortfall_Policy", list(rules), elastic)
+    m.POLICY_RULES = pyo.Set(initialize=list(rules), ordered=True)
+    m.Policy_Level = pyo.Var(m.POLICY_RULES, domain=pyo.Reals)
+    achieved, target = {}, {}
     if "plants_online" in rules:
         rule = rules["plants_online"]
         eligible = [s for s in m.PLANT_SITES if any(t + _lead(data, s) <= rule.year for t in m.module_starts_of[s])]
         m.Plant_Online = pyo.Var(eligible, domain=pyo.Binary)
         m.plant_online_link_constraint = pyo.Constraint(
             eligible, rule=lambda m, s: m.Plant_Online[s] <= new_modules_online(m, data, s, rule.year))
-        m.policy_plants_online_constraint = pyo.Constraint(
-            expr=sum(m.Plant_Online[s] for s in eligible) + short("plants_online") >= rule.min_count)
+        achieved["plants_online"] = sum(m.Plant_Online[s] for s in eligible)
+        target["plants_online"] = rule.min_count
     if "jobs" in rules:
-        rule = rules["jobs"]
-        m.policy_jobs_constraint = pyo.Constraint(expr=jobs(m, data, rule.year) + short("jobs") >= rule.min_jobs)
+        achieved["jobs"], target["jobs"] = jobs(m, data, rules["jobs"].year), rules["jobs"].min_jobs
     if "reo_output" in rules:
         rule = rules["reo_output"]
-        m.policy_reo_output_constraint = pyo.Constraint(
-            expr=m.REO_Output[rule.year] + short("reo_output") >= rule.min_t_per_yr)
+        achieved["reo_output"], target["reo_output"] = m.REO_Output[rule.year], rule.min_t_per_yr
     if "hpo_output" in rules:
         rule = rules["hpo_output"]
-        m.policy_hpo_output_constraint = pyo.Constraint(
-            expr=m.HPO_Output[rule.year] + short("hpo_output") >= rule.min_t_per_yr)
+        achieved["hpo_output"], target["hpo_output"] = m.HPO_Output[rule.year], rule.min_t_per_yr
     if "hp_share" in rules:
+        # Level = HPO - share x REO (t HPO above the floor); shortfall in t HPO.
         rule = rules["hp_share"]
-        # Shortfall in t HPO: how much more high-purity oxide the share would need.
-        m.policy_hp_share_constraint = pyo.Constraint(
-            expr=m.HPO_Output[rule.year] + short("hp_share") >= rule.min_share * m.REO_Output[rule.year])
+        achieved["hp_share"] = m.HPO_Output[rule.year] - rule.min_share * m.REO_Output[rule.year]
+        target["hp_share"] = 0.0
+    m.policy_level_constraint = pyo.Constraint(m.POLICY_RULES, rule=lambda m, r: m.Policy_Level[r] == achieved[r])
+    for name in rules:
+        m.add_component(f"policy_{name}_constraint",
+                        pyo.Constraint(expr=m.Policy_Level[name] + short(name) >= target[name]))
 
 
 def _lead(data: ModelData, site: str) -> int:
