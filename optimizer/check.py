@@ -97,11 +97,18 @@ def _num(x: float) -> str:
     return f"{x:.10g}"
 
 
+# Solvers meet rows to about 1e-7 of their scaled size; a residue like 1e-5 t of feed at a site with
+# no capacity is numerical noise, not a plan. 1e-4 of a unit (t, GWh, bn RUB, job) is far below
+# anything a plan decides.
+ABS_TOL = 1e-4
+
+
 class _Findings:
     """Collects violations and owns the relative+absolute tolerance."""
 
-    def __init__(self, tol: float):
+    def __init__(self, tol: float, abs_tol: float = ABS_TOL):
         self.tol = tol
+        self.abs_tol = abs_tol
         self.violations: list[Violation] = []
 
     def add(self, rule: str, where: str, detail: str) -> None:
@@ -109,12 +116,12 @@ class _Findings:
         self.violations.append(Violation(rule, where, detail))
 
     def differ(self, a: float, b: float) -> bool:
-        """True when a and b differ by more than tol · max(1, |a|, |b|)."""
-        return abs(a - b) > self.tol * max(1.0, abs(a), abs(b))
+        """True when a and b differ by more than max(abs_tol, tol · max(1, |a|, |b|))."""
+        return abs(a - b) > max(self.abs_tol, self.tol * max(1.0, abs(a), abs(b)))
 
     def exceeds(self, lhs: float, rhs: float) -> bool:
         """True when lhs > rhs by more than the tolerance."""
-        return lhs - rhs > self.tol * max(1.0, abs(lhs), abs(rhs))
+        return lhs - rhs > max(self.abs_tol, self.tol * max(1.0, abs(lhs), abs(rhs)))
 
     def equal(self, rule: str, where: str, what: str, reported, expected: float, unit: str = "") -> None:
         """Flag a table value that differs from its recomputed value (unreadable cells are skipped)."""
