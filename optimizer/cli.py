@@ -120,6 +120,17 @@ def export(
         out_console.print(f"wrote {path}")
 
 
+def _register_command_modules() -> None:
+    """Commands that live in their own modules (one writer per module)."""
+    from optimizer import cli_bench, cli_runs
+
+    for module in (cli_bench, cli_runs):
+        module.register(app)
+
+
+_register_command_modules()
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app and turn reeplan errors into a message and an exit code."""
     args = list(sys.argv[1:] if argv is None else argv)
