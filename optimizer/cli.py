@@ -70,7 +70,7 @@ def solve(
     else:
         render_result(result, out_console)
     folder = out or Path("reeplan-out") / inst.name
-    result.write(folder)
+    result.write(folder, inst)
     if not quiet:
         out_console.print(f"wrote summary.json and tables to {folder}/")
     if result.status == Status.INFEASIBLE:

@@ -22,6 +22,7 @@ class Status(str, Enum):
 
 
 AREA_KEYS = ("plants", "power", "logistics", "rd")
+INSTANCE_FILE = "instance.yaml"
 TABLE_FILES = {"allocation", "plants", "flows", "power", "projects", "rd", "output", "constraints", "targets",
                "diagnosis"}
 
@@ -85,11 +86,18 @@ class Result:
             "message": self.message,
         })
 
-    def write(self, out_dir: str | Path) -> list[Path]:
-        """Write summary.json and one CSV per table to ``out_dir`` (each file replaced atomically)."""
+    def write(self, out_dir: str | Path, instance=None) -> list[Path]:
+        """Write summary.json, one CSV per table and (if given) instance.yaml to ``out_dir``.
+
+        Each file is replaced atomically, so an interrupted write never leaves a half file."""
         out = Path(out_dir)
         out.mkdir(parents=True, exist_ok=True)
         written = [_atomic_write(out / "summary.json", json.dumps(self.summary(), indent=2) + "\n")]
+        if instance is not None:
+            import yaml
+
+            written.append(_atomic_write(out / INSTANCE_FILE, yaml.safe_dump(instance.model_dump(mode="json"),
+                                                                           sort_keys=False, allow_unicode=True)))
         frames = dict(self.tables)
         if self.targets is not None:
             frames["targets"] = self.targets
@@ -100,6 +108,28 @@ class Result:
         for name in TABLE_FILES - set(frames):  # a stale table of an earlier run would mislead
             (out / f"{name}.csv").unlink(missing_ok=True)
         return written
+
+
+def read_result(folder: str | Path) -> Result:
+    """Load a result written by ``Result.write`` (summary.json and the CSV tables)."""
+    folder = Path(folder)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    tables = {}
+    for name in TABLE_FILES - {"targets", "diagnosis"}:
+        path = folder / f"{name}.csv"
+        if path.exists():
+            tables[name] = pd.read_csv(path)
+    extra = {name: pd.read_csv(folder / f"{name}.csv") if (folder / f"{name}.csv").exists() else None
+             for name in ("targets", "diagnosis")}
+    kpis = {key: summary.get(key) for key in ("hpo_t", "reo_t", "cumulative_hpo_t", "spend_bn_rub",
+                                              "spend_by_area_bn_rub", "total_cost_bn_rub", "new_plants_online", "jobs")}
+    kpis["objective"] = summary.get("objective")
+    kpis["marginals"] = summary.get("marginal_hpo_per_bn_rub")
+    return Result(summary.get("instance", folder.name), summary.get("objective_name", "max-hpo"),
+                  Status(summary["status"]), bool(summary.get("has_plan")), summary.get("objective"),
+                  summary.get("best_bound"), summary.get("mip_gap"), summary.get("seconds") or {}, tables, kpis,
+                  extra["targets"], extra["diagnosis"], summary.get("solver") or {}, summary.get("instance_sha256", ""),
+                  summary.get("message", ""), summary.get("nodes"), summary.get("tie_break", ""))
 
 
 def _atomic_write(path: Path, text: str) -> Path:

@@ -158,7 +158,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, **overri
     result.objective = float(pyo.value(m.Primary))
     result.mip_gap = mip_gap(result.objective, result.best_bound)
     result.targets = targets_table(instance, result.tables)
-    result.kpis = _kpis(instance, result.tables, result.objective)
+    result.kpis = kpis_of(instance, result.tables, result.objective)
     seconds["extract"] = time.perf_counter() - tick
     seconds["solve"] = solve_seconds
     seconds["total"] = seconds["build"] + time.perf_counter() - clock
@@ -200,7 +200,8 @@ def _no_plan_message(status: Status) -> str:
     }.get(status, "the solver stopped with an error before finding a plan")
 
 
-def _kpis(instance: Instance, tables: dict[str, pd.DataFrame], objective: float) -> dict:
+def kpis_of(instance: Instance, tables: dict[str, pd.DataFrame], objective: float) -> dict:
+    """Headline figures of a plan from its tables (target year: HPO, REO, jobs; totals; marginals)."""
     out = tables["output"].set_index("year")
     target = instance.target_year
     alloc = tables["allocation"]

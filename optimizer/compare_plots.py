@@ -1,0 +1,57 @@
+"""Charts of a comparison: spend by area per scenario, output trajectories (matplotlib, PNG)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from optimizer.result import AREA_KEYS  # noqa: E402
+
+
+def compare_charts(comparison, out: Path) -> list[Path]:
+    """Write spend_by_area.png and output_trajectory.png; return their paths."""
+    return [_spend_by_area(comparison, out / "spend_by_area.png"),
+            _output_trajectory(comparison, out / "output_trajectory.png")]
+
+
+def _spend_by_area(comparison, path: Path) -> Path:
+    labels = [sc.label for sc in comparison.scenarios]
+    kpis = comparison.kpis
+    width = 0.8 / max(1, len(labels))
+    x = np.arange(len(AREA_KEYS))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    for i, label in enumerate(labels):
+        values = [float(kpis.loc[f"spend_{a}_bn_rub", label] or 0.0) for a in AREA_KEYS]
+        ax.bar(x + (i - (len(labels) - 1) / 2) * width, values, width, label=label)
+    ax.set_xticks(x, ["plant sites", "hydro power", "logistics", "R&D"])
+    ax.set_ylabel("capital committed, bn RUB")
+    ax.set_title("Spend by investment area per scenario")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def _output_trajectory(comparison, path: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    out = comparison.output
+    for label in [sc.label for sc in comparison.scenarios]:
+        rows = out[out["scenario"] == label] if not out.empty else out
+        if len(rows):
+            ax.plot(rows["year"], rows["hpo_t"], marker="o", label=f"{label}: HPO")
+            ax.plot(rows["year"], rows["reo_t"], linestyle="--", alpha=0.6, label=f"{label}: REO")
+    ax.set_xlabel("year")
+    ax.set_ylabel("output, t/yr")
+    ax.set_title("Output trajectories (HPO solid, REO dashed)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
