@@ -11,8 +11,9 @@ Sources and assumptions for every number are in the base file and in instances/S
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import yaml
 

@@ -122,9 +122,9 @@ def export(
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules (one writer per module)."""
-    from optimizer import cli_bench, cli_runs
+    from optimizer import cli_bench, cli_compare, cli_runs
 
-    for module in (cli_bench, cli_runs):
+    for module in (cli_compare, cli_bench, cli_runs):
         module.register(app)
 
 

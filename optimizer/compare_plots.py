@@ -55,3 +55,24 @@ def _output_trajectory(comparison, path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def sweep_curve(df, param: str, path: Path) -> Path:
+    """HPO (and REO) against a swept parameter, e.g. the budget-output curve."""
+    ok = df[df["status"].isin(["optimal", "time_limit"])].sort_values(param)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    ax.plot(ok[param], ok["hpo_t"], marker="o", label="HPO in the target year")
+    if "reo_t" in ok:
+        ax.plot(ok[param], ok["reo_t"], linestyle="--", marker=".", alpha=0.6, label="REO in the target year")
+    failed = df[~df["status"].isin(["optimal", "time_limit"])]
+    for x in failed[param]:
+        ax.axvline(x, color="red", alpha=0.3)
+    ax.set_xlabel(param + (" (bn RUB)" if "bn_rub" in param else ""))
+    ax.set_ylabel("output, t/yr")
+    ax.set_title(f"Optimal output against {param}" + (" (red: failed points)" if len(failed) else ""))
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

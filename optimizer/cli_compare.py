@@ -1,0 +1,164 @@
+"""CLI commands: compare, sweep, alternatives (registered on the main app by optimizer/cli.py)."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+out_console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+
+def _frame_table(df: pd.DataFrame, title: str, max_rows: int = 40) -> Table:
+    table = Table(title=title)
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold")
+    for _, row in df.head(max_rows).iterrows():
+        table.add_row(*[_cell(v) for v in row])
+    if len(df) > max_rows:
+        table.caption = f"{len(df) - max_rows} more rows in the CSV"
+    return table
+
+
+def _cell(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.2f}" if abs(v) < 1e6 else f"{v:,.0f}"
+    return str(v)
+
+
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(help="Instance files, FILE@path=value@..., scenario files "
+                                                        "(base: + overrides:) or result folders")],
+    out: Annotated[Path, typer.Option(help="Folder for the CSV tables and PNG charts")] = Path("reeplan-out/compare"),
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per scenario solve")] = None,
+) -> None:
+    """Solve what is not solved yet and compare scenarios: KPIs, allocation, plants, timing, inputs."""
+    from optimizer.compare import compare as compare_api
+    from optimizer.compare import parse_scenario, solve_missing
+    from optimizer.errors import UsageError
+    from optimizer.solve import solve
+
+    if len(scenarios) < 2:
+        raise UsageError("give at least two scenarios to compare")
+    parsed = [parse_scenario(s) for s in scenarios]
+    solve_missing(parsed, lambda inst: solve(inst, time_limit=time_limit),
+                  on_done=lambda sc: err_console.print(f"  {sc.label}: {sc.result.status.value}"))
+    result = compare_api(parsed)
+    kpis = result.kpis.reset_index()
+    out_console.print(_frame_table(kpis, "KPIs side by side"))
+    out_console.print(_frame_table(result.allocation, "Where the money moved (bn RUB, changed rows)"))
+    if len(result.plants):
+        out_console.print(_frame_table(result.plants, "Plants that differ"))
+    if len(result.timing):
+        out_console.print(_frame_table(result.timing, "Projects whose start year differs (blank: not funded)"))
+    out_console.print(_frame_table(result.inputs, "Inputs that differ"))
+    written = result.write(out)
+    out_console.print(f"wrote {len(written)} files to {out}/")
+
+
+def sweep(
+    instance: Annotated[Path, typer.Argument(help="Instance: a .yaml file or a folder of CSV tables")],
+    param: Annotated[list[str], typer.Option("--param", help="Dotted path of a numeric scalar (twice for a grid)")],
+    values: Annotated[list[str], typer.Option("--values", help="START:STOP:STEP or a comma list, one per --param")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Fixed override for every point")] = None,
+    objective: Annotated[str, typer.Option(help="max-hpo, max-cumulative-hpo or min-cost")] = "max-hpo",
+    workers: Annotated[int, typer.Option(help="Local worker processes")] = 1,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://HOST:8786")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Keep finished points in --out and do the rest")] = False,
+    out: Annotated[Path, typer.Option(help="Folder for points/, sweep.csv and the curve")] = Path("reeplan-out/sweep"),
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per point")] = None,
+    gap: Annotated[float, typer.Option(help="Relative MIP gap per point")] = 1e-4,
+    target_hpo: Annotated[float | None, typer.Option(help="Find the least value of the (single) --param "
+                                                          "reaching this HPO, by bisection")] = None,
+    tolerance: Annotated[float, typer.Option(help="Bisection tolerance on the parameter")] = 1.0,
+    no_reuse: Annotated[bool, typer.Option("--no-reuse", help="Rebuild the model at every point")] = False,
+) -> None:
+    """Sweep one parameter (or a grid of two); or, with --target-hpo, search the least budget for a target."""
+    from optimizer.errors import UsageError
+    from optimizer.sweep import make_plan, parse_values, run_sweep, threshold_budget
+
+    if workers < 1:
+        raise UsageError("--workers must be >= 1")
+    if target_hpo is not None:
+        if len(param) != 1:
+            raise UsageError("--target-hpo searches one --param")
+        grid = parse_values(values[0])
+        found = threshold_budget(instance, target_hpo, min(grid), max(grid), tolerance, tuple(set_ or []), param[0],
+                                 on_step=lambda v, h: err_console.print(f"  {param[0]}={v:,.3f}: HPO {h:,.1f} t"),
+                                 objective=objective, time_limit=time_limit, mip_gap=gap)
+        if found["reachable"]:
+            out_console.print(f"least {param[0]} reaching {target_hpo:,.0f} t HPO: [bold]{found['value']:,.3f}[/]"
+                              f" (tolerance {tolerance})")
+        else:
+            out_console.print(f"[red]{found['message']}[/]")
+        return
+    plan = make_plan(instance, list(param), list(values), base_overrides=tuple(set_ or []), objective=objective,
+                     time_limit=time_limit, mip_gap=gap, reuse=not no_reuse)
+    columns = [TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("failed {task.fields[failed]}"),
+               TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        task = progress.add_task("sweep", total=len(plan.points), failed=0)
+        df = run_sweep(plan, out, workers=workers, scheduler=scheduler, resume=resume,
+                       on_progress=lambda d, f, t: progress.update(task, completed=d, failed=f))
+    df.to_csv(out / "sweep.csv", index=False)
+    shown = [c for c in [*plan.params, "status", "hpo_t", "spend_bn_rub", "spend_plants_bn_rub", "spend_power_bn_rub",
+                         "spend_logistics_bn_rub", "spend_rd_bn_rub", "marginal_total_hpo_per_bn_rub",
+                         "fd_hpo_per_unit", "error"] if c in df.columns]
+    out_console.print(_frame_table(df[shown], f"Sweep of {', '.join(plan.params)}", max_rows=60))
+    if len(plan.params) == 1:
+        from optimizer.compare_plots import sweep_curve
+
+        path = sweep_curve(df, plan.params[0], out / "curve.png")
+        out_console.print(f"wrote {out}/sweep.csv, {path}")
+    failed = int((df["status"] == "error").sum())
+    if failed:
+        err_console.print(f"[yellow]{failed} point(s) failed; their errors are in sweep.csv[/]")
+
+
+def alternatives(
+    instance: Annotated[Path, typer.Argument(help="Instance: a .yaml file or a folder of CSV tables")],
+    count: Annotated[int, typer.Option(help="Plans to find, the optimum included")] = 5,
+    slack: Annotated[float, typer.Option(help="Relative distance from the optimal objective allowed")] = 0.02,
+    objective: Annotated[str, typer.Option(help="max-hpo or max-cumulative-hpo")] = "max-hpo",
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a scalar: dotted.path=value")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for alternatives.csv")] = Path("reeplan-out/alternatives"),
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per solve")] = None,
+) -> None:
+    """Near-optimal plans that fund different sites, connections, links and programmes."""
+    from optimizer.alternatives import alternatives_table, find_alternatives
+    from optimizer.errors import UsageError
+    from optimizer.instance.io import load_instance
+
+    if count < 1 or not 0 <= slack < 1:
+        raise UsageError("--count must be >= 1 and --slack in [0, 1)")
+    if objective not in ("max-hpo", "max-cumulative-hpo"):
+        raise UsageError("alternatives need an output objective: max-hpo or max-cumulative-hpo")
+    inst = load_instance(instance, set_ or [])
+    found = find_alternatives(inst, count, slack, objective, time_limit,
+                              on_found=lambda a: err_console.print(f"  plan {a.rank}: objective {a.objective:,.1f}"))
+    table = alternatives_table(found)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "alternatives.csv")
+    out_console.print(_frame_table(table.reset_index(), f"{len(found)} plans within {slack:.1%} of the optimum",
+                                   max_rows=80))
+    bad = [a.rank for a in found if a.violations]
+    if bad:
+        err_console.print(f"[red]checker found violations in plans {bad}[/]")
+        raise typer.Exit(1)
+    out_console.print(f"every plan passed the independent checker; wrote {out}/alternatives.csv")
+
+
+def register(app: typer.Typer) -> None:
+    """Add compare, sweep and alternatives to the reeplan app."""
+    app.command()(compare)
+    app.command()(sweep)
+    app.command()(alternatives)
