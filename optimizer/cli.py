@@ -26,7 +26,7 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 app = typer.Typer(help="reeplan: split a capital budget across plant sites, hydro power, logistics and R&D "
                        "to get the most high-purity rare-earth oxide.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-out_console = Console(highlight=False)
+out_console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True, highlight=False)
 
 
