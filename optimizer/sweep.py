@@ -15,7 +15,7 @@ import math
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -117,23 +117,83 @@ def _row(res) -> dict:
         "status": res.status.value, "objective": res.objective, "best_bound": res.best_bound, "mip_gap": res.mip_gap,
         "hpo_t": k.get("hpo_t"), "reo_t": k.get("reo_t"), "spend_bn_rub": k.get("spend_bn_rub"),
         **{f"spend_{a}_bn_rub": area.get(a) for a in AREA_KEYS},
-        "new_plants_online": k.get("new_plants_online"),
+        "new_plants_online": k.get("new_plants_online"), "total_cost_bn_rub": k.get("total_cost_bn_rub"),
         "marginal_total_hpo_per_bn_rub": marginals.get("budget_total"),
         "marginal_rd_hpo_per_bn_rub": marginals.get("budget_rd"),
         "solve_seconds": res.seconds.get("solve"), "build_seconds": res.seconds.get("build"),
     }
 
 
-def run_chunk(plan: SweepPlan, indices: list[int], out_dir: str | None) -> list[dict]:
-    """Solve consecutive points with one model, writing each row as soon as it is done."""
-    cache: dict = {}
-    rows = []
-    for index in indices:
+def run_chunk(plan: SweepPlan, indices: list[int], out_dir: str | None, cache: dict | None = None,
+              on_row: Callable[[dict], None] | None = None) -> list[dict]:
+    """Solve the given points with one model, writing each row as soon as it is done.
+
+    For a single relaxing budget parameter (see ``_plateau_eligible``) the points are visited by
+    bisection: when the two ends of an interval have the same optimal output *and* the same cheapest
+    cost, every point between has that plan as its optimum too, and is filled in without a solve."""
+    cache = {} if cache is None else cache
+    rows: dict[int, dict] = {}
+
+    def solve_and_write(index: int) -> dict:
         row = solve_point(plan, index, cache)
+        row.setdefault("inferred_from", None)
         if out_dir is not None:
             _write_point(Path(out_dir), row)
-        rows.append(row)
-    return rows
+        rows[index] = row
+        if on_row:
+            on_row(row)
+        return row
+
+    if not _plateau_eligible(plan) or len(indices) < 3:
+        for index in indices:
+            solve_and_write(index)
+        return [rows[i] for i in indices]
+    order = sorted(indices, key=lambda i: plan.points[i][0])
+    stack = [(0, len(order) - 1)]
+    solve_and_write(order[0])
+    solve_and_write(order[-1])
+    while stack:
+        lo, hi = stack.pop()
+        if hi - lo < 2:
+            continue
+        a, b = rows[order[lo]], rows[order[hi]]
+        if _same_plan_value(a, b):
+            for k in range(lo + 1, hi):
+                row = {**a, "index": order[k], plan.params[0]: plan.points[order[k]][0], "inferred_from": a["index"],
+                       "seconds": 0.0, "solve_seconds": 0.0, "build_seconds": 0.0, "reused": True}
+                if out_dir is not None:
+                    _write_point(Path(out_dir), row)
+                rows[order[k]] = row
+                if on_row:
+                    on_row(row)
+            continue
+        mid = (lo + hi) // 2
+        solve_and_write(order[mid])
+        stack += [(mid, hi), (lo, mid)]
+    return [rows[i] for i in indices]
+
+
+RELAXING_PARAMS = ("budget.total_bn_rub", "budget.rd_envelope_bn_rub")
+
+
+def _plateau_eligible(plan: SweepPlan) -> bool:
+    """One budget limit swept, an output objective, opex not counted: raising the limit only adds plans."""
+    if len(plan.params) != 1 or not plan.reuse or plan.objective == "min-cost":
+        return False
+    param = plan.params[0]
+    if not (param in RELAXING_PARAMS or param.startswith("budget.yearly_cap_bn_rub.")):
+        return False
+    return not any(o.replace(" ", "").lower() == "budget.opex_counts=true" for o in plan.base_overrides) and \
+        not plan.extra.get("opex_counts", False)
+
+
+def _same_plan_value(a: dict, b: dict, tol: float = 1e-7) -> bool:
+    """Both optimal with equal output and equal cheapest cost (relative tolerance)."""
+    if a.get("status") != "optimal" or b.get("status") != "optimal":
+        return False
+    def close(x, y):
+        return x is not None and y is not None and abs(x - y) <= tol * max(1.0, abs(x), abs(y))
+    return close(a.get("objective"), b.get("objective")) and close(a.get("total_cost_bn_rub"), b.get("total_cost_bn_rub"))
 
 
 def _write_point(out: Path, row: dict) -> None:
@@ -202,37 +262,28 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path | None = None, workers: int =
     if scheduler is not None:
         _run_dask(scheduler, plan, chunks, out_text, collect)
     elif workers <= 1 or len(chunks) <= 1:
+        cache: dict = {}
         for chunk in chunks:
-            for index in chunk:  # point by point, so progress moves with every point
-                collect(run_chunk_cached(plan, [index], out_text))
+            run_chunk(plan, chunk, out_text, cache, on_row=lambda row: collect([row]))
     else:
         import multiprocessing as mp
 
         with ProcessPoolExecutor(max_workers=len(chunks), mp_context=mp.get_context("spawn")) as pool:
-            futures = [pool.submit(run_chunk, plan, chunk, out_text) for chunk in chunks]
-            for fut in as_completed(futures):
-                collect(fut.result())
-    _CACHE.clear()
+            futures = {pool.submit(run_chunk, plan, chunk, out_text) for chunk in chunks}
+            while futures:
+                finished, futures = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
+                for fut in finished:
+                    collect(fut.result())
+                if out is not None and futures:  # points written by workers so far
+                    written = _read_points(out)
+                    report(len(set(written) | set(rows)), failed, len(plan.points))
     return sweep_table(plan, rows)
-
-
-_CACHE: dict = {}
-
-
-def run_chunk_cached(plan: SweepPlan, indices: list[int], out_dir: str | None) -> list[dict]:
-    """``run_chunk`` keeping the model between calls in this process (sequential sweeps)."""
-    rows = []
-    for index in indices:
-        row = solve_point(plan, index, _CACHE)
-        if out_dir is not None:
-            _write_point(Path(out_dir), row)
-        rows.append(row)
-    return rows
 
 
 def _run_dask(address: str, plan: SweepPlan, chunks: list[list[int]], out_dir: str | None, collect) -> None:
     try:
-        from distributed import Client, as_completed as dask_completed
+        from distributed import Client
+        from distributed import as_completed as dask_completed
     except ImportError:
         raise UsageError("--scheduler needs dask.distributed: pip install 'reeplan[dask]'") from None
     try:

@@ -165,3 +165,17 @@ def test_cli_sweep_and_compare(tmp_path):
     with pytest.raises(SystemExit) as exc:
         main(["sweep", TWO, "--param", "budget.total_bn_rub", "--values", "1:2"])
     assert exc.value.code == 2
+
+
+def test_plateau_points_are_inferred_and_match_cold_solves(tmp_path):
+    """From 9 bn up the two-site optimum is the same plan (1,050 t for 9 bn of capital): with equal output
+    and equal cheapest cost at 9 and 14 bn, every budget between has that plan as its optimum (more money
+    only adds plans, and a cheaper plan there would also have been feasible at 9 bn)."""
+    plan = make_plan(TWO, ["budget.total_bn_rub"], ["9:14:1"], base_overrides=(NO_POLICY,))
+    df = run_sweep(plan, tmp_path)
+    inferred = df[df["inferred_from"].notna()]
+    assert len(inferred) == 4 and set(inferred["inferred_from"]) == {0}
+    for budget, hpo, spend in zip(df["budget.total_bn_rub"], df["hpo_t"], df["spend_bn_rub"]):
+        cold = solve(load_instance(TWO, [NO_POLICY, f"budget.total_bn_rub={budget}"]))
+        assert math.isclose(hpo, cold.objective, rel_tol=1e-6)
+        assert math.isclose(spend, cold.kpis["spend_bn_rub"], rel_tol=1e-6)
