@@ -120,6 +120,8 @@ def _row(res) -> dict:
         "new_plants_online": k.get("new_plants_online"), "total_cost_bn_rub": k.get("total_cost_bn_rub"),
         "marginal_total_hpo_per_bn_rub": marginals.get("budget_total"),
         "marginal_rd_hpo_per_bn_rub": marginals.get("budget_rd"),
+        **{f"marginal_cap_{key.split()[-1]}_hpo_per_bn_rub": v for key, v in marginals.items()
+           if key.startswith("budget_yearly")},
         "solve_seconds": res.seconds.get("solve"), "build_seconds": res.seconds.get("build"),
     }
 
