@@ -79,7 +79,7 @@ def find_alternatives(instance: Instance, count: int = 5, slack: float = 0.02, o
         run.results.solution_loader.load_vars()
         plan = {k: int(round(pyo.value(v))) for k, v in decisions.items()}
         # Stage B: the cheapest plan with exactly that funded set and output within the slack.
-        fix = pyo.Constraint(list(decisions), rule=lambda m, key: decisions[key] == plan[key])
+        fix = pyo.Constraint(list(decisions), rule=lambda m, key, plan=plan: decisions[key] == plan[key])
         m.add_component(f"alt_fix_{rank}", fix)  # a fresh component per plan: the persistent
         # interface tracks constraint objects, so a cleared-and-refilled list would confuse it
         _set_objective(m, "alt_cost", m.Total_Cost, pyo.minimize)

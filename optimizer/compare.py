@@ -13,7 +13,7 @@ import yaml
 from optimizer.errors import InstanceError, Problem
 from optimizer.instance.io import load_instance
 from optimizer.instance.schema import Instance
-from optimizer.result import INSTANCE_FILE, AREA_KEYS, Result, read_result
+from optimizer.result import AREA_KEYS, INSTANCE_FILE, Result, read_result
 
 
 @dataclass

@@ -120,7 +120,8 @@ def lp_duals(m: pyo.ConcreteModel, constraints: list, *, time_limit: float | Non
             model.changeColsIntegrality(n, np.arange(n, dtype=np.int32),
                                         np.full(n, highspy.HighsVarType.kContinuous))
         _use_threads(threads)
-        res = lp.solve(m, threads=threads, load_solutions=False, raise_exception_on_nonoptimal_result=False, time_limit=time_limit)
+        res = lp.solve(m, threads=threads, load_solutions=False, raise_exception_on_nonoptimal_result=False,
+                       time_limit=time_limit)
         if res.termination_condition != TerminationCondition.convergenceCriteriaSatisfied:
             return {}
         duals = res.solution_loader.get_duals(cons_to_load=constraints)

@@ -31,7 +31,7 @@ def test_compare_two_budgets_hand_checked(tmp_path):
     a, b = first.label, second.label
     assert math.isclose(cmp.kpis.loc["hpo_t (target year)", a], 1050, rel_tol=1e-6)
     assert math.isclose(cmp.kpis.loc["hpo_t (target year)", b], 350, rel_tol=1e-6)
-    moved = {(r.area, r.item): (getattr(r, "_4"), getattr(r, "_5")) for r in cmp.allocation.itertuples()}
+    moved = {(r.area, r.item): (r._4, r._5) for r in cmp.allocation.itertuples()}
     assert moved == {("plants", "New"): (5.0, 0.0), ("logistics", "road"): (1.0, 0.0), ("power", "P-New"): (1.0, 0.0)}
     assert list(cmp.plants["site"]) == ["New"] and cmp.plants["difference"][0] == f"new plant only in {a}"
     assert set(cmp.timing["project"]) == {"road", "P-New"}

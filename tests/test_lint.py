@@ -1,0 +1,19 @@
+"""Lint (ruff) on the project's own code, so style problems fail CI like any other test."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+
+import pytest
+
+from tests.conftest import ROOT
+
+
+def test_ruff_clean():
+    ruff = shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff not installed (pip install -e '.[test]' installs it)")
+    proc = subprocess.run([ruff, "check", "optimizer", "models", "tests", "benchmarks", "instances"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
