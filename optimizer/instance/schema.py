@@ -88,7 +88,7 @@ class Policy(_Strict):
 
 
 class Deposit(_Strict):
-    name: Name
+    name: Name = _f("-", "Unique name of the deposit")
     region: str = _f("-", "Region (informational)", default="")
     supply_t_per_yr: NonNegFloat = _f("t REO/yr", "Concentrate supply available today, REO content")
     available_from_year: Year | None = _f(
@@ -97,7 +97,7 @@ class Deposit(_Strict):
 
 
 class DepositExpansion(_Strict):
-    name: Name
+    name: Name = _f("-", "Unique name of the expansion step")
     deposit: Name = _f("-", "Deposit expanded")
     capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost of the expansion step")
     lead_time_yr: LeadTime = _f("yr", "Years from start until the added supply is available")
@@ -105,7 +105,7 @@ class DepositExpansion(_Strict):
 
 
 class Site(_Strict):
-    name: Name
+    name: Name = _f("-", "Unique name of the plant site")
     region: str = _f("-", "Region (informational)", default="")
     existing_modules: int = _f("modules", "Modules already producing at the start", default=0, ge=0)
     max_modules: int = _f("modules", "Most modules the site can hold, existing included", ge=0)
@@ -121,14 +121,14 @@ class Site(_Strict):
 
 
 class PowerSource(_Strict):
-    name: Name
+    name: Name = _f("-", "Unique name of the power source")
     region: str = _f("-", "Region (informational)", default="")
     spare_energy_gwh_per_yr: NonNegFloat = _f("GWh/yr", "Uncommitted energy available per year")
     tariff_rub_per_mwh: NonNegFloat = _f("RUB/MWh", "Price of energy drawn")
 
 
 class PowerExpansion(_Strict):
-    name: Name
+    name: Name = _f("-", "Unique name of the generation expansion")
     source: Name = _f("-", "Power source expanded (new generation)")
     capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost of the new generation")
     lead_time_yr: LeadTime = _f("yr", "Years from start until the energy is available")
@@ -136,7 +136,7 @@ class PowerExpansion(_Strict):
 
 
 class PowerConnection(_Strict):
-    name: Name
+    name: Name = _f("-", "Unique name of the power connection")
     source: Name = _f("-", "Power source")
     site: Name = _f("-", "Plant site supplied")
     capacity_gwh_per_yr: NonNegFloat = _f("GWh/yr", "Most energy the connection carries per year")
@@ -146,7 +146,7 @@ class PowerConnection(_Strict):
 
 
 class Link(_Strict):
-    name: Name
+    name: Name = _f("-", "Unique name of the transport link")
     deposit: Name = _f("-", "Origin deposit")
     site: Name = _f("-", "Destination plant site")
     mode: Literal["rail", "road", "river", "winter_road", "sea", "multimodal"] = _f("-", "Transport mode")
@@ -161,7 +161,7 @@ class Link(_Strict):
 
 
 class LinkUpgrade(_Strict):
-    name: Name
+    name: Name = _f("-", "Unique name of the link upgrade")
     link: Name = _f("-", "Link upgraded or built")
     capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost")
     lead_time_yr: LeadTime = _f("yr", "Years from start until the capacity is usable")
@@ -169,7 +169,7 @@ class LinkUpgrade(_Strict):
 
 
 class RdProgramme(_Strict):
-    name: Name
+    name: Name = _f("-", "Unique name of the R&D programme")
     cost_bn_rub: NonNegFloat = _f("bn RUB", "Cost of the programme, committed when it starts")
     duration_yr: LeadTime = _f("yr", "Years from start to completion; effect from start + duration")
     prerequisites: list[Name] = _f("-", "Programmes that must be complete before it starts", default_factory=list)
@@ -180,21 +180,21 @@ class RdProgramme(_Strict):
 class Instance(_Strict):
     """A whole planning instance; see each field's description for its unit."""
 
-    name: Name
-    description: str = ""
-    horizon: Horizon
-    budget: Budget
-    technology: Technology
-    policy: Policy = Field(default_factory=Policy)
-    deposits: list[Deposit]
-    deposit_expansions: list[DepositExpansion] = Field(default_factory=list)
-    sites: list[Site]
-    power_sources: list[PowerSource] = Field(default_factory=list)
-    power_expansions: list[PowerExpansion] = Field(default_factory=list)
-    power_connections: list[PowerConnection] = Field(default_factory=list)
-    links: list[Link]
-    link_upgrades: list[LinkUpgrade] = Field(default_factory=list)
-    rd_programmes: list[RdProgramme] = Field(default_factory=list)
+    name: Name = _f("-", "Instance name (used for output folders and reports)")
+    description: str = _f("-", "What the instance represents and where its data comes from", default="")
+    horizon: Horizon = _f("years", "Planning horizon")
+    budget: Budget = _f("bn RUB", "Money rules")
+    technology: Technology = _f("fractions", "Refining technology today and its ceilings")
+    policy: Policy = _f("-", "Switchable policy targets", default_factory=Policy)
+    deposits: list[Deposit] = _f("table", "Deposits supplying concentrate")
+    deposit_expansions: list[DepositExpansion] = _f("table", "Supply expansion steps", default_factory=list)
+    sites: list[Site] = _f("table", "Candidate and existing refinery sites")
+    power_sources: list[PowerSource] = _f("table", "Hydro plants and grid nodes", default_factory=list)
+    power_expansions: list[PowerExpansion] = _f("table", "New generation options", default_factory=list)
+    power_connections: list[PowerConnection] = _f("table", "Source -> site connections", default_factory=list)
+    links: list[Link] = _f("table", "Deposit -> site transport links")
+    link_upgrades: list[LinkUpgrade] = _f("table", "Link builds and upgrades", default_factory=list)
+    rd_programmes: list[RdProgramme] = _f("table", "R&D programmes", default_factory=list)
 
     @property
     def years(self) -> list[int]:
