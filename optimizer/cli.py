@@ -52,19 +52,27 @@ def solve(
     out: Annotated[Path | None, typer.Option(help="Folder for summary.json and the CSV tables "
                                                   "[default: reeplan-out/<instance name>]")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the status line")] = False,
+    store: Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
+                                                               "./reeplan-runs.sqlite]")] = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not record this solve in the run store")] = False,
+    log: Annotated[Path | None, typer.Option("--log", help="Write the full HiGHS log to this file")] = None,
 ) -> None:
-    """Solve an instance and print the plan; write summary.json and one CSV per table."""
+    """Solve an instance and print the plan; write summary.json and one CSV per table; record the run."""
     from optimizer.instance.io import load_instance
+    from optimizer.progress import ProgressLine
     from optimizer.render import render_result
     from optimizer.result import Status
     from optimizer.solve import SolveOptions
     from optimizer.solve import solve as solve_instance
 
     inst = load_instance(instance, set_ or [])
-    opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed)
+    opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
+                        solver_options={"log_file": str(log)} if log else {})
     if not quiet:
         err_console.print(f"solving {inst.name} ({objective.value}) ...")
-    result = solve_instance(inst, opts)
+    cost = objective.value == "min-cost"
+    with ProgressLine(enabled=not quiet, label="cost" if cost else "HPO", unit="bn RUB" if cost else "t") as line:
+        result = solve_instance(inst, opts, progress=line if line.enabled else None, interruptible=True)
     if quiet:
         out_console.print(f"{result.status.value} objective={result.objective} gap={result.mip_gap}")
     else:
@@ -73,6 +81,17 @@ def solve(
     result.write(folder, inst)
     if not quiet:
         out_console.print(f"wrote summary.json and tables to {folder}/")
+    if not no_store:
+        from optimizer.store import StoreError, open_store, record_run
+
+        try:
+            run_store = open_store(store)
+            run_id = record_run(run_store, result, inst, "solve", set_ or [], opts)
+        except StoreError as exc:  # the plan is written: a store problem must not fail the solve
+            err_console.print(f"[yellow]warning:[/] run not recorded: {exc}")
+        else:
+            if not quiet:
+                out_console.print(f"recorded as run {run_id} in {run_store.path} (reeplan runs show {run_id})")
     if result.status == Status.INFEASIBLE:
         raise InfeasibleError(result.message, result.diagnosis)
     if not result.has_plan:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 
 import highspy
@@ -22,6 +25,16 @@ _STATUS = {
     TerminationCondition.infeasibleOrUnbounded: Status.INFEASIBLE,
     TerminationCondition.unbounded: Status.UNBOUNDED,
 }
+
+
+class _InterruptIsExpected(logging.Filter):
+    """Pyomo warns about HiGHS's kInterrupt status (a Ctrl-C we asked for); ``run`` maps it to ``interrupted``."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "kInterrupt" not in record.getMessage()
+
+
+logging.getLogger("pyomo.contrib.solver.solvers.highs").addFilter(_InterruptIsExpected())
 
 
 @dataclass
@@ -71,16 +84,33 @@ def _use_threads(threads: int | None) -> None:
 
 
 def run(opt, m: pyo.ConcreteModel, *, time_limit: float | None, mip_gap: float | None, threads: int | None,
-        options: dict, changes_pushed: bool = False) -> Run:
+        options: dict, changes_pushed: bool = False, progress: Callable[[dict], None] | None = None,
+        interruptible: bool = False) -> Run:
     """Solve (or re-solve, pushing only changes) without loading the solution.
 
     ``changes_pushed``: the caller already pushed every change (``push_changes_with_start``), so the
-    structure scans are skipped; they would also discard a MIP start."""
+    structure scans are skipped; they would also discard a MIP start.
+    ``progress``: called with incumbent, bound, gap and elapsed time (``optimizer.progress.attach_progress``).
+    ``interruptible``: the first Ctrl-C stops HiGHS and keeps its incumbent (status ``interrupted``)."""
     extra = {"auto_updates": NO_AUTO_UPDATES} if changes_pushed else {}
     _use_threads(threads)
-    res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False, time_limit=time_limit,
-                    rel_gap=mip_gap, threads=threads, solver_options=dict(options), **extra)
+    if opt._model is not m:  # load the model now, so that callbacks can attach to the HiGHS object
+        opt.set_instance(m)
+        extra = {"auto_updates": NO_AUTO_UPDATES}  # just loaded: nothing to scan for
+    with ExitStack() as stack:
+        if progress is not None or interruptible:
+            from optimizer.progress import attach_progress, interrupt_on_sigint
+
+            if progress is not None:
+                stack.enter_context(attach_progress(opt._solver_model, progress))
+            if interruptible:
+                on_request = getattr(progress, "mark_interrupted", None)
+                stack.enter_context(interrupt_on_sigint(opt._solver_model, on_request))
+        res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False, time_limit=time_limit,
+                        rel_gap=mip_gap, threads=threads, solver_options=dict(options), **extra)
     status = _STATUS.get(res.termination_condition, Status.ERROR)
+    if opt._solver_model.getModelStatus() == highspy.HighsModelStatus.kInterrupt:
+        status = Status.INTERRUPTED
     has_plan = res.solution_status in (SolutionStatus.optimal, SolutionStatus.feasible)
     info = opt._solver_model.getInfo()
     nodes = int(info.mip_node_count) if info.mip_node_count >= 0 else None

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from optimizer.result import AREA_KEYS, Result, Status
 
-STATUS_STYLE = {Status.OPTIMAL: "bold green", Status.TIME_LIMIT: "bold yellow"}
+STATUS_STYLE = {Status.OPTIMAL: "bold green", Status.TIME_LIMIT: "bold yellow", Status.INTERRUPTED: "bold yellow"}
 
 
 def _num(x, digits: int = 1) -> str:

@@ -16,6 +16,7 @@ class Status(str, Enum):
 
     OPTIMAL = "optimal"
     TIME_LIMIT = "time_limit"
+    INTERRUPTED = "interrupted"  # Ctrl-C: the best plan found so far is kept
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
     ERROR = "error"

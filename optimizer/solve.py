@@ -99,14 +99,21 @@ def retarget(built: BuiltModel, instance: Instance) -> None:
     built.instance = instance
 
 
-def solve(instance: Instance, options: SolveOptions | None = None, **overrides) -> Result:
-    """Solve one instance; never raises for infeasibility or limits (see ``Result.status``)."""
+def solve(instance: Instance, options: SolveOptions | None = None, *, progress=None, interruptible: bool = False,
+          **overrides) -> Result:
+    """Solve one instance; never raises for infeasibility or limits (see ``Result.status``).
+
+    ``progress``: called during the solve with incumbent, bound, gap and elapsed time (e.g. an
+    ``optimizer.progress.ProgressLine``); ``interruptible``: Ctrl-C stops the solve and keeps the best
+    plan found (status ``interrupted``; a second Ctrl-C quits at once) - for the CLI, not notebooks."""
     opts = replace(options or SolveOptions(), **overrides)
-    return solve_built(build(instance, opts.objective), opts)
+    return solve_built(build(instance, opts.objective), opts, progress=progress, interruptible=interruptible)
 
 
-def solve_built(built: BuiltModel, options: SolveOptions | None = None, **overrides) -> Result:
-    """Solve (or re-solve, warm-started from the previous plan) a built model."""
+def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progress=None, interruptible: bool = False,
+                **overrides) -> Result:
+    """Solve (or re-solve, warm-started from the previous plan) a built model (``progress``, ``interruptible``:
+    see ``solve``)."""
     opts = replace(options or SolveOptions(objective=built.objective), **overrides)
     if opts.objective != built.objective:
         raise UsageError(f"model was built for {built.objective}, not {opts.objective}")
@@ -120,7 +127,8 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, **overri
         highs.push_changes_with_start(opt, m)
     built.solves += 1
     first = highs.run(opt, m, time_limit=opts.time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
-                      options=opts.highs_options(), changes_pushed=warm)
+                      options=opts.highs_options(), changes_pushed=warm, progress=progress,
+                      interruptible=interruptible)
     solve_seconds, nodes = first.seconds, first.nodes
     result = Result(instance.name, opts.objective, first.status, first.has_plan, best_bound=first.bound,
                     solver=solver_info, instance_sha256=instance_sha256(instance), nodes=nodes)
@@ -143,9 +151,13 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, **overri
     result.tie_break = "skipped (stage 1 not optimal)"
     if opts.tie_break and first.status == Status.OPTIMAL:
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
-        second, ok = _tie_break(opt, m, opts, first.incumbent, remaining)
+        if hasattr(progress, "set_stage"):
+            progress.set_stage("tie-break", *(("HPO", "t") if opts.objective == "min-cost" else ("cost", "bn RUB")))
+        second, ok = _tie_break(opt, m, opts, first.incumbent, remaining, progress, interruptible)
         solve_seconds += second.seconds
         result.tie_break = "cheapest plan within tolerance" if ok else f"stage 2 {second.status.value}: stage-1 plan kept"
+        if ok and second.status == Status.INTERRUPTED:
+            result.tie_break = "stage 2 interrupted (Ctrl-C): the cheapest plan found so far"
 
     tick = time.perf_counter()
     duals = {}
@@ -165,10 +177,13 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, **overri
     result.seconds = seconds
     if result.status == Status.TIME_LIMIT:
         result.message = f"time limit reached: best plan found, gap {result.mip_gap}"
+    elif result.status == Status.INTERRUPTED:
+        result.message = f"interrupted (Ctrl-C): best plan found so far, gap {result.mip_gap}"
     return result
 
 
-def _tie_break(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_limit: float | None):
+def _tie_break(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_limit: float | None, progress=None,
+               interruptible: bool = False):
     """Stage 2: among plans within tolerance of the stage-1 optimum, the tie-break objective's best."""
     values = [(v, v.value) for v in m.component_data_objects(pyo.Var, active=True)]
     slack = opts.lex_tolerance * max(1.0, abs(z1))
@@ -179,7 +194,8 @@ def _tie_break(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_li
     m.lexicographic_constraint.activate()
     highs.push_changes_with_start(opt, m)
     second = highs.run(opt, m, time_limit=time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
-                       options=opts.highs_options(), changes_pushed=True)
+                       options=opts.highs_options(), changes_pushed=True, progress=progress,
+                       interruptible=interruptible)
     ok = second.has_plan
     if ok:
         second.results.solution_loader.load_vars()
@@ -196,6 +212,7 @@ def _no_plan_message(status: Status) -> str:
     return {
         Status.INFEASIBLE: "no plan satisfies every rule; see the diagnosis for the rules that must give",
         Status.TIME_LIMIT: "time limit reached before any plan was found",
+        Status.INTERRUPTED: "interrupted (Ctrl-C) before any plan was found",
         Status.UNBOUNDED: "the model is unbounded (a data error: some output has no limit)",
     }.get(status, "the solver stopped with an error before finding a plan")
 

@@ -12,6 +12,14 @@ DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _run_store_in_tmp(tmp_path_factory):
+    """`reeplan solve` records every run: keep the tests' runs out of the working directory."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("REEPLAN_STORE", str(tmp_path_factory.getbasetemp() / "reeplan-runs.sqlite"))
+        yield
+
+
 @pytest.fixture
 def two_sites_path() -> Path:
     return DATA / "two_sites.yaml"
