@@ -16,6 +16,20 @@ out_console = Console(highlight=False)
 err_console = Console(stderr=True, highlight=False)
 
 
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
+                                                               "./reeplan-runs.sqlite]")]
+NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record solves in the run store")]
+
+
+def _record_quietly(store, result, instance, command: str, label: str) -> None:
+    from optimizer.store import StoreError, record_run
+
+    try:
+        record_run(store, result, instance, command, label=label)
+    except StoreError as exc:
+        err_console.print(f"[yellow]not recorded in the run store: {exc}[/]")
+
+
 def _frame_table(df: pd.DataFrame, title: str, max_rows: int = 40) -> Table:
     table = Table(title=title)
     for col in df.columns:
@@ -40,8 +54,12 @@ def compare(
                                                         "(base: + overrides:) or result folders")],
     out: Annotated[Path, typer.Option(help="Folder for the CSV tables and PNG charts")] = Path("reeplan-out/compare"),
     time_limit: Annotated[float | None, typer.Option(help="Seconds per scenario solve")] = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
-    """Solve what is not solved yet and compare scenarios: KPIs, allocation, plants, timing, inputs."""
+    """Solve what is not solved yet and compare scenarios: KPIs, allocation, plants, timing, inputs.
+
+    A scenario may also be a run id of the run store (``7`` or ``run:7``)."""
     from optimizer.compare import compare as compare_api
     from optimizer.compare import parse_scenario, solve_missing
     from optimizer.errors import UsageError
@@ -49,9 +67,15 @@ def compare(
 
     if len(scenarios) < 2:
         raise UsageError("give at least two scenarios to compare")
-    parsed = [parse_scenario(s) for s in scenarios]
-    solve_missing(parsed, lambda inst: solve(inst, time_limit=time_limit),
-                  on_done=lambda sc: err_console.print(f"  {sc.label}: {sc.result.status.value}"))
+    parsed = [parse_scenario(s, store) for s in scenarios]
+    unsolved = {id(sc) for sc in parsed if sc.result is None}
+
+    def done(sc) -> None:
+        err_console.print(f"  {sc.label}: {sc.result.status.value}")
+        if id(sc) in unsolved and not no_store:
+            _record_quietly(store, sc.result, sc.instance, "compare", sc.label)
+
+    solve_missing(parsed, lambda inst: solve(inst, time_limit=time_limit), on_done=done)
     result = compare_api(parsed)
     kpis = result.kpis.reset_index()
     out_console.print(_frame_table(kpis, "KPIs side by side"))
@@ -81,6 +105,8 @@ def sweep(
                                                           "reaching this HPO, by bisection")] = None,
     tolerance: Annotated[float, typer.Option(help="Bisection tolerance on the parameter")] = 1.0,
     no_reuse: Annotated[bool, typer.Option("--no-reuse", help="Rebuild the model at every point")] = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
 ) -> None:
     """Sweep one parameter (or a grid of two); or, with --target-hpo, search the least budget for a target."""
     from optimizer.errors import UsageError
@@ -101,8 +127,13 @@ def sweep(
         else:
             out_console.print(f"[red]{found['message']}[/]")
         return
+    store_path = None
+    if not no_store:
+        from optimizer.store import default_store_path
+
+        store_path = str(store or default_store_path())
     plan = make_plan(instance, list(param), list(values), base_overrides=tuple(set_ or []), objective=objective,
-                     time_limit=time_limit, mip_gap=gap, reuse=not no_reuse)
+                     time_limit=time_limit, mip_gap=gap, reuse=not no_reuse, extra={"store": store_path})
     columns = [TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("failed {task.fields[failed]}"),
                TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn()]
     with Progress(*columns, console=err_console, transient=False) as progress:

@@ -58,10 +58,18 @@ class Comparison:
         return written
 
 
-def parse_scenario(spec: str) -> Scenario:
-    """A scenario from its command-line spelling (file, file@overrides, scenario file, result folder)."""
+def parse_scenario(spec: str, store=None) -> Scenario:
+    """A scenario from its command-line spelling: file, file@overrides, scenario file, result folder,
+    or a run id of the run store (``7`` or ``run:7``)."""
+    run_text = spec.removeprefix("run:")
     path_text, *overrides = spec.split("@")
     path = Path(path_text)
+    if run_text.isdigit() and not path.exists():
+        from optimizer.store import load_instance as stored_instance
+        from optimizer.store import load_result
+
+        run_id = int(run_text)
+        return Scenario(f"run {run_id}", stored_instance(store, run_id), load_result(store, run_id), source=spec)
     if path.is_dir() and (path / "summary.json").exists():
         inst = None
         if (path / INSTANCE_FILE).exists():

@@ -101,12 +101,25 @@ def solve_point(plan: SweepPlan, index: int, built_cache: dict) -> dict:
                             threads=plan.threads, diagnose=False)
         res = solve_built(built, opts)
         row.update(_row(res), reused=reused, error="")
+        if plan.extra.get("store"):
+            row["run_id"] = _record(plan, index, res, inst, opts)
     except ReeplanError as exc:
         row.update(status="error", error=f"{exc.__class__.__name__}: {exc}")
     except Exception as exc:  # noqa: BLE001 - a failing point is recorded, the sweep goes on
         row.update(status="error", error=f"{exc.__class__.__name__}: {exc}\n{traceback.format_exc(limit=3)}")
     row["seconds"] = time.perf_counter() - tick
     return row
+
+
+def _record(plan: SweepPlan, index: int, res, inst, opts) -> int | None:
+    """Record a solved point in the run store; a store problem never fails the point."""
+    from optimizer.store import StoreError, record_run
+
+    try:
+        return record_run(plan.extra["store"], res, inst, "sweep", plan.overrides_at(index), opts,
+                          label=f"sweep point {index}")
+    except StoreError:
+        return None
 
 
 def _row(res) -> dict:
@@ -239,7 +252,8 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path | None = None, workers: int =
         meta_path = out / "sweep.json"
         if resume and meta_path.exists():
             old = json.loads(meta_path.read_text())["plan"]
-            if json.loads(json.dumps(meta["plan"])) != old:
+            new = json.loads(json.dumps(meta["plan"], default=_json_default))
+            if {k: v for k, v in new.items() if k != "extra"} != {k: v for k, v in old.items() if k != "extra"}:
                 raise UsageError(f"--resume: {out} holds a different sweep; use another --out or drop --resume")
         elif not resume and (out / POINTS_DIR).exists():
             for stale in (out / POINTS_DIR).glob("*.json"):

@@ -179,3 +179,18 @@ def test_plateau_points_are_inferred_and_match_cold_solves(tmp_path):
         cold = solve(load_instance(TWO, [NO_POLICY, f"budget.total_bn_rub={budget}"]))
         assert math.isclose(hpo, cold.objective, rel_tol=1e-6)
         assert math.isclose(spend, cold.kpis["spend_bn_rub"], rel_tol=1e-6)
+
+
+def test_sweep_points_and_compare_scenarios_are_recorded(tmp_path):
+    from optimizer.store import list_runs
+
+    store = tmp_path / "runs.sqlite"
+    plan = make_plan(TWO, ["budget.total_bn_rub"], ["5,10"], base_overrides=(NO_POLICY,), extra={"store": str(store)})
+    df = run_sweep(plan)
+    runs = list_runs(store)
+    assert len(runs) == 2 and df["run_id"].notna().all()
+    first = parse_scenario(str(int(df["run_id"].iloc[0])), store)
+    second = parse_scenario(f"run:{int(df['run_id'].iloc[1])}", store)
+    cmp = compare([first, second])
+    assert list(cmp.inputs["parameter"]) == ["budget.total_bn_rub"]
+    assert math.isclose(cmp.kpis.loc["hpo_t (target year)", "run 2"], 1050, rel_tol=1e-6)
