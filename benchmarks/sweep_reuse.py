@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from optimizer.instance.io import load_instance
-from optimizer.solve import SolveOptions, solve
+from optimizer.solving import SolveOptions, solve
 from optimizer.sweep import make_plan, run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,12 +16,12 @@ __version__ = "0.1.0"
 _API = {
     "load_instance": "optimizer.instance.io",
     "Instance": "optimizer.instance.schema",
-    "solve": "optimizer.solve",
-    "SolveOptions": "optimizer.solve",
+    "solve": "optimizer.solving",
+    "SolveOptions": "optimizer.solving",
     "Result": "optimizer.result",
     "Status": "optimizer.result",
     "check_plan": "optimizer.check",
-    "diagnose": "optimizer.diagnose",
+    "diagnose": "optimizer.diagnosis",
     "export_model": "optimizer.export",
     "instance_schema": "optimizer.instance.schema_json",
 }

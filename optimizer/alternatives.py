@@ -15,7 +15,7 @@ from optimizer.errors import InfeasibleError, NoSolutionError
 from optimizer.extract import extract_tables
 from optimizer.instance.schema import Instance
 from optimizer.result import Status
-from optimizer.solve import SolveOptions, build, kpis_of, solve_built
+from optimizer.solving import SolveOptions, build, kpis_of, solve_built
 
 
 @dataclass

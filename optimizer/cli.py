@@ -62,8 +62,8 @@ def solve(
     from optimizer.progress import ProgressLine
     from optimizer.render import render_result
     from optimizer.result import Status
-    from optimizer.solve import SolveOptions
-    from optimizer.solve import solve as solve_instance
+    from optimizer.solving import SolveOptions
+    from optimizer.solving import solve as solve_instance
 
     inst = load_instance(instance, set_ or [])
     opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,

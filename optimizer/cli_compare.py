@@ -63,7 +63,7 @@ def compare(
     from optimizer.compare import compare as compare_api
     from optimizer.compare import parse_scenario, solve_missing
     from optimizer.errors import UsageError
-    from optimizer.solve import solve
+    from optimizer.solving import solve
 
     if len(scenarios) < 2:
         raise UsageError("give at least two scenarios to compare")

@@ -167,7 +167,7 @@ def rerun_cmd(
     result = rerun(st, run_id, **overrides)
     render_result(result, out_console)
     if not no_store:
-        from optimizer.solve import SolveOptions
+        from optimizer.solving import SolveOptions
 
         known = {k: v for k, v in old["options"].items() if k in SolveOptions.__dataclass_fields__}
         new_id = record_run(st, result, load_instance(st, run_id), "rerun", old["overrides"],

@@ -103,7 +103,7 @@ def _yaml_scalar(value) -> str:
 def solve_missing(scenarios: list[Scenario], solve_fn=None, on_done=None) -> None:
     """Solve every scenario that has no result yet (``solve_fn(instance) -> Result``)."""
     if solve_fn is None:
-        from optimizer.solve import solve as solve_fn
+        from optimizer.solving import solve as solve_fn
     for sc in scenarios:
         if sc.result is None:
             sc.result = solve_fn(sc.instance)

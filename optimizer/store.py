@@ -41,7 +41,7 @@ from optimizer.errors import ReeplanError, UsageError
 if TYPE_CHECKING:  # pragma: no cover
     from optimizer.instance.schema import Instance
     from optimizer.result import Result
-    from optimizer.solve import SolveOptions
+    from optimizer.solving import SolveOptions
 
 DEFAULT_STORE = "reeplan-runs.sqlite"
 STORE_ENV = "REEPLAN_STORE"
@@ -610,7 +610,7 @@ def export_run(store: Store | str | Path | None, run_id: int, out_dir: str | Pat
 def rerun(store: Store | str | Path | None, run_id: int, **option_overrides) -> Result:
     """Solve the stored instance again with the stored options (``option_overrides`` replace some of them,
     e.g. ``time_limit=60``); return the new ``Result`` (not recorded: call ``record_run`` for that)."""
-    from optimizer.solve import SolveOptions, solve
+    from optimizer.solving import SolveOptions, solve
 
     store = _as_store(store)
     run = get_run(store, run_id)

@@ -84,7 +84,7 @@ def make_plan(instance_path: str | Path, params: list[str], values: list[str], *
 def solve_point(plan: SweepPlan, index: int, built_cache: dict) -> dict:
     """Solve one point (re-using ``built_cache['model']`` when possible); return its row."""
     from optimizer.instance.io import load_instance
-    from optimizer.solve import SolveOptions, build, can_reuse, retarget, solve_built
+    from optimizer.solving import SolveOptions, build, can_reuse, retarget, solve_built
 
     tick = time.perf_counter()
     row = {"index": index, **dict(zip(plan.params, plan.points[index]))}

@@ -7,7 +7,7 @@ import csv
 import sys
 
 from optimizer.instance.io import load_instance
-from optimizer.solve import solve
+from optimizer.solving import solve
 from tests.test_bundled import BUNDLED, REGRESSION, model_size
 
 

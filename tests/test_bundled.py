@@ -12,7 +12,7 @@ import pytest
 from models.investment import build_model
 from optimizer.check import check_plan
 from optimizer.instance.io import load_instance
-from optimizer.solve import solve
+from optimizer.solving import solve
 from tests.conftest import ROOT
 
 BUNDLED = sorted((ROOT / "instances").glob("*.yaml")) + sorted((ROOT / "instances" / "variants").glob("*.yaml"))

@@ -12,7 +12,7 @@ import pytest
 from optimizer.alternatives import alternatives_table, find_alternatives
 from optimizer.compare import compare, parse_scenario, solve_missing
 from optimizer.instance.io import load_instance
-from optimizer.solve import solve
+from optimizer.solving import solve
 from optimizer.sweep import POINTS_DIR, make_plan, parse_values, run_sweep, threshold_budget
 from tests.conftest import DATA, ROOT
 

@@ -11,7 +11,7 @@ from rich.console import Console
 from optimizer.instance.io import load_instance
 from optimizer.progress import ProgressLine, attach_progress
 from optimizer.result import Status
-from optimizer.solve import SolveOptions, build, solve
+from optimizer.solving import SolveOptions, build, solve
 from tests.conftest import ROOT
 
 BASE = ROOT / "instances" / "siberia-2030.yaml"

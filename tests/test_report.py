@@ -43,7 +43,7 @@ def _chromium() -> str | None:
 @pytest.fixture(scope="module")
 def base():
     """The base case solved once: (instance, result)."""
-    from optimizer.solve import SolveOptions, solve
+    from optimizer.solving import SolveOptions, solve
 
     inst = load_instance(BASE)
     return inst, solve(inst, SolveOptions(threads=1))
@@ -123,7 +123,7 @@ def test_png_pixels_are_not_blank(report):
 
 def test_report_from_a_result_and_from_a_folder(report, tmp_path, monkeypatch):
     from optimizer.report import resolve_source
-    from optimizer.solve import SolveOptions, solve
+    from optimizer.solving import SolveOptions, solve
 
     monkeypatch.setenv("REEPLAN_STORE", str(tmp_path / "no-store.sqlite"))  # no default store to find instances in
     inst = load_instance(DATA / "two_sites.yaml")
@@ -155,7 +155,7 @@ def test_report_from_a_result_and_from_a_folder(report, tmp_path, monkeypatch):
 
 
 def test_report_without_a_plan(tmp_path):
-    from optimizer.solve import SolveOptions, solve
+    from optimizer.solving import SolveOptions, solve
 
     inst = load_instance(DATA / "two_sites.yaml", ["policy.plants_online.min_count=3"])
     res = solve(inst, SolveOptions())

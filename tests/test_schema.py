@@ -16,3 +16,14 @@ def _properties(node, path=""):
 def test_every_field_has_description_and_unit():
     missing = [p for p, v in _properties(instance_schema()) if "description" not in v or "unit" not in v]
     assert missing == []
+
+
+def test_public_api_names_are_the_functions():
+    """``from optimizer import solve`` must give the function even after its module was imported."""
+    import optimizer.diagnosis  # noqa: F401 - imports that used to shadow the names
+    import optimizer.solving  # noqa: F401
+    from optimizer import diagnose, load_instance, solve
+
+    assert callable(solve) and solve.__name__ == "solve"
+    assert callable(diagnose) and diagnose.__name__ == "diagnose"
+    assert load_instance.__name__ == "load_instance"

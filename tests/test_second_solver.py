@@ -7,7 +7,7 @@ import math
 import pytest
 
 from optimizer.export import export_model
-from optimizer.solve import solve
+from optimizer.solving import solve
 from tests.conftest import ROOT, load_two_sites
 
 pyscipopt = pytest.importorskip("pyscipopt")

@@ -15,7 +15,7 @@ import math
 import pytest
 
 from optimizer.check import check_plan
-from optimizer.solve import solve
+from optimizer.solving import solve
 from tests.conftest import load_two_sites
 
 REL = 1e-6

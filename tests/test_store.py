@@ -39,18 +39,18 @@ from tests.conftest import DATA, ROOT, load_two_sites
 TWO_SITES = DATA / "two_sites.yaml"
 runner = CliRunner()
 
-# optimizer.solve (Pyomo) is imported inside the tests: the writer processes import this module and
+# optimizer.solving (Pyomo) is imported inside the tests: the writer processes import this module and
 # stay light without it.
 
 
 def solve(*args, **kwargs):
-    from optimizer.solve import solve as solve_instance
+    from optimizer.solving import solve as solve_instance
 
     return solve_instance(*args, **kwargs)
 
 
 def SolveOptions(**kwargs):  # noqa: N802 - stands for the class
-    from optimizer.solve import SolveOptions as Options
+    from optimizer.solving import SolveOptions as Options
 
     return Options(**kwargs)
 

@@ -138,7 +138,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
         result.best_bound = None
         result.message = _no_plan_message(first.status)
         if first.status == Status.INFEASIBLE and opts.diagnose:
-            from optimizer.diagnose import diagnose
+            from optimizer.diagnosis import diagnose
 
             tick = time.perf_counter()
             result.diagnosis = diagnose(instance, time_limit=opts.time_limit, data=data)
