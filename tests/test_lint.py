@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -11,7 +13,8 @@ from tests.conftest import ROOT
 
 
 def test_ruff_clean():
-    ruff = shutil.which("ruff")
+    beside_python = Path(sys.executable).parent / "ruff"
+    ruff = shutil.which("ruff") or (str(beside_python) if beside_python.exists() else None)
     if ruff is None:
         pytest.skip("ruff not installed (pip install -e '.[test]' installs it)")
     proc = subprocess.run([ruff, "check", "optimizer", "models", "tests", "benchmarks", "instances"], cwd=ROOT,
