@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-out_console = Console(highlight=False)
+out_console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 err_console = Console(stderr=True, highlight=False)
 
 
@@ -45,7 +46,7 @@ def _cell(v) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return ""
     if isinstance(v, float):
-        return f"{v:,.2f}" if abs(v) < 1e6 else f"{v:,.0f}"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.1f}" if abs(v) >= 10 else f"{v:,.2f}"
     return str(v)
 
 
@@ -119,7 +120,8 @@ def sweep(
             raise UsageError("--target-hpo searches one --param")
         grid = parse_values(values[0])
         found = threshold_budget(instance, target_hpo, min(grid), max(grid), tolerance, tuple(set_ or []), param[0],
-                                 on_step=lambda v, h: err_console.print(f"  {param[0]}={v:,.3f}: HPO {h:,.1f} t"),
+                                 on_step=lambda v, h: err_console.print(f"  {param[0]}={v:,.3f}: " + (
+                                     f"HPO {h:,.1f} t" if h > -math.inf else "infeasible")),
                                  objective=objective, time_limit=time_limit, mip_gap=gap)
         if found["reachable"]:
             out_console.print(f"least {param[0]} reaching {target_hpo:,.0f} t HPO: [bold]{found['value']:,.3f}[/]"
@@ -141,10 +143,14 @@ def sweep(
         df = run_sweep(plan, out, workers=workers, scheduler=scheduler, resume=resume,
                        on_progress=lambda d, f, t: progress.update(task, completed=d, failed=f))
     df.to_csv(out / "sweep.csv", index=False)
-    shown = [c for c in [*plan.params, "status", "hpo_t", "spend_bn_rub", "spend_plants_bn_rub", "spend_power_bn_rub",
-                         "spend_logistics_bn_rub", "spend_rd_bn_rub", "marginal_total_hpo_per_bn_rub",
-                         "fd_hpo_per_unit", "error"] if c in df.columns]
-    out_console.print(_frame_table(df[shown], f"Sweep of {', '.join(plan.params)}", max_rows=60))
+    labels = {"status": "status", "hpo_t": "HPO t", "spend_bn_rub": "spend", "spend_plants_bn_rub": "plants",
+              "spend_power_bn_rub": "power", "spend_logistics_bn_rub": "logistics", "spend_rd_bn_rub": "R&D",
+              "marginal_total_hpo_per_bn_rub": "LP marginal", "fd_hpo_per_unit": "dHPO/dparam", "error": "error"}
+    shown = [c for c in [*plan.params, *labels] if c in df.columns
+             and not (c == "error" and not df["error"].fillna("").astype(bool).any())]
+    table = df[shown].rename(columns=labels)
+    out_console.print(_frame_table(table, f"Sweep of {', '.join(plan.params)} (money in bn RUB; marginals in t HPO "
+                                          "per unit of the parameter)", max_rows=60))
     if len(plan.params) == 1:
         from optimizer.compare_plots import sweep_curve
 

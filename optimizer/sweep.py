@@ -339,7 +339,9 @@ def threshold_budget(instance_path: str | Path, target_hpo: float, low: float, h
                       plan.time_limit, plan.mip_gap, plan.threads)
         row = solve_point(p, 0, cache)
         hpo = row.get("hpo_t")
-        if row.get("status") != "optimal" or hpo is None:
+        if row.get("status") == "infeasible":  # e.g. too little money for the enforced policy rules
+            hpo = -math.inf
+        elif row.get("status") != "optimal" or hpo is None:
             raise ReeplanError(f"point {param}={value} did not solve: {row.get('status')} {row.get('error', '')}")
         if on_step:
             on_step(value, hpo)
