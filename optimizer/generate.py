@@ -1,0 +1,290 @@
+"""Synthetic planning instances of any size, shaped like the base case ``instances/siberia-2030.yaml``.
+
+``generate_instance(sites, deposits, power_sources, programmes, years, seed)`` draws a valid
+``Instance`` deterministically from ``numpy.random.default_rng(seed)``: deposits and plant sites on
+a map (so link lengths and modes follow geography), capex, capacities, lead times, tariffs and
+gains drawn around the base case's figures (the ranges quoted in its comments), every site with at
+least one existing power connection and at least one inbound link, every deposit with at least
+one outbound link, lead times clipped to the horizon. The instances are feasible by construction:
+the zero plan meets every budget rule, and the only enabled policy rules are a jobs target that a
+first-year build at the cheapest sites reaches within the first year's cap, and an HP-share floor
+(met by any plan that produces nothing, and by the R&D chain that is always generated).
+
+Named families (``FAMILIES``) go from the base case's size to more than 100x its variables.
+``write_generated`` writes YAML for a ``.yaml`` path, otherwise the CSV-folder format.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+from optimizer.errors import UsageError
+from optimizer.instance.io import write_csv_folder, write_yaml
+from optimizer.instance.schema import Instance
+
+MAX_PROGRAMMES = 8  # technology levels are enumerated (2**R subsets); validation caps at 12
+START_YEAR = 2025
+MAP_KM = (4000.0, 2500.0)  # map extent: Urals to Zabaykalsky, Arctic to the southern border
+
+
+@dataclass(frozen=True)
+class GeneratorSize:
+    """Entity counts of one generated instance (and the budget as a share of the full build-out)."""
+
+    sites: int
+    deposits: int
+    power_sources: int
+    programmes: int
+    years: int
+    budget_share: float = 0.5
+
+    def name(self, seed: int) -> str:
+        return (f"gen-s{self.sites}-d{self.deposits}-p{self.power_sources}-r{self.programmes}"
+                f"-y{self.years}-seed{seed}")
+
+
+# Named benchmark families. "small" is the base case's size (9 sites, 10 deposits, 9 power
+# sources, 5 programmes, 6 years; the base case has 613 variables), "xl" more than 100x its
+# variables; the model sizes (seed 0) are in benchmarks/README.md. The families' budget is loose
+# (4x the full build-out), so that output is limited by supply, capacity, power and lead times and
+# HiGHS proves the optimum at every size: with a binding budget (share 0.35-1) the generated MILPs
+# become hard beyond the base case's size (medium: 106 s; xl: 1.6 % gap after 900 s), which suits
+# solver benchmarks (``--budget-share``) but would hide the modelling layer's cost in a scaling study.
+FAMILY_BUDGET_SHARE = 4.0
+FAMILIES: dict[str, GeneratorSize] = {
+    "small": GeneratorSize(sites=9, deposits=10, power_sources=9, programmes=5, years=6,
+                           budget_share=FAMILY_BUDGET_SHARE),
+    "medium": GeneratorSize(sites=50, deposits=50, power_sources=25, programmes=5, years=10,
+                            budget_share=FAMILY_BUDGET_SHARE),
+    "large": GeneratorSize(sites=160, deposits=160, power_sources=80, programmes=6, years=12,
+                           budget_share=FAMILY_BUDGET_SHARE),
+    "xl": GeneratorSize(sites=500, deposits=500, power_sources=250, programmes=6, years=15,
+                        budget_share=FAMILY_BUDGET_SHARE),
+}
+
+
+def family_size(name: str) -> GeneratorSize:
+    """The entity counts of a named family (UsageError for an unknown name)."""
+    try:
+        return FAMILIES[name]
+    except KeyError:
+        raise UsageError(f"unknown family {name!r}; choose one of: {', '.join(FAMILIES)}") from None
+
+
+def _check_size(size: GeneratorSize) -> None:
+    if size.sites < 1 or size.deposits < 1 or size.power_sources < 1:
+        raise UsageError("need at least one site, one deposit and one power source")
+    if not 0 <= size.programmes <= MAX_PROGRAMMES:
+        raise UsageError(f"programmes must be between 0 and {MAX_PROGRAMMES} "
+                         "(technology levels are enumerated: 2**programmes subsets)")
+    if not 2 <= size.years <= 60:
+        raise UsageError(f"years must be between 2 and 60, got {size.years}")
+
+
+def _r(x: float, digits: int = 2) -> float:
+    """Round a drawn figure to something a data sheet would print."""
+    return float(round(float(x), digits))
+
+
+def generate_instance(sites: int, deposits: int, power_sources: int, programmes: int, years: int,
+                      seed: int = 0, *, budget_share: float = 0.5, name: str | None = None) -> Instance:
+    """A valid instance of the given size, deterministic by ``seed``.
+
+    ``budget_share``: total budget as a share of what building every site out would cost
+    (the base case's 700 bn is about half of it), so the budget binds at every size."""
+    size = GeneratorSize(sites, deposits, power_sources, programmes, years)
+    _check_size(size)
+    if not 0 < budget_share <= 10:
+        raise UsageError(f"budget share must be in (0, 10], got {budget_share}")
+    rng = np.random.default_rng(seed)
+    span = years - 1
+    end_year = START_YEAR + span
+
+    def lead(low: int, high: int) -> int:
+        """A lead time drawn in [low, high], clipped so it still takes effect inside the horizon."""
+        return int(min(rng.integers(low, high + 1), max(1, span - 1) if span > 1 else span))
+
+    # ---- map: deposits and sites as points (km); power sources near clusters of sites
+    dep_xy = rng.uniform((0, 0), MAP_KM, size=(deposits, 2))
+    site_xy = rng.uniform((0, 0), MAP_KM, size=(sites, 2))
+    src_xy = rng.uniform((0, 0), MAP_KM, size=(power_sources, 2))
+
+    # ---- sites (base case: one brownfield works, the rest greenfield 1,500-2,500 t modules)
+    site_rows = []
+    for i in range(sites):
+        brownfield = i == 0 or rng.random() < 0.1
+        cap = float(rng.choice([1300, 1500, 2000, 2500])) if not brownfield else 1300.0
+        m_rub_per_t = rng.uniform(2.4, 3.2) if brownfield else rng.uniform(5.0, 8.0)  # m RUB per t/yr
+        existing = int(rng.integers(1, 3)) if brownfield else 0
+        most = existing + int(rng.integers(2, 5)) if brownfield else int(rng.integers(2, 7))
+        site_rows.append(dict(
+            name=f"site-{i:04d}", region="generated", existing_modules=existing, max_modules=most,
+            module_capacity_t_per_yr=cap, capex_bn_rub_per_module=_r(cap * m_rub_per_t / 1000),
+            development_cost_bn_rub=0.0 if brownfield else _r(rng.uniform(5, 10), 1),
+            lead_time_yr=lead(2, 2) if brownfield else lead(3, 3),
+            opex_m_rub_per_t=_r(rng.uniform(0.9, 1.3)), electricity_mwh_per_t=8.0,
+            jobs_per_module=100.0 if brownfield else float(round(cap / 2000 * 250 * rng.uniform(0.8, 1.2))),
+        ))
+
+    # ---- deposits: about a quarter produce today (base: 2 of 10); the rest need a mine (expansion)
+    dep_rows, exp_rows = [], []
+    for j in range(deposits):
+        producing = j == 0 or rng.random() < 0.25
+        dep_rows.append(dict(name=f"deposit-{j:04d}", region="generated",
+                             supply_t_per_yr=float(round(rng.uniform(1000, 4000), -2)) if producing else 0.0))
+        n_exp = int(rng.integers(0, 2)) if producing else 1
+        for k in range(n_exp):
+            added = float(round(min(15000.0, rng.lognormal(math.log(2500), 0.6)), -2))
+            exp_rows.append(dict(
+                name=f"deposit-{j:04d}-stage-{k + 1}", deposit=f"deposit-{j:04d}",
+                capex_bn_rub=_r((6 + 3.5 * added / 1000) * rng.uniform(0.7, 1.3), 1),
+                lead_time_yr=lead(2, 4), supply_added_t_per_yr=max(added, 500.0)))
+
+    # ---- power: spare energy 10-400 GWh/yr, tariffs 2,500-6,500 RUB/MWh; a quarter can expand
+    src_rows, pexp_rows = [], []
+    for p in range(power_sources):
+        src_rows.append(dict(name=f"power-{p:04d}", region="generated",
+                             spare_energy_gwh_per_yr=float(round(rng.lognormal(math.log(80), 0.9), 0)) + 10.0,
+                             tariff_rub_per_mwh=float(round(rng.uniform(2500, 6500), -2))))
+        if rng.random() < 0.25:
+            mw = float(rng.choice([10, 20, 40]))
+            pexp_rows.append(dict(name=f"power-{p:04d}-generation-{int(mw)}mw", source=f"power-{p:04d}",
+                                  capex_bn_rub=_r(0.35 * mw * rng.uniform(0.8, 1.2)), lead_time_yr=lead(3, 4),
+                                  energy_added_gwh_per_yr=float(round(mw * 8.76 * 0.85))))
+
+    # Every site: an existing feeder from its nearest source; often a new 220 kV line from it, and
+    # sometimes a long line from the second nearest (line 15-40 m RUB/km + substation 1-3 bn).
+    conn_rows = []
+    d_src = np.hypot(*(site_xy[:, None, :] - src_xy[None, :, :]).transpose(2, 0, 1))
+    for i, site in enumerate(site_rows):
+        order = np.argsort(d_src[i], kind="stable")
+        home = f"power-{order[0]:04d}"
+        conn_rows.append(dict(name=f"{site['name']}-feeder", source=home, site=site["name"],
+                              capacity_gwh_per_yr=float(round(rng.uniform(20, 80))), exists=True,
+                              capex_bn_rub=0.0, lead_time_yr=0))
+        if rng.random() < 0.7:
+            km = rng.uniform(5, 40)
+            conn_rows.append(dict(name=f"{site['name']}-220kv", source=home, site=site["name"],
+                                  capacity_gwh_per_yr=float(rng.choice([100, 150, 200, 300, 400])), exists=False,
+                                  capex_bn_rub=_r(km * rng.uniform(0.015, 0.04) + rng.uniform(1, 3)),
+                                  lead_time_yr=lead(2, 2)))
+        if len(order) > 1 and rng.random() < 0.3:
+            other = int(order[1])
+            km = max(50.0, float(d_src[i, other]) * 1.2)
+            conn_rows.append(dict(name=f"{site['name']}-line-{other:04d}", source=f"power-{other:04d}",
+                                  site=site["name"], capacity_gwh_per_yr=float(rng.choice([100, 200])),
+                                  exists=False, capex_bn_rub=_r(min(km, 600) * rng.uniform(0.015, 0.025) + 1.5),
+                                  lead_time_yr=lead(2, 3)))
+
+    # ---- links deposit -> site: each deposit to its 1-3 nearest sites, each site from >= 1 deposit
+    d_ds = np.hypot(*(dep_xy[:, None, :] - site_xy[None, :, :]).transpose(2, 0, 1))
+    pairs: list[tuple[int, int]] = []
+    for j in range(deposits):
+        k = int(rng.integers(1, 4))
+        pairs += [(j, int(i)) for i in np.argsort(d_ds[j], kind="stable")[:k]]
+    linked = {i for _, i in pairs}
+    pairs += [(int(np.argmin(d_ds[:, i])), i) for i in range(sites) if i not in linked]
+    link_rows, up_rows = [], []
+    for j, i in pairs:
+        km = max(50.0, float(d_ds[j, i]) * rng.uniform(1.1, 1.4))
+        if km < 300:
+            mode = "winter_road" if rng.random() < 0.3 else "road"
+            tariff = 15.0 if mode == "winter_road" else 8.0
+            capacity = float(rng.choice([0, 500, 1000, 2000]))
+        elif km < 1500:
+            mode, tariff = "multimodal", _r(rng.uniform(3.5, 6.3), 1)
+            capacity = float(rng.choice([0, 1000]))
+        else:
+            mode, tariff, capacity = "rail", _r(rng.uniform(2.0, 2.1), 1), 10000.0
+        link = f"deposit-{j:04d}-to-site-{i:04d}-{mode}"
+        transit = 1 if km > 3500 and mode != "rail" and span >= 2 else 0
+        link_rows.append(dict(name=link, deposit=f"deposit-{j:04d}", site=f"site-{i:04d}", mode=mode,
+                              distance_km=float(round(km)), tariff_rub_per_t_km=tariff,
+                              capacity_t_per_yr=capacity, transit_yr=transit))
+        if capacity == 0 or (capacity < 10000 and rng.random() < 0.5):
+            per_km = rng.uniform(0.04, 0.1) if mode in ("road", "winter_road") else rng.uniform(0.005, 0.015)
+            up_rows.append(dict(name=f"{link}-upgrade", link=link, capex_bn_rub=_r(min(km, 600) * per_km + 1.0, 1),
+                                lead_time_yr=lead(2, 3),
+                                capacity_added_t_per_yr=float(rng.choice([3000, 5000, 8000, 15000, 20000]))))
+
+    # ---- R&D: a 3N -> 4N chain like the base case, then optional programmes (some with a prerequisite)
+    rd_rows = []
+    for r in range(programmes):
+        if r == 0:
+            row = dict(cost_bn_rub=_r(rng.uniform(10, 14), 1), prerequisites=[], recovery_gain=0.02, hp_share_gain=0.30)
+        elif r == 1:
+            row = dict(cost_bn_rub=_r(rng.uniform(15, 20), 1), prerequisites=["rd-00"], recovery_gain=0.01,
+                       hp_share_gain=0.30)
+        else:
+            pre = [f"rd-{int(rng.integers(0, r)):02d}"] if rng.random() < 0.4 else []
+            row = dict(cost_bn_rub=_r(rng.uniform(10, 20), 1), prerequisites=pre,
+                       recovery_gain=_r(rng.uniform(0.0, 0.08), 3), hp_share_gain=_r(rng.uniform(0.0, 0.10), 3))
+        rd_rows.append(dict(name=f"rd-{r:02d}", duration_yr=lead(2, 3), **row))
+
+    # ---- budget: a share of the full build-out; yearly caps front-loaded like the base case (sum 1.3x)
+    build_out = sum(s["capex_bn_rub_per_module"] * (s["max_modules"] - s["existing_modules"])
+                    + s["development_cost_bn_rub"] for s in site_rows)
+    build_out += sum(e["capex_bn_rub"] for e in exp_rows) + sum(u["capex_bn_rub"] for u in up_rows)
+    total = _r(budget_share * build_out, 0)
+    rd_cost = sum(r["cost_bn_rub"] for r in rd_rows)
+    rd_envelope = _r(0.8 * rd_cost, 0) if rd_rows else 0.0
+    weights = np.array([max(0.25, 1.0 - 0.75 * t / max(1, span)) for t in range(years)])
+    weights[min(1, span)] *= 1.25  # peak in the second year, as in the base case
+    caps = {START_YEAR + t: _r(1.3 * total * w / weights.sum(), 0) for t, w in enumerate(weights)}
+
+    # ---- policy: a jobs target half of what the first year's cap buys at the best jobs per bn RUB
+    money = min(total, caps[START_YEAR])
+    reachable = 0.0
+    for s in sorted(site_rows, key=lambda s: s["capex_bn_rub_per_module"] / max(s["jobs_per_module"], 1e-9)):
+        if START_YEAR + s["lead_time_yr"] > end_year:
+            continue
+        room = s["max_modules"] - s["existing_modules"]
+        if room <= 0 or money < s["development_cost_bn_rub"] + s["capex_bn_rub_per_module"]:
+            continue
+        money -= s["development_cost_bn_rub"]
+        n = min(room, int(money // s["capex_bn_rub_per_module"]))
+        money -= n * s["capex_bn_rub_per_module"]
+        reachable += n * s["jobs_per_module"]
+    policy = {
+        "plants_online": dict(enabled=False, year=min(START_YEAR + 1, end_year), min_count=5),
+        "jobs": dict(enabled=reachable > 0, year=end_year, min_jobs=float(math.floor(0.5 * reachable))),
+        "reo_output": dict(enabled=False, year=end_year, min_t_per_yr=50000.0),
+        "hp_share": dict(enabled=programmes >= 2, year=end_year, min_share=0.6),
+    }
+
+    size_name = name or size.name(seed)
+    return Instance.model_validate(dict(
+        name=size_name,
+        description=(f"Synthetic instance generated by reeplan (seed {seed}) with the structure and value ranges "
+                     f"of siberia-2030: {sites} sites, {deposits} deposits, {power_sources} power sources, "
+                     f"{programmes} R&D programmes, {years} years."),
+        horizon=dict(start_year=START_YEAR, end_year=end_year, target_year=end_year),
+        budget=dict(total_bn_rub=total, rd_envelope_bn_rub=rd_envelope, yearly_cap_bn_rub=caps, opex_counts=False),
+        technology=dict(recovery_today=0.65, hp_share_today=0.05, purity_today_pct=99.2, max_recovery=0.85,
+                        max_hp_share=0.90),
+        policy=policy,
+        deposits=dep_rows, deposit_expansions=exp_rows, sites=site_rows, power_sources=src_rows,
+        power_expansions=pexp_rows, power_connections=conn_rows, links=link_rows, link_upgrades=up_rows,
+        rd_programmes=rd_rows,
+    ))
+
+
+def generate_family(family: str, seed: int = 0, **kwargs) -> Instance:
+    """The instance of a named family (see ``FAMILIES``) for one seed; ``kwargs`` override its fields."""
+    spec = {**asdict(family_size(family)), **kwargs}
+    return generate_instance(**spec, seed=seed, name=f"{family}-seed{seed}")
+
+
+def write_generated(instance: Instance, path: str | Path) -> Path:
+    """Write YAML for a .yaml/.yml path, otherwise a CSV folder (scalars.yaml + one CSV per table)."""
+    path = Path(path)
+    if path.suffix.lower() in {".yaml", ".yml"}:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return write_yaml(instance, path)
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} exists and is not a folder: give a .yaml file name or a folder")
+    return write_csv_folder(instance, path)

@@ -1,0 +1,124 @@
+"""The synthetic instance generator: valid instances (CSV and YAML round trips through the loader),
+optimal solves that the independent checker accepts, determinism by seed, and family sizes."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+import pyomo.environ as pyo
+import pytest
+
+from models.components.sets import model_data
+from models.investment import build_model
+from optimizer import solve
+from optimizer.check import check_plan
+from optimizer.cli import main
+from optimizer.errors import UsageError
+from optimizer.generate import FAMILIES, generate_family, generate_instance, write_generated
+from optimizer.instance.io import instance_sha256, load_instance
+
+BASE_CASE_VARIABLES = 613  # instances/siberia-2030.yaml (tests/regression.csv)
+
+
+def variables_of(data) -> int:
+    """Variables of the model, counted from its index sets without building it (see FORMULATION.md)."""
+    inst = data.instance
+    years = len(data.years)
+    new_site_starts = sum(1 for s, _ in data.module_start if s in data.new_sites)
+    policy = data.instance.policy
+    rules = [r for r in (policy.plants_online, policy.jobs, policy.reo_output, policy.hpo_output, policy.hp_share)
+             if r is not None and r.enabled]
+    assert policy.plants_online is None or not policy.plants_online.enabled  # Plant_Online not counted here
+    return (len(data.project_start) + len(data.module_start) + new_site_starts + len(data.ship_years)
+            + len(inst.power_connections) * years + 2 * len(data.levels) * years + len(rules))
+
+
+@pytest.mark.parametrize("size,seed", [
+    ((9, 10, 9, 5, 6), 0),   # the base case's size
+    ((3, 2, 2, 2, 4), 1),
+    ((1, 1, 1, 0, 2), 2),    # the smallest instance the generator makes
+    ((6, 4, 3, 3, 3), 3),
+])
+def test_generated_instance_validates_and_solves(tmp_path, size, seed):
+    inst = generate_instance(*size, seed=seed)
+    folder = write_generated(inst, tmp_path / "csv")
+    loaded = load_instance(folder)  # full validation of the CSV folder
+    assert instance_sha256(loaded) == instance_sha256(inst)
+    yaml_path = write_generated(inst, tmp_path / "inst.yaml")
+    assert instance_sha256(load_instance(yaml_path)) == instance_sha256(inst)
+    res = solve(loaded, threads=1, time_limit=60)
+    assert res.status.value == "optimal"
+    assert check_plan(loaded, res.tables, res.objective_name, res.objective) == []
+
+
+def test_counted_variables_match_the_built_model():
+    inst = generate_instance(9, 10, 9, 5, 6, seed=0)
+    m = build_model(inst)
+    assert variables_of(model_data(inst)) == m.nvariables()
+    assert sum(1 for _ in m.component_data_objects(pyo.Var)) == m.nvariables()
+
+
+def test_families_span_base_case_to_100x():
+    counts = {name: variables_of(model_data(generate_family(name))) for name in FAMILIES}
+    assert 0.5 * BASE_CASE_VARIABLES <= counts["small"] <= 2 * BASE_CASE_VARIABLES
+    assert counts["small"] < counts["medium"] < counts["large"] < counts["xl"]
+    assert counts["xl"] >= 100 * BASE_CASE_VARIABLES
+
+
+def test_deterministic_by_seed():
+    a = generate_instance(20, 15, 8, 6, 7, seed=42)
+    b = generate_instance(20, 15, 8, 6, 7, seed=42)
+    c = generate_instance(20, 15, 8, 6, 7, seed=43)
+    assert a.model_dump() == b.model_dump()
+    assert instance_sha256(a) == instance_sha256(b) != instance_sha256(c)
+
+
+def test_structure_like_the_base_case():
+    inst = generate_instance(40, 30, 12, 8, 8, seed=7)
+    span = inst.horizon.end_year - inst.horizon.start_year
+    sites = {s.name for s in inst.sites}
+    assert {c.site for c in inst.power_connections if c.exists} == sites  # every site has power
+    assert {ln.site for ln in inst.links} == sites  # every site has a link
+    assert {ln.deposit for ln in inst.links} == {d.name for d in inst.deposits}  # every deposit is reachable
+    assert all(d.supply_t_per_yr > 0 or any(e.deposit == d.name for e in inst.deposit_expansions)
+               for d in inst.deposits)
+    leads = ([s.lead_time_yr for s in inst.sites] + [e.lead_time_yr for e in inst.deposit_expansions]
+             + [u.lead_time_yr for u in inst.link_upgrades] + [r.duration_yr for r in inst.rd_programmes]
+             + [c.lead_time_yr for c in inst.power_connections])
+    assert max(leads) < span
+    assert len(inst.rd_programmes) == 8
+    for s in inst.sites:  # base case ranges: 1,300-2,500 t modules at 2.4-8 m RUB per t/yr
+        assert 1300 <= s.module_capacity_t_per_yr <= 2500
+        assert 2.4 <= s.capex_bn_rub_per_module * 1000 / s.module_capacity_t_per_yr <= 8.0 + 1e-6
+    assert inst.policy.jobs.enabled and inst.policy.jobs.min_jobs > 0
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(sites=0, deposits=1, power_sources=1, programmes=0, years=3),
+    dict(sites=1, deposits=1, power_sources=1, programmes=9, years=3),
+    dict(sites=1, deposits=1, power_sources=1, programmes=1, years=1),
+])
+def test_bad_sizes_are_usage_errors(kwargs):
+    with pytest.raises(UsageError):
+        generate_instance(**kwargs, seed=0)
+
+
+def test_generate_cli_writes_a_valid_folder(tmp_path, capsys):
+    out = tmp_path / "gen"
+    main(["generate", "--sites", "4", "--deposits", "3", "--power-sources", "2", "--programmes", "2",
+          "--years", "4", "--seed", "9", "--out", str(out)])
+    assert "wrote" in capsys.readouterr().out
+    assert (out / "scalars.yaml").exists() and (out / "links.csv").exists()
+    assert load_instance(out).model_dump() == generate_instance(4, 3, 2, 2, 4, seed=9).model_dump()
+
+
+def test_generate_cli_family_and_errors(tmp_path, capsys):
+    main(["generate", "--family", "small", "--seed", "1", "--out", str(tmp_path / "s.yaml")])
+    inst = load_instance(tmp_path / "s.yaml")
+    assert inst.name == "small-seed1"
+    assert len(inst.sites) == asdict(FAMILIES["small"])["sites"]
+    for args in (["--family", "nope"], ["--programmes", "20"]):
+        with pytest.raises(SystemExit) as exc:
+            main(["generate", *args, "--out", str(tmp_path / "x")])
+        assert exc.value.code == 2
+        assert "Traceback" not in capsys.readouterr().err
