@@ -81,6 +81,9 @@ def register(app: typer.Typer) -> None:
                                                               "[default: 2 x time limit + 60]")] = None,
         out: Annotated[Path, typer.Option(help="Folder for runs.csv/.parquet, summary.csv, profile.png/.svg, "
                                                "disagreements.csv, meta.json, logs/")] = Path("bench-out"),
+        store: Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
+                                                                   "./reeplan-runs.sqlite]")] = None,
+        no_store: Annotated[bool, typer.Option("--no-store", help="Do not record runs in the run store")] = False,
     ) -> None:
         """Benchmark solvers: each instance x configuration x repeat in its own process."""
         from rich.markup import escape
@@ -89,7 +92,16 @@ def register(app: typer.Typer) -> None:
         from optimizer.bench import run_bench
         from optimizer.cli import err_console, out_console
 
+        from optimizer.store import StoreError, open_store, record_bench_run
+
+        run_store = None if no_store else open_store(store)
+
         def progress(rec: dict) -> None:
+            if run_store is not None:
+                try:
+                    record_bench_run(run_store, rec, objective)
+                except (StoreError, OSError, ValueError) as exc:  # the benchmark goes on; its CSVs hold every run
+                    err_console.print(f"[yellow]run {rec.get('run_id')} not recorded in the store: {exc}[/]")
             colour = "green" if rec["status"] == "optimal" else "yellow" if rec["status"] == "time_limit" else "red"
             err_console.print(
                 f"  run {rec['run_id']} {escape(rec['instance'])} {escape('[' + rec['config'] + ']')} r{rec['repeat']}: "

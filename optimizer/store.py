@@ -643,3 +643,29 @@ def integrity_check(store: Store | str | Path | None) -> list[str]:
         return problems
 
     return store.read(check, "check the store")
+
+
+def record_bench_run(store: Store | str | Path | None, rec: dict, objective_name: str = "max-hpo") -> int | None:
+    """Record one ``reeplan bench`` run of a reeplan instance (KPIs, timings, solver; no plan tables).
+
+    MPS runs carry no reeplan instance to store and are skipped (None); they stay in the bench's runs.csv."""
+    if rec.get("kind") != "reeplan":
+        return None
+    from optimizer.instance.io import load_instance as read_instance
+    from optimizer.result import Result, Status
+
+    instance = read_instance(rec["path"])
+    try:
+        status = Status(rec.get("status"))
+    except ValueError:
+        status = Status.ERROR
+    seconds = {key[:-2]: float(rec[key]) for key in ("build_s", "transfer_s", "solve_s", "extract_s", "total_s")
+               if isinstance(rec.get(key), (int, float)) and math.isfinite(rec[key])}
+    options = rec.get("options")
+    solver = {"name": rec.get("solver"), "version": rec.get("solver_version"),
+              "options": json.loads(options) if isinstance(options, str) and options.startswith("{") else options}
+    result = Result(instance.name, objective_name, status, bool(rec.get("has_solution")), _finite(rec.get("objective")),
+                    _finite(rec.get("bound")), _finite(rec.get("gap")), seconds, {}, {}, solver=solver)
+    extra = {k: v for k, v in rec.items() if isinstance(v, (str, int, float, bool)) or v is None}
+    return record_run(store, result, instance, "bench", label=f"bench {rec.get('config')} r{rec.get('repeat')}",
+                      extra=extra)
