@@ -91,7 +91,6 @@ def register(app: typer.Typer) -> None:
 
         from optimizer.bench import run_bench
         from optimizer.cli import err_console, out_console
-
         from optimizer.store import StoreError, open_store, record_bench_run
 
         run_store = None if no_store else open_store(store)
