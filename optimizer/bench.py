@@ -563,7 +563,8 @@ def _run_reeplan_solve(spec: dict, rec: dict) -> None:
     sec = res.seconds
     rec.update(status=res.status.value, has_solution=res.has_plan, objective=res.objective, bound=res.best_bound,
                nodes=res.nodes, build_s=sec.get("build"), solve_s=sec.get("solve"), marginals_s=sec.get("marginals"),
-               extract_s=sec.get("extract"), total_s=sec.get("total"), message=res.message or "")
+               extract_s=sec.get("extract"), total_s=sec.get("total"),
+               message="; ".join(x for x in (res.message, f"tie-break: {res.tie_break}" if res.tie_break else "") if x))
 
 
 def _child_main(argv: list[str]) -> int:

@@ -125,12 +125,13 @@ def register(app: typer.Typer) -> None:
         out_console.print(table)
         known = report.runs[report.runs["known_optimum"].notna()]
         if len(known):
-            kt = Table(title="known optima")
-            for col in ("instance", "config", "status", "objective", "known", "rel. error"):
+            kt = Table(title="known optima (over repeats: median objective, worst relative error)")
+            for col in ("instance", "config", "optimal runs", "objective", "known", "rel. error"):
                 kt.add_column(col)
-            for row in known.itertuples(index=False):
-                kt.add_row(row.instance, row.config, row.status, _fmt(row.objective, 10), _fmt(row.known_optimum, 10),
-                           _fmt(row.optimum_rel_error, 2))
+            for (inst, config), g in known.groupby(["instance", "config"], sort=False):
+                kt.add_row(inst, config, f"{int((g['status'] == 'optimal').sum())}/{len(g)}",
+                           _fmt(g["objective"].median(), 10), _fmt(g["known_optimum"].iloc[0], 10),
+                           _fmt(g["optimum_rel_error"].max(), 2))
             out_console.print(kt)
         if len(report.disagreements):
             for row in report.disagreements.itertuples(index=False):
