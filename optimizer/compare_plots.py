@@ -46,15 +46,7 @@ def _output_trajectory(comparison, path: Path) -> Path:
         if len(rows):
             ax.plot(rows["year"], rows["hpo_t"], marker="o", label=f"{label}: HPO")
             ax.plot(rows["year"], rows["reo_t"], linestyle="--", alpha=0.6, label=f"{label}: REO")
-    ax.set_xlabel("year")
-    ax.set_ylabel("output, t/yr")
-    ax.set_title("Output trajectories (HPO solid, REO dashed)")
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return _save_output_chart(fig, ax, "year", "Output trajectories (HPO solid, REO dashed)", path)
 
 
 def sweep_curve(df, param: str, path: Path) -> Path:
@@ -67,9 +59,15 @@ def sweep_curve(df, param: str, path: Path) -> Path:
     failed = df[~df["status"].isin(["optimal", "time_limit"])]
     for x in failed[param]:
         ax.axvline(x, color="red", alpha=0.3)
-    ax.set_xlabel(param + (" (bn RUB)" if "bn_rub" in param else ""))
+    title = f"Optimal output against {param}" + (" (red: failed points)" if len(failed) else "")
+    return _save_output_chart(fig, ax, param + (" (bn RUB)" if "bn_rub" in param else ""), title, path)
+
+
+def _save_output_chart(fig, ax, xlabel: str, title: str, path: Path) -> Path:
+    """Label an output (t/yr) chart, add grid and legend, write it as PNG and close it."""
+    ax.set_xlabel(xlabel)
     ax.set_ylabel("output, t/yr")
-    ax.set_title(f"Optimal output against {param}" + (" (red: failed points)" if len(failed) else ""))
+    ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()

@@ -109,10 +109,15 @@ def _render_output(output: pd.DataFrame, console: Console) -> None:
     console.print(table)
 
 
-def _render_targets(targets: pd.DataFrame, console: Console) -> None:
-    table = Table(title="Targets of the plan")
-    for col in ("rule", "year", "enforced", "target", "achieved", "shortfall", "unit"):
+def _table(title: str, columns: tuple[str, ...]) -> Table:
+    table = Table(title=title)
+    for col in columns:
         table.add_column(col)
+    return table
+
+
+def _render_targets(targets: pd.DataFrame, console: Console) -> None:
+    table = _table("Targets of the plan", ("rule", "year", "enforced", "target", "achieved", "shortfall", "unit"))
     for r in targets.itertuples():
         ok = r.shortfall <= 1e-6 * max(1.0, abs(r.target))
         digits = 2 if r.unit == "fraction" else 0
@@ -122,9 +127,8 @@ def _render_targets(targets: pd.DataFrame, console: Console) -> None:
 
 
 def _render_constraints(cons: pd.DataFrame, console: Console) -> None:
-    table = Table(title="Budget and policy rules (marginal: objective per unit of the limit, LP with integers fixed)")
-    for col in ("rule", "year", "used", "limit", "slack", "binding", "marginal"):
-        table.add_column(col)
+    table = _table("Budget and policy rules (marginal: objective per unit of the limit, LP with integers fixed)",
+                   ("rule", "year", "used", "limit", "slack", "binding", "marginal"))
     for r in cons.itertuples():
         year = "" if r.year is None or (isinstance(r.year, float) and math.isnan(r.year)) else str(int(r.year))
         table.add_row(r.rule, year, _num(r.lhs), _num(r.rhs), _num(r.slack), "yes" if r.binding else "",
