@@ -181,8 +181,8 @@ def main() -> None:
     b, a, r2 = bytes_per_variable(runs)
     b2, a2, r22 = bytes_per_variable(runs, "solve_peak_rss_mb")
     meta = {"machine": machine_info(), "threads": THREADS, "seed": SEED, "gap": GAP, "time_limit": args.time_limit,
-            "repeat": args.repeat, "bytes_per_variable_stage1": b, "baseline_mb_stage1": a, "r2_stage1": r2,
-            "bytes_per_variable_solve": b2, "baseline_mb_solve": a2, "r2_solve": r22}
+            "repeat": args.repeat, "xl_repeat": args.xl_repeat, "bytes_per_variable_stage1": b,
+            "baseline_mb_stage1": a, "r2_stage1": r2, "bytes_per_variable_solve": b2, "baseline_mb_solve": a2, "r2_solve": r22}
     (args.out / "scaling_meta.json").write_text(json.dumps(meta, indent=2))
     print()
     print(markdown(summary, ["family", "variables", "constraints", "integers", "x_base_case", "build_s", "transfer_s",

@@ -605,6 +605,13 @@ def _tail(path: Path, lines: int = 3) -> str:
     return " | ".join(text[-lines:])
 
 
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def run_isolated(spec: dict, wall_limit: float, log_path: Path | None = None) -> dict:
     """Run one spec in a fresh Python process; always return a record (status crashed/killed on failure).
 
@@ -622,19 +629,21 @@ def run_isolated(spec: dict, wall_limit: float, log_path: Path | None = None) ->
                                     start_new_session=True)
             killed, status, usage = False, 0, None
             deadline = tick + wall_limit
-            while True:
-                pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
-                if pid:
-                    break
-                if time.perf_counter() > deadline:
-                    killed = True
-                    try:
-                        os.killpg(proc.pid, signal.SIGKILL)
-                    except ProcessLookupError:
-                        pass
-                    _, status, usage = os.wait4(proc.pid, 0)
-                    break
-                time.sleep(0.02)
+            try:
+                while True:
+                    pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
+                    if pid:
+                        break
+                    if time.perf_counter() > deadline:
+                        killed = True
+                        _kill_group(proc.pid)
+                        _, status, usage = os.wait4(proc.pid, 0)
+                        break
+                    time.sleep(0.02)
+            except BaseException:  # Ctrl-C in the parent: the child has its own session, stop it too
+                _kill_group(proc.pid)
+                proc.wait()
+                raise
             wall = time.perf_counter() - tick
             proc.returncode = os.waitstatus_to_exitcode(status)
         if out_file.exists() and not killed:
@@ -863,8 +872,7 @@ def run_bench(paths: Sequence[str | Path], solvers: Sequence[str] = ("highs",), 
               time_limit: float = 60.0, threads: int | None = None, seed: int = 0, gap: float = 1e-4,
               options: Iterable[str] = (), out: str | Path = "bench-out", objective: str = "max-hpo",
               wall_limit: float | None = None, metric: str = "total", pipeline: str = "stage1",
-              plots: bool = True, progress: Callable[[dict], None] | None = None,
-              _fault: dict | None = None) -> BenchReport:
+              plots: bool = True, progress: Callable[[dict], None] | None = None) -> BenchReport:
     """Run every instance x configuration x repeat in its own process; write and return the results.
 
     ``metric``: the time the summary and profile use: ``total`` (build + transfer + solve +
@@ -921,8 +929,7 @@ def run_bench(paths: Sequence[str | Path], solvers: Sequence[str] = ("highs",), 
                 run_id = f"{n:04d}"
                 spec = dict(kind=inst.kind, path=str(inst.path), solver=config.solver, options=config.options,
                             threads=config.threads, seed=seed, time_limit=time_limit, mip_gap=gap,
-                            objective=objective, pipeline=pipeline if inst.kind == "reeplan" else None,
-                            **(_fault or {}))
+                            objective=objective, pipeline=pipeline if inst.kind == "reeplan" else None)
                 started = datetime.now(UTC).isoformat(timespec="seconds")
                 load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
                 log = out / "logs" / f"{run_id}-{_safe(inst.name)}-{_safe(config.label)}-r{r + 1}.log"
@@ -959,7 +966,8 @@ def write_report(runs: pd.DataFrame, out: Path, *, machine: dict, notes: list[st
     runs.to_csv(out / "runs.csv", index=False)
     files.append(out / "runs.csv")
     try:
-        runs.astype({"options": str, "message": str}).to_parquet(out / "runs.parquet", index=False)
+        runs.assign(options=runs["options"].fillna("").astype(str), message=runs["message"].fillna("").astype(str)
+                    ).to_parquet(out / "runs.parquet", index=False)
         files.append(out / "runs.parquet")
     except ImportError:
         notes.append("runs.parquet not written: install pyarrow")
