@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from optimizer.bench import machine_info, run_isolated
+from optimizer.bench import machine_info, run_isolated, save_png_svg
 from optimizer.export import export_model
 from optimizer.generate import FAMILIES, generate_family, write_generated
 
@@ -128,14 +128,7 @@ def plot(summary: pd.DataFrame, stem: Path) -> list[Path]:
     ax2.set_title("peak memory", fontsize=9)
     ax2.grid(True, alpha=0.3)
     ax2.legend(fontsize=7)
-    fig.tight_layout()
-    out = []
-    for ext in ("png", "svg"):
-        path = stem.with_suffix(f".{ext}")
-        fig.savefig(path, dpi=110)
-        out.append(path)
-    plt.close(fig)
-    return out
+    return save_png_svg(fig, stem, dpi=110)
 
 
 def markdown(df: pd.DataFrame, cols: list[str], digits: int = 3) -> str:

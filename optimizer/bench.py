@@ -803,11 +803,18 @@ def plot_profile(profile: pd.DataFrame, path_stem: Path, title: str) -> list[Pat
     ax.set_title(title, fontsize=9)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
+    return save_png_svg(fig, path_stem, dpi=120)
+
+
+def save_png_svg(fig, path_stem: Path, dpi: int = 120) -> list[Path]:
+    """Write a matplotlib figure as PNG and SVG next to each other, close it, return both paths."""
+    import matplotlib.pyplot as plt
+
     fig.tight_layout()
     out = []
     for ext in ("png", "svg"):
         path = path_stem.with_suffix(f".{ext}")
-        fig.savefig(path, dpi=120)
+        fig.savefig(path, dpi=dpi)
         out.append(path)
     plt.close(fig)
     return out
