@@ -16,9 +16,12 @@ from models.components.sets import ModelData, model_data
 from optimizer.instance.schema import Instance
 
 
-def build_model(instance: Instance, objective: str = "max-hpo", elastic: bool = False,
-                data: ModelData | None = None) -> pyo.ConcreteModel:
-    """The investment MILP for one instance; ``elastic`` builds the diagnosis variant."""
+def build_model(instance: Instance, objective: str | None = "max-hpo", elastic: bool = False,
+                data: ModelData | None = None, rules: bool = True) -> pyo.ConcreteModel:
+    """The investment MILP for one instance; ``elastic`` builds the diagnosis variant.
+
+    ``objective=None`` adds no objective and ``rules=False`` no budget or policy rule: the pieces a
+    caller composes into bigger models (the scenario copies of ``models/stochastic.py``)."""
     data = data or model_data(instance)
     m = pyo.ConcreteModel(name=instance.name)
     m.reeplan_data = data
@@ -30,10 +33,11 @@ def build_model(instance: Instance, objective: str = "max-hpo", elastic: bool = 
     add_rd_prerequisites(m, data)
     add_output(m, data)
     add_money(m, data)
-    add_budget_rules(m, data, elastic=elastic)
-    add_policy(m, data, elastic=elastic)
+    if rules:
+        add_budget_rules(m, data, elastic=elastic)
+        add_policy(m, data, elastic=elastic)
     if elastic:
         add_elastic_objective(m, data)
-    else:
+    elif objective is not None:
         add_objectives(m, data, objective)
     return m

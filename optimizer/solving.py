@@ -153,7 +153,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
         if hasattr(progress, "set_stage"):
             progress.set_stage("tie-break", *(("HPO", "t") if opts.objective == "min-cost" else ("cost", "bn RUB")))
-        second, ok = _tie_break(opt, m, opts, first.incumbent, remaining, progress, interruptible)
+        second, ok = tie_break(opt, m, opts, first.incumbent, remaining, progress, interruptible)
         solve_seconds += second.seconds
         result.tie_break = "cheapest plan within tolerance" if ok else f"stage 2 {second.status.value}: stage-1 plan kept"
         if ok and second.status == Status.INTERRUPTED:
@@ -182,7 +182,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     return result
 
 
-def _tie_break(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_limit: float | None, progress=None,
+def tie_break(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_limit: float | None, progress=None,
                interruptible: bool = False):
     """Stage 2: among plans within tolerance of the stage-1 optimum, the tie-break objective's best."""
     values = [(v, v.value) for v in m.component_data_objects(pyo.Var, active=True)]

@@ -15,14 +15,15 @@ import math
 import time
 import traceback
 from collections.abc import Callable
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from optimizer.errors import ReeplanError, UsageError
+from optimizer.parallel import map_chunks
 from optimizer.result import AREA_KEYS
 
 POINTS_DIR = "points"
@@ -275,43 +276,18 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path | None = None, workers: int =
 
     chunks = _chunks(todo, workers if scheduler is None else max(workers, 1)) if todo else []
     out_text = None if out is None else str(out)
-    if scheduler is not None:
-        _run_dask(scheduler, plan, chunks, out_text, collect)
-    elif workers <= 1 or len(chunks) <= 1:
+    if scheduler is None and (workers <= 1 or len(chunks) <= 1):
         cache: dict = {}
         for chunk in chunks:
             run_chunk(plan, chunk, out_text, cache, on_row=lambda row: collect([row]))
     else:
-        import multiprocessing as mp
+        def poll() -> None:  # points written by the workers so far
+            if out is not None:
+                report(len(set(_read_points(out)) | set(rows)), failed, len(plan.points))
 
-        with ProcessPoolExecutor(max_workers=len(chunks), mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(run_chunk, plan, chunk, out_text) for chunk in chunks}
-            while futures:
-                finished, futures = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    collect(fut.result())
-                if out is not None and futures:  # points written by workers so far
-                    written = _read_points(out)
-                    report(len(set(written) | set(rows)), failed, len(plan.points))
+        map_chunks(partial(run_chunk, plan, out_dir=out_text), chunks, collect, workers=workers,
+                   scheduler=scheduler, poll=poll)
     return sweep_table(plan, rows)
-
-
-def _run_dask(address: str, plan: SweepPlan, chunks: list[list[int]], out_dir: str | None, collect) -> None:
-    try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
-    except ImportError:
-        raise UsageError("--scheduler needs dask.distributed: pip install 'reeplan[dask]'") from None
-    try:
-        client = Client(address, timeout=10)
-    except OSError as exc:
-        raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
-    try:
-        futures = [client.submit(run_chunk, plan, chunk, out_dir, pure=False) for chunk in chunks]
-        for fut in dask_completed(futures):
-            collect(fut.result())
-    finally:
-        client.close()
 
 
 def sweep_table(plan: SweepPlan, rows: dict[int, dict]) -> pd.DataFrame:

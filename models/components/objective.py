@@ -23,12 +23,18 @@ def add_objectives(m: pyo.ConcreteModel, data: ModelData, objective: str) -> Non
     else:
         raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     m.objective_name = objective
+    if objective == "min-cost":  # tie-break: most HPO among the cheapest plans
+        add_lexicographic(m, primary, sense, m.HPO_Output[target], pyo.maximize)
+    else:  # tie-break: cheapest plan among those with the best output
+        add_lexicographic(m, primary, sense, m.Total_Cost, pyo.minimize)
+
+
+def add_lexicographic(m: pyo.Block, primary, sense, tie_break, tie_break_sense) -> None:
+    """``stage1_objective`` (active) on ``Primary``; deactivated ``stage2_objective`` and the bound
+    ``lexicographic_constraint`` (Primary no worse than ``lex_bound``) that the solver switches on."""
     m.Primary = pyo.Expression(expr=primary)
     m.stage1_objective = pyo.Objective(expr=m.Primary, sense=sense)
-    if objective == "min-cost":  # tie-break: most HPO among the cheapest plans
-        m.stage2_objective = pyo.Objective(expr=m.HPO_Output[target], sense=pyo.maximize)
-    else:  # tie-break: cheapest plan among those with the best output
-        m.stage2_objective = pyo.Objective(expr=m.Total_Cost, sense=pyo.minimize)
+    m.stage2_objective = pyo.Objective(expr=tie_break, sense=tie_break_sense)
     m.stage2_objective.deactivate()
     m.lex_bound = pyo.Param(initialize=0.0, mutable=True)
     if sense == pyo.maximize:

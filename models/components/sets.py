@@ -73,6 +73,17 @@ class ModelData:
         self._project_start_set: set = set()
 
 
+def _project_rows(instance: Instance) -> list[tuple[str, str, float, int]]:
+    """(kind, name, capex bn RUB, lead time yr) of every one-off project."""
+    return (
+        [("connection", c.name, c.capex_bn_rub, c.lead_time_yr) for c in instance.power_connections if not c.exists]
+        + [("power_expansion", x.name, x.capex_bn_rub, x.lead_time_yr) for x in instance.power_expansions]
+        + [("link_upgrade", u.name, u.capex_bn_rub, u.lead_time_yr) for u in instance.link_upgrades]
+        + [("deposit_expansion", e.name, e.capex_bn_rub, e.lead_time_yr) for e in instance.deposit_expansions]
+        + [("programme", r.name, r.cost_bn_rub, r.duration_yr) for r in instance.rd_programmes]
+    )
+
+
 def _tech_levels(instance: Instance) -> list[TechLevel]:
     """Every prerequisite-closed set of programmes, with its recovery and HP share."""
     tech = instance.technology
@@ -90,24 +101,23 @@ def _tech_levels(instance: Instance) -> list[TechLevel]:
     return levels
 
 
-def model_data(instance: Instance) -> ModelData:
-    """Compute the sparse index sets of the model from a validated Instance."""
+def model_data(instance: Instance, index_from: Instance | None = None) -> ModelData:
+    """Compute the sparse index sets of the model from a validated Instance.
+
+    ``index_from``: take the decision index sets (start years) from this instance instead, so that
+    models of perturbed futures (other lead times and costs) share the decisions of the nominal one."""
     years = instance.years
     end = years[-1]
     data = ModelData(instance, years)
-    project_rows = (
-        [("connection", c.name, c.capex_bn_rub, c.lead_time_yr) for c in instance.power_connections if not c.exists]
-        + [("power_expansion", x.name, x.capex_bn_rub, x.lead_time_yr) for x in instance.power_expansions]
-        + [("link_upgrade", u.name, u.capex_bn_rub, u.lead_time_yr) for u in instance.link_upgrades]
-        + [("deposit_expansion", e.name, e.capex_bn_rub, e.lead_time_yr) for e in instance.deposit_expansions]
-        + [("programme", r.name, r.cost_bn_rub, r.duration_yr) for r in instance.rd_programmes]
-    )
-    for kind, name, capex, lead in project_rows:
+    index = index_from or instance
+    nominal_lead = {f"{kind}:{name}": lead for kind, name, _, lead in _project_rows(index)}
+    site_lead = {s.name: s.lead_time_yr for s in index.sites}
+    for kind, name, capex, lead in _project_rows(instance):
         key = f"{kind}:{name}"
         data.projects[key] = Project(key, kind, name, capex, lead)
-        data.project_start += [(key, t) for t in years if t + lead <= end]
+        data.project_start += [(key, t) for t in years if t + nominal_lead[key] <= end]
     data._project_start_set = set(data.project_start)
-    data.module_start = [(s.name, t) for s in instance.sites for t in years if t + s.lead_time_yr <= end
+    data.module_start = [(s.name, t) for s in instance.sites for t in years if t + site_lead[s.name] <= end
                          and s.existing_modules < s.max_modules]
     data.new_sites = [s.name for s in instance.sites if s.existing_modules == 0]
     data.ship_years = [(ln.name, t) for ln in instance.links for t in years if t + ln.transit_yr <= end]

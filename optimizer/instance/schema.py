@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 NonNegFloat = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
@@ -177,6 +177,83 @@ class RdProgramme(_Strict):
     hp_share_gain: Fraction = _f("fraction", "Added to the high-purity share once complete", default=0.0)
 
 
+class Distribution(_Strict):
+    """A probability distribution of one uncertain input (which parameters apply depends on ``kind``)."""
+
+    kind: Literal["fixed", "uniform", "triangular", "discrete", "bernoulli"] = _f(
+        "-", "fixed: value; uniform: low, high; triangular: low, mode, high; discrete: values, probabilities; "
+        "bernoulli: p (1 with probability p, else 0)")
+    value: float | None = _f("input unit", "The one value of a fixed distribution", default=None)
+    low: float | None = _f("input unit", "Least value (uniform, triangular)", default=None)
+    mode: float | None = _f("input unit", "Most likely value (triangular)", default=None)
+    high: float | None = _f("input unit", "Greatest value (uniform, triangular)", default=None)
+    values: list[float] = _f("input unit", "Values of a discrete distribution", default_factory=list)
+    probabilities: list[Fraction] = _f("fraction", "Probability of each discrete value (sum 1)", default_factory=list)
+    p: Fraction | None = _f("fraction", "Probability of 1 (bernoulli)", default=None)
+
+    @model_validator(mode="after")
+    def _parameters_fit_kind(self):
+        needed = {"fixed": ("value",), "uniform": ("low", "high"), "triangular": ("low", "mode", "high"),
+                  "bernoulli": ("p",), "discrete": ()}[self.kind]
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"a {self.kind} distribution needs {', '.join(missing)}")
+        if self.kind in ("uniform", "triangular"):
+            mode = self.mode if self.kind == "triangular" else self.low
+            if not self.low <= mode <= self.high:
+                raise ValueError(f"needs low <= mode <= high, got low={self.low}, mode={mode}, high={self.high}")
+        if self.kind == "discrete":
+            if not self.values or len(self.values) != len(self.probabilities):
+                raise ValueError("a discrete distribution needs values and as many probabilities")
+            if abs(sum(self.probabilities) - 1.0) > 1e-6:
+                raise ValueError(f"probabilities must sum to 1, got {sum(self.probabilities):g}")
+        return self
+
+
+class UncertainInput(_Strict):
+    """One uncertain input: a default distribution, overridden per group and per item (by name)."""
+
+    default: Distribution | None = _f("-", "Distribution of every item; null: no uncertainty", default=None)
+    by_group: dict[str, Distribution] = _f(
+        "-", "Override per group (area: plants, power, logistics, rd; or link mode)", default_factory=dict)
+    by_item: dict[str, Distribution] = _f("-", "Override per item name (site, project, deposit, ...)",
+                                          default_factory=dict)
+
+
+# Each uncertain input: (least, greatest) value it may take (None: unbounded), whether whole numbers,
+# its value in the point-estimate future, and the items it applies to.
+UNCERTAIN_INPUTS: dict[str, tuple[float | None, float | None, bool, float, tuple[str, ...]]] = {
+    "capex_overrun": (0.0, None, False, 1.0, ("site", "connection", "power_expansion", "link_upgrade",
+                                              "deposit_expansion", "programme")),
+    "construction_delay_yr": (0.0, 100.0, True, 0.0, ("site", "connection", "power_expansion", "link_upgrade",
+                                                       "deposit_expansion")),
+    "rd_success": (0.0, 1.0, True, 1.0, ("programme",)),
+    "rd_effect": (0.0, None, False, 1.0, ("programme",)),
+    "supply_shortfall": (0.0, 1.0, False, 0.0, ("deposit",)),
+    "power_price": (0.0, None, False, 1.0, ("source",)),
+    "link_availability": (0.0, 1.0, False, 1.0, ("link",)),
+}
+
+
+class Uncertainty(_Strict):
+    """Distributions of the inputs a stress test samples; missing inputs take reeplan's documented defaults."""
+
+    enabled: bool = _f("-", "Sample futures at all (false: every future is the point estimate)", default=True)
+    capex_overrun: UncertainInput | None = _f(
+        "factor", "Multiplier on the capital cost of each site and project (1 = as budgeted)", default=None)
+    construction_delay_yr: UncertainInput | None = _f(
+        "yr", "Whole years added to the lead time of each site and non-R&D project", default=None)
+    rd_success: UncertainInput | None = _f(
+        "0/1", "Whether each R&D programme delivers its gains (bernoulli)", default=None)
+    rd_effect: UncertainInput | None = _f(
+        "factor", "Multiplier on the recovery and HP-share gains of each R&D programme", default=None)
+    supply_shortfall: UncertainInput | None = _f(
+        "fraction", "Share of each deposit's supply (expansions included) that does not materialise", default=None)
+    power_price: UncertainInput | None = _f("factor", "Multiplier on each power source's tariff", default=None)
+    link_availability: UncertainInput | None = _f(
+        "fraction", "Share of each transport link's capacity (upgrades included) usable", default=None)
+
+
 class Instance(_Strict):
     """A whole planning instance; see each field's description for its unit."""
 
@@ -195,6 +272,8 @@ class Instance(_Strict):
     links: list[Link] = _f("table", "Deposit -> site transport links")
     link_upgrades: list[LinkUpgrade] = _f("table", "Link builds and upgrades", default_factory=list)
     rd_programmes: list[RdProgramme] = _f("table", "R&D programmes", default_factory=list)
+    uncertainty: Uncertainty | None = _f(
+        "-", "Distributions for stress tests and robust plans; missing: the documented defaults", default=None)
 
     @property
     def years(self) -> list[int]:
@@ -219,4 +298,4 @@ ENTITY_TABLES: dict[str, type[_Strict]] = {
     "link_upgrades": LinkUpgrade,
     "rd_programmes": RdProgramme,
 }
-SCALAR_SECTIONS = ("name", "description", "horizon", "budget", "technology", "policy")
+SCALAR_SECTIONS = ("name", "description", "horizon", "budget", "technology", "policy", "uncertainty")

@@ -10,14 +10,15 @@ from pydantic import BaseModel, ValidationError
 
 from optimizer.errors import InstanceError, Problem
 from optimizer.instance.io import Source
-from optimizer.instance.schema import ENTITY_TABLES, Instance
+from optimizer.instance.schema import ENTITY_TABLES, UNCERTAIN_INPUTS, Distribution, Instance
 
 MAX_RD_PROGRAMMES = 12  # technology levels are enumerated: 2**12 subsets at most
 
 
 def validate_raw(data: dict, source: Source) -> Instance:
     """Return the validated Instance, or raise InstanceError listing every problem."""
-    problems = _field_problems(data, source) + _reference_problems(data, source) + _horizon_problems(data, source)
+    problems = (_field_problems(data, source) + _reference_problems(data, source) + _horizon_problems(data, source)
+                + _uncertainty_problems(data, source))
     if problems:
         raise InstanceError(_dedupe(problems))
     return Instance.model_validate(data)
@@ -269,3 +270,56 @@ def _horizon_problems(data: dict, source: Source) -> list[Problem]:
     except (KeyError, TypeError, ValueError):
         pass
     return problems
+
+
+def _support(dist: Distribution) -> list[float]:
+    """The values a distribution can take (its end points for continuous ones)."""
+    return {"fixed": [dist.value], "uniform": [dist.low, dist.high], "triangular": [dist.low, dist.high],
+            "bernoulli": [0.0, 1.0], "discrete": list(dist.values)}[dist.kind]
+
+
+def _uncertainty_problems(data: dict, source: Source) -> list[Problem]:
+    """Distributions whose values an input cannot take, and overrides naming items that do not exist."""
+    section = data.get("uncertainty")
+    if not isinstance(section, dict):
+        return []
+    names = {entity: {_name(row.get("name")) for _, row in _rows(data, entity)} for entity in ENTITY_TABLES}
+    known_items = set().union(*names.values())
+    groups = {"plants", "power", "logistics", "rd", "rail", "road", "river", "winter_road", "sea", "multimodal"}
+    here = source.file_of("uncertainty")
+    problems = []
+    for key, spec in section.items():
+        if key not in UNCERTAIN_INPUTS or not isinstance(spec, dict):
+            continue  # unknown keys and wrong types are reported by the field pass
+        low, high, whole, _, _ = UNCERTAIN_INPUTS[key]
+        entries = [("default", spec.get("default"))]
+        for part in ("by_group", "by_item"):
+            entries += [(f"{part}.{k}", v) for k, v in (spec.get(part) or {}).items()] \
+                if isinstance(spec.get(part), dict) else []
+        for where, raw in entries:
+            if raw is None:
+                continue
+            part, _, label = where.partition(".")
+            if part == "by_item" and label not in known_items:
+                problems.append(Problem(here, "uncertainty", key, where, label, "no item has this name",
+                                        _suggest(label, known_items)))
+            if part == "by_group" and label not in groups:
+                problems.append(Problem(here, "uncertainty", key, where, label, "unknown group",
+                                        "one of: " + ", ".join(sorted(groups))))
+            try:
+                dist = Distribution.model_validate(raw)
+            except ValidationError:
+                continue  # reported by the field pass
+            for value in _support(dist):
+                if (low is not None and value < low) or (high is not None and value > high) or \
+                        (whole and float(value) != int(value)):
+                    span = f"[{low}, {'inf' if high is None else high}]" + (" whole numbers" if whole else "")
+                    problems.append(Problem(here, "uncertainty", key, where, value,
+                                            f"outside what {key} can take", f"values in {span}"))
+                    break
+    return problems
+
+
+def _suggest(name: str, known: set) -> str:
+    close = difflib.get_close_matches(name, [k for k in known if k], n=1)
+    return f"did you mean {close[0]!r}?" if close else "use the name of a site, project, deposit, source or link"
