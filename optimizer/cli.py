@@ -16,7 +16,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
-from optimizer.errors import InfeasibleError, NoSolutionError, ReeplanError
+from optimizer.errors import InfeasibleError, NoSolutionError, ReeplanError, UsageError
 
 try:  # typer >= 0.20 vendors click; older typer uses click itself
     from typer._click.exceptions import ClickException
@@ -56,8 +56,21 @@ def solve(
                                                                "./reeplan-runs.sqlite]")] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not record this solve in the run store")] = False,
     log: Annotated[Path | None, typer.Option("--log", help="Write the full HiGHS log to this file")] = None,
+    robust: Annotated[bool, typer.Option("--robust", help="Two-stage stochastic plan over sampled futures, compared "
+                                         "with the deterministic plan", rich_help_panel="Robust")] = False,
+    scenarios: Annotated[int, typer.Option(help="Futures the robust plan is built on", rich_help_panel="Robust")] = 20,
+    risk: Annotated[str, typer.Option(help="mean, cvar:ALPHA or cvar:ALPHA:WEIGHT", rich_help_panel="Robust")] = "mean",
+    sample_seed: Annotated[int, typer.Option(help="Seed of the futures the robust plan is built on",
+                                             rich_help_panel="Robust")] = 0,
+    eval_samples: Annotated[int, typer.Option(help="Fresh futures both plans are stress-tested on",
+                                              rich_help_panel="Robust")] = 500,
+    eval_seed: Annotated[int | None, typer.Option(help="Seed of the fresh futures [default: sample seed + 1]",
+                                                  rich_help_panel="Robust")] = None,
+    workers: Annotated[int, typer.Option(help="Local workers for the stress tests", rich_help_panel="Robust")] = 2,
 ) -> None:
-    """Solve an instance and print the plan; write summary.json and one CSV per table; record the run."""
+    """Solve an instance and print the plan; write summary.json and one CSV per table; record the run.
+
+    With --robust: also the two-stage stochastic plan, and both plans stress-tested on fresh futures."""
     from optimizer.instance.io import load_instance
     from optimizer.progress import ProgressLine
     from optimizer.render import render_result
@@ -68,6 +81,14 @@ def solve(
     inst = load_instance(instance, set_ or [])
     opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
                         solver_options={"log_file": str(log)} if log else {})
+    if robust:
+        from optimizer.cli_uncertainty import solve_robust_cli
+
+        if objective != Objective.max_hpo:
+            raise UsageError("--robust maximises target-year HPO over futures; drop --objective")
+        return solve_robust_cli(inst, opts, scenarios=scenarios, risk=risk, sample_seed=sample_seed,
+                                eval_samples=eval_samples, eval_seed=eval_seed, workers=workers, out=out, quiet=quiet,
+                                store=store, no_store=no_store)
     if not quiet:
         err_console.print(f"solving {inst.name} ({objective.value}) ...")
     cost = objective.value == "min-cost"
@@ -127,7 +148,6 @@ def export(
     set_: SetOpt = None,
 ) -> None:
     """Write the exact stage-1 model for any other solver."""
-    from optimizer.errors import UsageError
     from optimizer.export import export_model
     from optimizer.instance.io import load_instance
 
@@ -141,9 +161,9 @@ def export(
 
 def _register_command_modules() -> None:
     """Commands that live in their own modules (one writer per module)."""
-    from optimizer import cli_bench, cli_compare, cli_runs
+    from optimizer import cli_bench, cli_compare, cli_runs, cli_uncertainty
 
-    for module in (cli_compare, cli_bench, cli_runs):
+    for module in (cli_compare, cli_bench, cli_runs, cli_uncertainty):
         module.register(app)
 
 
