@@ -5,6 +5,7 @@ Public API (imported lazily so that ``import optimizer`` stays cheap)::
     from optimizer import load_instance, solve, SolveOptions, check_plan, export_model
     result = solve(load_instance("instances/siberia-2030.yaml"))
     result.allocation  # pandas DataFrame
+    report = stress_test(instance, plan_from_result(instance, result), samples=1000)  # futures
 """
 
 from __future__ import annotations
@@ -24,6 +25,12 @@ _API = {
     "diagnose": "optimizer.diagnosis",
     "export_model": "optimizer.export",
     "instance_schema": "optimizer.instance.schema_json",
+    "sample_futures": "optimizer.uncertainty",
+    "plan_from_result": "optimizer.stress",
+    "stress_test": "optimizer.stress",
+    "solve_robust": "optimizer.robust",
+    "compare_under_uncertainty": "optimizer.robust",
+    "parse_risk": "optimizer.robust",
 }
 
 __all__ = list(_API)
