@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import gc
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import pyomo.environ as pyo
 
-from models.stochastic import Risk, build_extensive_form
+from models.stochastic import Risk, build_extensive_form, first_stage_values
 from optimizer import highs
 from optimizer.errors import UsageError
-from optimizer.extract import extract_tables
 from optimizer.instance.io import instance_sha256
 from optimizer.instance.schema import Instance
 from optimizer.result import Result, Status, mip_gap
-from optimizer.solving import SolveOptions, kpis_of, tie_break
+from optimizer.solving import SolveOptions, build, kpis_of, solve_built, tie_break
 from optimizer.stress import StressReport, _outcome, plan_from_result, stress_test
-from optimizer.targets import targets_table
 from optimizer.uncertainty import apply_future, sample_futures
 
 
@@ -81,21 +79,34 @@ def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk
         seconds["solve"] += second.seconds
         result.tie_break = "cheapest expected cost within tolerance" if ok else "stage 2 failed: stage-1 plan kept"
     tick = time.perf_counter()
-    result.tables = extract_tables(m, m.reeplan_data, {})
+    # The plan's tables: the deterministic model with the first stage fixed at the robust plan, so that
+    # operation, rules and marginals in the point-estimate future are those of this plan at its best.
+    nominal_view = solve_fixed_plan(instance, first_stage_values(m), replace(opts, diagnose=False))
+    result.tables = nominal_view.tables
     in_sample = pd.DataFrame([_outcome(sub, data, instance) for sub, data in m.scenarios])
     result.tables["scenarios"] = pd.concat([futures.reset_index(), in_sample], axis=1)
     result.objective = float(pyo.value(m.Primary))
     result.mip_gap = mip_gap(result.objective, result.best_bound)
-    result.targets = targets_table(instance, result.tables)
+    result.targets = nominal_view.targets
     result.kpis = kpis_of(instance, result.tables, result.objective)
     result.kpis["robust"] = {"risk": risk.label, "scenarios": scenarios, "seed": seed,
                              "expected_hpo_in_sample_t": float(pyo.value(m.Expected_HPO)),
-                             "cvar_hpo_in_sample_t": float(pyo.value(m.CVaR_HPO)) if risk.weight > 0 else None}
+                             "cvar_hpo_in_sample_t": float(pyo.value(m.CVaR_HPO)) if risk.weight > 0 else None,
+                             "hpo_point_estimate_t": nominal_view.kpis["hpo_t"]}
     seconds["extract"] = time.perf_counter() - tick
     result.seconds = {**seconds, "total": time.perf_counter() - clock}
     if first.status == Status.TIME_LIMIT:
         result.message = f"time limit reached: best robust plan found, gap {result.mip_gap}"
     return result
+
+
+def solve_fixed_plan(instance: Instance, plan: dict, options: SolveOptions | None = None) -> Result:
+    """The deterministic model with the first-stage decisions fixed at ``plan``: the plan's best operation,
+    rules and marginals in the point-estimate future (a ``Result`` like ``solve``'s)."""
+    built = build(instance, "max-hpo")
+    for (name, idx), value in plan.items():
+        getattr(built.model, name)[idx].fix(value)
+    return solve_built(built, options)
 
 
 @dataclass
