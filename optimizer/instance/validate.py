@@ -283,15 +283,15 @@ def _uncertainty_problems(data: dict, source: Source) -> list[Problem]:
     section = data.get("uncertainty")
     if not isinstance(section, dict):
         return []
-    names = {entity: {_name(row.get("name")) for _, row in _rows(data, entity)} for entity in ENTITY_TABLES}
-    known_items = set().union(*names.values())
-    groups = {"plants", "power", "logistics", "rd", "rail", "road", "river", "winter_road", "sea", "multimodal"}
+    items, groups = _uncertain_items_by_kind(data)
     here = source.file_of("uncertainty")
     problems = []
     for key, spec in section.items():
         if key not in UNCERTAIN_INPUTS or not isinstance(spec, dict):
             continue  # unknown keys and wrong types are reported by the field pass
-        low, high, whole, _, _ = UNCERTAIN_INPUTS[key]
+        low, high, whole, _, kinds = UNCERTAIN_INPUTS[key]
+        known_items = set().union(*(items.get(k, set()) for k in kinds))
+        known_groups = set().union(*(groups.get(k, set()) for k in kinds))
         entries = [("default", spec.get("default"))]
         for part in ("by_group", "by_item"):
             entries += [(f"{part}.{k}", v) for k, v in (spec.get(part) or {}).items()] \
@@ -301,11 +301,11 @@ def _uncertainty_problems(data: dict, source: Source) -> list[Problem]:
                 continue
             part, _, label = where.partition(".")
             if part == "by_item" and label not in known_items:
-                problems.append(Problem(here, "uncertainty", key, where, label, "no item has this name",
-                                        _suggest(label, known_items)))
-            if part == "by_group" and label not in groups:
-                problems.append(Problem(here, "uncertainty", key, where, label, "unknown group",
-                                        "one of: " + ", ".join(sorted(groups))))
+                problems.append(Problem(here, "uncertainty", key, where, label,
+                                        f"no {'/'.join(kinds)} has this name", _suggest(label, known_items)))
+            if part == "by_group" and label not in known_groups:
+                problems.append(Problem(here, "uncertainty", key, where, label, f"no {key} item is in this group",
+                                        "one of: " + ", ".join(sorted(known_groups))))
             try:
                 dist = Distribution.model_validate(raw)
             except ValidationError:
@@ -318,6 +318,22 @@ def _uncertainty_problems(data: dict, source: Source) -> list[Problem]:
                                             f"outside what {key} can take", f"values in {span}"))
                     break
     return problems
+
+
+_KIND_ENTITY = {"site": ("sites", "plants"), "connection": ("power_connections", "power"),
+                "power_expansion": ("power_expansions", "power"), "link_upgrade": ("link_upgrades", "logistics"),
+                "deposit_expansion": ("deposit_expansions", "logistics"), "programme": ("rd_programmes", "rd"),
+                "deposit": ("deposits", "logistics"), "source": ("power_sources", "power"), "link": ("links", None)}
+
+
+def _uncertain_items_by_kind(data: dict) -> tuple[dict[str, set], dict[str, set]]:
+    """Item names and groups (area, or mode for links) of each kind of uncertain item."""
+    items, groups = {}, {}
+    for kind, (entity, group) in _KIND_ENTITY.items():
+        rows = [row for _, row in _rows(data, entity)]
+        items[kind] = {_name(row.get("name")) for row in rows} - {None}
+        groups[kind] = {group} if group else {str(row.get("mode")) for row in rows}
+    return items, groups
 
 
 def _suggest(name: str, known: set) -> str:
