@@ -16,7 +16,7 @@ from optimizer.errors import UsageError
 from optimizer.instance.io import instance_sha256
 from optimizer.instance.schema import Instance
 from optimizer.result import Result, Status, mip_gap
-from optimizer.solving import SolveOptions, build, kpis_of, solve_built, tie_break
+from optimizer.solving import SolveOptions, build, kpis_of, solve_built, tie_break, tie_break_note
 from optimizer.stress import StressReport, evaluate_futures, plan_from_result, stress_test
 from optimizer.uncertainty import apply_future, sample_futures
 
@@ -77,7 +77,7 @@ def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
         second, ok = tie_break(opt, m, opts, first.incumbent, remaining)
         seconds["solve"] += second.seconds
-        result.tie_break = "cheapest expected cost within tolerance" if ok else "stage 2 failed: stage-1 plan kept"
+        result.tie_break = tie_break_note(second, ok, "cheapest expected cost within tolerance")
     tick = time.perf_counter()
     # The plan's tables: the deterministic model with the first stage fixed at the robust plan, so that
     # operation, rules and marginals in the point-estimate future are those of this plan at its best.

@@ -155,9 +155,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
             progress.set_stage("tie-break", *(("HPO", "t") if opts.objective == "min-cost" else ("cost", "bn RUB")))
         second, ok = tie_break(opt, m, opts, first.incumbent, remaining, progress, interruptible)
         solve_seconds += second.seconds
-        result.tie_break = "cheapest plan within tolerance" if ok else f"stage 2 {second.status.value}: stage-1 plan kept"
-        if ok and second.status == Status.INTERRUPTED:
-            result.tie_break = "stage 2 interrupted (Ctrl-C): the cheapest plan found so far"
+        result.tie_break = tie_break_note(second, ok, "cheapest plan within tolerance")
 
     tick = time.perf_counter()
     duals = {}
@@ -206,6 +204,17 @@ def tie_break(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_lim
     m.stage2_objective.deactivate()
     m.stage1_objective.activate()
     return second, ok
+
+
+def tie_break_note(second, ok: bool, done: str) -> str:
+    """What the stage-2 solve achieved, in words (``done`` when it closed its gap)."""
+    if not ok:
+        return f"stage 2 {second.status.value}: stage-1 plan kept"
+    if second.status == Status.INTERRUPTED:
+        return "stage 2 interrupted (Ctrl-C): the cheapest plan found so far"
+    if second.status != Status.OPTIMAL:
+        return f"stage 2 {second.status.value}: the cheapest plan found so far"
+    return done
 
 
 def _no_plan_message(status: Status) -> str:
