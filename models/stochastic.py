@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pyomo.environ as pyo
 
-from models.components.objective import add_lexicographic
+from models.components.objective import add_objective_chain
 from models.components.sets import ModelData, model_data
 from models.investment import build_model
 from optimizer.instance.schema import Instance
@@ -62,8 +62,8 @@ def build_stress_model(nominal: Instance, futures: list[Instance], plan: dict[tu
                 var.fix(plan.get((name, idx), 0.0))
         root.add_component(f"scenario_{k}", sub)
         root.scenarios.append((sub, data))
-    add_lexicographic(root, sum(_target_hpo(sub, nominal) for sub, _ in root.scenarios), pyo.maximize,
-                      sum(sub.Total_Cost for sub, _ in root.scenarios), pyo.minimize)
+    add_objective_chain(root, [("primary", sum(_target_hpo(sub, nominal) for sub, _ in root.scenarios), pyo.maximize),
+                               ("cost", sum(sub.Total_Cost for sub, _ in root.scenarios), pyo.minimize)])
     return root
 
 
@@ -96,5 +96,5 @@ def build_extensive_form(nominal: Instance, futures: list[Instance], risk: Risk 
         primary = expected
     root.Expected_HPO = pyo.Expression(expr=expected)
     root.Expected_Total_Cost = pyo.Expression(expr=sum(weight * sub.Total_Cost for sub, _ in root.scenarios))
-    add_lexicographic(root, primary, pyo.maximize, root.Expected_Total_Cost, pyo.minimize)
+    add_objective_chain(root, [("primary", primary, pyo.maximize), ("cost", root.Expected_Total_Cost, pyo.minimize)])
     return root

@@ -455,14 +455,10 @@ def _reeplan_highs(spec: dict, m, rec: dict) -> Callable[[], None]:
     return run.results.solution_loader.load_vars
 
 
-def _stage1_only(m) -> None:
-    """Drop the deactivated stage-2 parts, as ``export_model`` does, so a file holds exactly stage 1."""
-    m.del_component(m.stage2_objective)
-    m.del_component(m.lexicographic_constraint)
-
-
 def _reeplan_scip(spec: dict, m, rec: dict) -> Callable[[], None]:
-    _stage1_only(m)
+    from models.components.objective import stage1_only
+
+    stage1_only(m)
     with tempfile.TemporaryDirectory(prefix="reeplan-bench-") as tmp:
         path = Path(tmp) / "model.mps"
         tick = time.perf_counter()
@@ -487,7 +483,9 @@ def _reeplan_pyomo(spec: dict, m, rec: dict) -> Callable[[], None]:
     import pyomo.environ as pyo
     from pyomo.opt import TerminationCondition as TC
 
-    _stage1_only(m)
+    from models.components.objective import stage1_only
+
+    stage1_only(m)
     opt = pyo.SolverFactory(spec["solver"])
     options = dict(spec["options"])
     if spec["solver"] == "cbc":

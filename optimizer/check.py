@@ -778,8 +778,11 @@ def _check_policy(plan: _Plan, f: _Findings) -> None:
     policy = plan.inst.policy
     rule = policy.plants_online
     if rule is not None and rule.enabled:
-        online = [s for s in plan.sites if plan.new_modules_online(s, rule.year) >= 1 - f.tol]
-        f.at_least("policy_plants_online", f"year={rule.year}", f"new plants online {sorted(online)}:", len(online),
+        # a new plant: a site with no existing module, a new module online and the minimum feed processed
+        online = [s for s in plan.sites if plan.sites[s].existing_modules == 0
+                  and plan.new_modules_online(s, rule.year) >= 1 - f.tol
+                  and plan.feed(s, rule.year) >= rule.min_feed_t_per_yr * (1 - f.tol) - ABS_TOL]
+        f.at_least("policy_plants_online", f"year={rule.year}", f"new plants producing {sorted(online)}:", len(online),
                    "required", rule.min_count)
     rule = policy.jobs
     if rule is not None and rule.enabled:
@@ -798,6 +801,8 @@ def _check_policy(plan: _Plan, f: _Findings) -> None:
         reo = plan.reo(rule.year)
         f.at_least("policy_hp_share", f"year={rule.year}", "HPO output", plan.hpo(rule.year),
                    f"min_share {_num(rule.min_share)} × REO {_num(reo)} t =", rule.min_share * reo, " t")
+        f.at_least("policy_hp_share_output", f"year={rule.year}", "REO output (an empty year does not meet the floor)",
+                   reo, "required", rule.min_output_t_per_yr, " t")
 
 
 def _objective_value(plan: _Plan, objective: str) -> float:
@@ -806,7 +811,7 @@ def _objective_value(plan: _Plan, objective: str) -> float:
         return plan.hpo(plan.inst.target_year)
     if objective == "max-cumulative-hpo":
         return sum(plan.hpo(y) for y in plan.years)
-    return plan.total_cost()
+    return sum(plan.spend(y) for y in plan.years)  # min-cost: what counts against the budget
 
 
 def _check_objective(plan: _Plan, objective: str, reported: float | None, f: _Findings) -> None:

@@ -46,8 +46,16 @@ def _row(instance: Instance, data: ModelData, m, kind: str, label: str, slack: f
         return dict(rule=rule, year=year, required=limit + slack, reachable=limit, gives_by=slack, unit="bn RUB",
                     relative=slack / max(1.0, limit),
                     message=f"{what}: over by {slack:,.1f} bn RUB ({limit:,.1f} -> {limit + slack:,.1f})")
-    spec = enabled_rules(data)[label]
+    spec = enabled_rules(data)["hp_share" if label == "hp_share_output" else label]
     year = spec.year
+    if label == "hp_share_output":
+        required = spec.min_output_t_per_yr
+        if slack <= 1e-6 * max(1.0, required):
+            return None
+        return dict(rule="policy_hp_share_output", year=year, required=required, reachable=required - slack,
+                    gives_by=slack, unit="t/yr REO", relative=slack / max(1.0, required),
+                    message=f"HP share in {year} counts only a year with output: no plan meeting the other rules "
+                            f"produces {required:,.0f} t REO that year (reachable {required - slack:,.0f})")
     if label == "hp_share":
         reo, hpo = pyo.value(m.REO_Output[year]), pyo.value(m.HPO_Output[year])
         reached = hpo / reo if reo > 1e-9 else 0.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from models.components.objective import stage1_only
 from models.investment import build_model
 from optimizer.errors import UsageError
 from optimizer.instance.schema import Instance
@@ -15,9 +16,7 @@ def export_model(instance: Instance, path: str | Path, objective: str = "max-hpo
     if path.suffix.lower() not in {".mps", ".lp"}:
         raise UsageError(f"cannot tell the format of {path}: use a .mps or .lp file name")
     m = build_model(instance, objective)
-    # Drop the deactivated stage-2 parts so that the file is exactly the stage-1 model.
-    m.del_component(m.stage2_objective)
-    m.del_component(m.lexicographic_constraint)
+    stage1_only(m)  # the file is exactly the stage-1 model
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}-partial{path.suffix}")
     m.write(str(tmp), io_options={"symbolic_solver_labels": True})  # format from the suffix

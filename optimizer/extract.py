@@ -6,7 +6,7 @@ import pandas as pd
 import pyomo.environ as pyo
 
 from models.components.plants import new_modules_online
-from models.components.policy import POLICY_RULES
+from models.components.policy import POLICY_ROWS
 from models.components.sets import ModelData
 
 TOL = 1e-6
@@ -123,7 +123,7 @@ def rule_constraints(m) -> list[tuple[str, object, object]]:
     """(rule name, year or None, constraint data) for every budget and policy rule in the model."""
     out = [("budget_total", None, m.budget_total_constraint), ("budget_rd", None, m.budget_rd_constraint)]
     out += [("budget_yearly", t, c) for t, c in m.budget_yearly_constraint.items()]
-    for name in POLICY_RULES:
+    for name in POLICY_ROWS:
         con = getattr(m, f"policy_{name}_constraint", None)
         if con is not None:
             out.append((f"policy_{name}", None, con))

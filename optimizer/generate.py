@@ -5,10 +5,36 @@
 a map (so link lengths and modes follow geography), capex, capacities, lead times, tariffs and
 gains drawn around the base case's figures (the ranges quoted in its comments), every site with at
 least one existing power connection and at least one inbound link, every deposit with at least
-one outbound link, lead times clipped to the horizon. The instances are feasible by construction:
-the zero plan meets every budget rule, and the only enabled policy rules are a jobs target that a
-first-year build at the cheapest sites reaches within the first year's cap, and an HP-share floor
-(met by any plan that produces nothing, and by the R&D chain that is always generated).
+one outbound link, lead times clipped to the horizon.
+
+Every structure the schema allows and the base case has is emitted (in every instance, or in a
+share of seeds): a brownfield site with existing modules and room for more (site 0 always), existing
+power feeders, new lines and generation expansions, producing deposits, *committed* mines whose
+supply starts in a later year (``available_from_year``), prospects that need a mine (deposit
+expansion), links with capacity 0 that only their upgrade opens, other link upgrades, an R&D chain
+(``rd-01`` requires ``rd-00``) and optional programmes with one or two prerequisites, yearly budget
+caps for all years (half the seeds), some years (a third) or none, ``opex_counts`` true in about
+three seeds in ten, and lead times of 1-5 years by kind (brownfield lines and berths 1-2, greenfield
+modules 2-4, roads 2-4, mines 2-5, generation 3-5; all clipped to the horizon).
+
+Transit by mode and distance (GEO 2/5 of the base case): road, rail and multimodal road + rail
+links run all year and winter roads under 300 km carry a year's output within one season (as the
+base case's Chuktukon-Kodinsk), ``transit_yr`` 0. Deposit 0 (producing from the start; its chain has capacity
+today) and about a quarter of the other deposits also have a *seasonal chain* to the nearest or to
+another site, 1.5-2.5x the straight-line distance: a winter road to a river port (the year's output
+moves on the next winter's ice road), a river route stockpiled for the summer navigation, or a sea
+route on the Northern Sea Route. A chain delivers a year later (``transit_yr`` 1), two years later
+when it is longer than 4,000 km and needs two navigation seasons (horizons of 5 years and more).
+Every deposit also has a year-round link, so every instance has a deposit whose links have two
+different transit times: a year can receive last year's shipment on the slow link plus this
+year's on the fast one.
+
+The instances are feasible by construction: the zero plan meets every budget rule (it commits no
+money; operating cost comes only from feed, so it is zero too when ``opex_counts`` is true), and the
+only enabled policy rule is a jobs target that a first-year build at the cheapest sites reaches
+within the first year's cap (modules online count as jobs whether or not they are fed, so the build
+spends no operating money). The plants-online, REO-output, HPO-output and HP-share rules are
+emitted but disabled.
 
 Named families (``FAMILIES``) go from the base case's size to more than 100x its variables.
 ``write_generated`` writes YAML for a ``.yaml`` path, otherwise the CSV-folder format.
@@ -104,16 +130,17 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
     span = years - 1
     end_year = START_YEAR + span
 
-    def lead(low: int, high: int) -> int:
-        """A lead time drawn in [low, high], clipped so it still takes effect inside the horizon."""
-        return int(min(rng.integers(low, high + 1), max(1, span - 1) if span > 1 else span))
+    def lead(*choices: int) -> int:
+        """A lead time drawn from ``choices``, clipped so it still takes effect inside the horizon."""
+        return int(min(rng.choice(choices), max(1, span - 1) if span > 1 else span))
 
     # ---- map: deposits and sites as points (km); power sources near clusters of sites
     dep_xy = rng.uniform((0, 0), MAP_KM, size=(deposits, 2))
     site_xy = rng.uniform((0, 0), MAP_KM, size=(sites, 2))
     src_xy = rng.uniform((0, 0), MAP_KM, size=(power_sources, 2))
 
-    # ---- sites (base case: one brownfield works, the rest greenfield 1,500-2,500 t modules)
+    # ---- sites (base case: one brownfield works, the rest greenfield 1,500-2,500 t modules);
+    # a repeat line in a brownfield hall takes 1-2 years, a greenfield module 2-4 (base 3)
     site_rows = []
     for i in range(sites):
         brownfield = i == 0 or rng.random() < 0.1
@@ -125,24 +152,30 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
             name=f"site-{i:04d}", region="generated", existing_modules=existing, max_modules=most,
             module_capacity_t_per_yr=cap, capex_bn_rub_per_module=_r(cap * m_rub_per_t / 1000),
             development_cost_bn_rub=0.0 if brownfield else _r(rng.uniform(5, 10), 1),
-            lead_time_yr=lead(2, 2) if brownfield else lead(3, 3),
+            lead_time_yr=lead(1, 2, 2) if brownfield else lead(2, 3, 3, 4),
             opex_m_rub_per_t=_r(rng.uniform(0.9, 1.3)), electricity_mwh_per_t=8.0,
             jobs_per_module=100.0 if brownfield else float(round(cap / 2000 * 250 * rng.uniform(0.8, 1.2))),
         ))
 
-    # ---- deposits: about a quarter produce today (base: 2 of 10); the rest need a mine (expansion)
+    # ---- deposits: about a quarter produce today (base: 2 of 10), some are committed mines whose
+    # supply starts in a later year; the rest are prospects that need a mine (expansion, 2-5 years)
     dep_rows, exp_rows = [], []
     for j in range(deposits):
-        producing = j == 0 or rng.random() < 0.25
-        dep_rows.append(dict(name=f"deposit-{j:04d}", region="generated",
-                             supply_t_per_yr=float(round(rng.uniform(1000, 4000), -2)) if producing else 0.0))
-        n_exp = int(rng.integers(0, 2)) if producing else 1
+        draw = rng.random()
+        producing = j == 0 or draw < 0.25
+        committed = not producing and draw < 0.4
+        row = dict(name=f"deposit-{j:04d}", region="generated",
+                   supply_t_per_yr=float(round(rng.uniform(1000, 4000), -2)) if producing or committed else 0.0)
+        if committed:
+            row["available_from_year"] = START_YEAR + int(rng.integers(1, min(4, span) + 1))
+        dep_rows.append(row)
+        n_exp = int(rng.integers(0, 2)) if producing or committed else 1
         for k in range(n_exp):
             added = float(round(min(15000.0, rng.lognormal(math.log(2500), 0.6)), -2))
             exp_rows.append(dict(
                 name=f"deposit-{j:04d}-stage-{k + 1}", deposit=f"deposit-{j:04d}",
                 capex_bn_rub=_r((6 + 3.5 * added / 1000) * rng.uniform(0.7, 1.3), 1),
-                lead_time_yr=lead(2, 4), supply_added_t_per_yr=max(added, 500.0)))
+                lead_time_yr=lead(2, 3, 4, 4, 5), supply_added_t_per_yr=max(added, 500.0)))
 
     # ---- power: spare energy 10-400 GWh/yr, tariffs 2,500-6,500 RUB/MWh; a quarter can expand
     src_rows, pexp_rows = [], []
@@ -153,7 +186,7 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
         if rng.random() < 0.25:
             mw = float(rng.choice([10, 20, 40]))
             pexp_rows.append(dict(name=f"power-{p:04d}-generation-{int(mw)}mw", source=f"power-{p:04d}",
-                                  capex_bn_rub=_r(0.35 * mw * rng.uniform(0.8, 1.2)), lead_time_yr=lead(3, 4),
+                                  capex_bn_rub=_r(0.35 * mw * rng.uniform(0.8, 1.2)), lead_time_yr=lead(3, 4, 4, 5),
                                   energy_added_gwh_per_yr=float(round(mw * 8.76 * 0.85))))
 
     # Every site: an existing feeder from its nearest source; often a new 220 kV line from it, and
@@ -171,7 +204,7 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
             conn_rows.append(dict(name=f"{site['name']}-220kv", source=home, site=site["name"],
                                   capacity_gwh_per_yr=float(rng.choice([100, 150, 200, 300, 400])), exists=False,
                                   capex_bn_rub=_r(km * rng.uniform(0.015, 0.04) + rng.uniform(1, 3)),
-                                  lead_time_yr=lead(2, 2)))
+                                  lead_time_yr=lead(2)))
         if len(order) > 1 and rng.random() < 0.3:
             other = int(order[1])
             km = max(50.0, float(d_src[i, other]) * 1.2)
@@ -180,7 +213,8 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
                                   exists=False, capex_bn_rub=_r(min(km, 600) * rng.uniform(0.015, 0.025) + 1.5),
                                   lead_time_yr=lead(2, 3)))
 
-    # ---- links deposit -> site: each deposit to its 1-3 nearest sites, each site from >= 1 deposit
+    # ---- links deposit -> site: each deposit to its 1-3 nearest sites, each site from >= 1 deposit.
+    # Road, multimodal road + rail, rail and short winter roads (< 300 km, one season): transit 0.
     d_ds = np.hypot(*(dep_xy[:, None, :] - site_xy[None, :, :]).transpose(2, 0, 1))
     pairs: list[tuple[int, int]] = []
     for j in range(deposits):
@@ -189,6 +223,17 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
     linked = {i for _, i in pairs}
     pairs += [(int(np.argmin(d_ds[:, i])), i) for i in range(sites) if i not in linked]
     link_rows, up_rows = [], []
+
+    def add_upgrade(link: str, mode: str, km: float) -> None:
+        if mode in ("river", "sea"):  # a berth or pier: 1.5-4 bn, 1-2 years (GEO 4)
+            capex, lead_time = rng.uniform(1.5, 4.0), lead(1, 2)
+        elif mode in ("road", "winter_road"):  # an all-season road: 40-100 m RUB/km, 2-4 years
+            capex, lead_time = min(km, 600) * rng.uniform(0.04, 0.1) + 1.0, lead(2, 3, 4)
+        else:
+            capex, lead_time = min(km, 600) * rng.uniform(0.005, 0.015) + 1.0, lead(2, 3)
+        up_rows.append(dict(name=f"{link}-upgrade", link=link, capex_bn_rub=_r(capex, 1), lead_time_yr=lead_time,
+                            capacity_added_t_per_yr=float(rng.choice([3000, 5000, 8000, 15000, 20000]))))
+
     for j, i in pairs:
         km = max(50.0, float(d_ds[j, i]) * rng.uniform(1.1, 1.4))
         if km < 300:
@@ -201,17 +246,45 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
         else:
             mode, tariff, capacity = "rail", _r(rng.uniform(2.0, 2.1), 1), 10000.0
         link = f"deposit-{j:04d}-to-site-{i:04d}-{mode}"
-        transit = 1 if km > 3500 and mode != "rail" and span >= 2 else 0
         link_rows.append(dict(name=link, deposit=f"deposit-{j:04d}", site=f"site-{i:04d}", mode=mode,
                               distance_km=float(round(km)), tariff_rub_per_t_km=tariff,
-                              capacity_t_per_yr=capacity, transit_yr=transit))
+                              capacity_t_per_yr=capacity, transit_yr=0))
         if capacity == 0 or (capacity < 10000 and rng.random() < 0.5):
-            per_km = rng.uniform(0.04, 0.1) if mode in ("road", "winter_road") else rng.uniform(0.005, 0.015)
-            up_rows.append(dict(name=f"{link}-upgrade", link=link, capex_bn_rub=_r(min(km, 600) * per_km + 1.0, 1),
-                                lead_time_yr=lead(2, 3),
-                                capacity_added_t_per_yr=float(rng.choice([3000, 5000, 8000, 15000, 20000]))))
+            add_upgrade(link, mode, km)
 
-    # ---- R&D: a 3N -> 4N chain like the base case, then optional programmes (some with a prerequisite)
+    # ---- seasonal chains (module docstring): a second, slower route for deposit 0 (usable today) and
+    # about a quarter of the others, to the nearest site or another one
+    def add_chain(j: int, usable_today: bool) -> None:
+        i = int(np.argmin(d_ds[j])) if rng.random() < 0.4 else int(rng.integers(sites))
+        km = max(600.0, float(d_ds[j, i]) * rng.uniform(1.5, 2.5))
+        if km < 1500:
+            mode = "winter_road" if rng.random() < 0.5 else "river"
+        elif km < 3000:
+            mode = "river" if rng.random() < 0.6 else "sea"
+        else:
+            mode = str(rng.choice(["sea", "river", "winter_road"]))
+        tariff = {"winter_road": rng.uniform(6.0, 9.0), "river": rng.uniform(3.5, 4.5),
+                  "sea": rng.uniform(3.5, 5.2)}[mode]  # winter road 15 + river 4 mixed; river 4; NSR + river
+        capacities = {"winter_road": [500, 1000, 2000], "river": [0, 1000, 2000, 3000],
+                      "sea": [0, 0, 2000, 5000]}[mode]  # 0: the pier or berth is planned, not built
+        capacity = float(rng.choice([c for c in capacities if c > 0] if usable_today else capacities))
+        link = f"deposit-{j:04d}-to-site-{i:04d}-{mode}-chain"
+        link_rows.append(dict(name=link, deposit=f"deposit-{j:04d}", site=f"site-{i:04d}", mode=mode,
+                              distance_km=float(round(km)), tariff_rub_per_t_km=_r(tariff, 1),
+                              capacity_t_per_yr=capacity, transit_yr=2 if km > 4000 and span >= 4 else 1))
+        if capacity == 0 or rng.random() < 0.4:
+            add_upgrade(link, mode, km)
+
+    for j in range(deposits):
+        if j == 0 or rng.random() < 0.25:
+            add_chain(j, usable_today=j == 0)
+
+    # ---- R&D: a 3N -> 4N chain like the base case, then optional programmes, two in five of them (a
+    # fixed count, so that the number of technology levels, a large share of the variables, varies
+    # little by seed) with one or two prerequisites
+    optional = list(range(2, programmes))
+    dependent = {int(r) for r in rng.choice(optional, size=round(0.4 * len(optional)), replace=False)} \
+        if optional else set()
     rd_rows = []
     for r in range(programmes):
         if r == 0:
@@ -220,12 +293,16 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
             row = dict(cost_bn_rub=_r(rng.uniform(15, 20), 1), prerequisites=["rd-00"], recovery_gain=0.01,
                        hp_share_gain=0.30)
         else:
-            pre = [f"rd-{int(rng.integers(0, r)):02d}"] if rng.random() < 0.4 else []
+            pre = []
+            if r in dependent:
+                n_pre = 2 if r >= 3 and rng.random() < 0.3 else 1
+                pre = [f"rd-{q:02d}" for q in sorted(rng.choice(r, size=n_pre, replace=False))]
             row = dict(cost_bn_rub=_r(rng.uniform(10, 20), 1), prerequisites=pre,
                        recovery_gain=_r(rng.uniform(0.0, 0.08), 3), hp_share_gain=_r(rng.uniform(0.0, 0.10), 3))
         rd_rows.append(dict(name=f"rd-{r:02d}", duration_yr=lead(2, 3), **row))
 
-    # ---- budget: a share of the full build-out; yearly caps front-loaded like the base case (sum 1.3x)
+    # ---- budget: a share of the full build-out; yearly caps front-loaded like the base case (sum 1.3x
+    # over all years), for every year (half the seeds), some years (a third) or none
     build_out = sum(s["capex_bn_rub_per_module"] * (s["max_modules"] - s["existing_modules"])
                     + s["development_cost_bn_rub"] for s in site_rows)
     build_out += sum(e["capex_bn_rub"] for e in exp_rows) + sum(u["capex_bn_rub"] for u in up_rows)
@@ -235,9 +312,16 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
     weights = np.array([max(0.25, 1.0 - 0.75 * t / max(1, span)) for t in range(years)])
     weights[min(1, span)] *= 1.25  # peak in the second year, as in the base case
     caps = {START_YEAR + t: _r(1.3 * total * w / weights.sum(), 0) for t, w in enumerate(weights)}
+    phasing = rng.random()
+    if phasing >= 0.85:
+        caps = {}
+    elif phasing >= 0.5:
+        capped = {int(t) for t in rng.choice(years, size=int(rng.integers(1, years)), replace=False)}
+        caps = {y: c for y, c in caps.items() if y - START_YEAR in capped}
+    opex_counts = bool(rng.random() < 0.3)
 
     # ---- policy: a jobs target half of what the first year's cap buys at the best jobs per bn RUB
-    money = min(total, caps[START_YEAR])
+    money = min(total, caps.get(START_YEAR, total))
     reachable = 0.0
     for s in sorted(site_rows, key=lambda s: s["capex_bn_rub_per_module"] / max(s["jobs_per_module"], 1e-9)):
         if START_YEAR + s["lead_time_yr"] > end_year:
@@ -253,7 +337,8 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
         "plants_online": dict(enabled=False, year=min(START_YEAR + 1, end_year), min_count=5),
         "jobs": dict(enabled=reachable > 0, year=end_year, min_jobs=float(math.floor(0.5 * reachable))),
         "reo_output": dict(enabled=False, year=end_year, min_t_per_yr=50000.0),
-        "hp_share": dict(enabled=programmes >= 2, year=end_year, min_share=0.6),
+        "hpo_output": dict(enabled=False, year=end_year, min_t_per_yr=30000.0),
+        "hp_share": dict(enabled=False, year=end_year, min_share=0.6),
     }
 
     size_name = name or size.name(seed)
@@ -263,7 +348,8 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
                      f"of siberia-2030: {sites} sites, {deposits} deposits, {power_sources} power sources, "
                      f"{programmes} R&D programmes, {years} years."),
         horizon=dict(start_year=START_YEAR, end_year=end_year, target_year=end_year),
-        budget=dict(total_bn_rub=total, rd_envelope_bn_rub=rd_envelope, yearly_cap_bn_rub=caps, opex_counts=False),
+        budget=dict(total_bn_rub=total, rd_envelope_bn_rub=rd_envelope, yearly_cap_bn_rub=caps,
+                    opex_counts=opex_counts),
         technology=dict(recovery_today=0.65, hp_share_today=0.05, purity_today_pct=99.2, max_recovery=0.85,
                         max_hp_share=0.90),
         policy=policy,

@@ -106,6 +106,9 @@ def run(opt, m: pyo.ConcreteModel, *, time_limit: float | None, mip_gap: float |
             if interruptible:
                 on_request = getattr(progress, "mark_interrupted", None)
                 stack.enter_context(interrupt_on_sigint(opt._solver_model, on_request))
+        # HiGHS keeps options between runs; start each run from its defaults so that options of an
+        # earlier run (a chain stage's heuristics, a time limit) do not leak into this one.
+        opt._solver_model.resetOptions()
         res = opt.solve(m, load_solutions=False, raise_exception_on_nonoptimal_result=False, time_limit=time_limit,
                         rel_gap=mip_gap, threads=threads, solver_options=dict(options), **extra)
     status = _STATUS.get(res.termination_condition, Status.ERROR)

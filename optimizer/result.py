@@ -49,6 +49,7 @@ class Result:
     message: str = ""
     nodes: int | None = None
     tie_break: str = ""
+    chain: list[dict] = field(default_factory=list)  # one row per stage of the objective chain
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         # result.allocation, result.plants, ... as attributes for notebook users
@@ -82,6 +83,7 @@ class Result:
             "seconds": self.seconds,
             "nodes": self.nodes,
             "tie_break": self.tie_break,
+            "objective_chain": self.chain,
             "instance_sha256": self.instance_sha256,
             "solver": self.solver,
             "message": self.message,

@@ -16,7 +16,7 @@ from optimizer.errors import UsageError
 from optimizer.instance.io import instance_sha256
 from optimizer.instance.schema import Instance
 from optimizer.result import Result, Status, mip_gap
-from optimizer.solving import SolveOptions, build, kpis_of, solve_built, tie_break, tie_break_note
+from optimizer.solving import SolveOptions, build, kpis_of, run_chain, solve_built
 from optimizer.stress import StressReport, evaluate_futures, plan_from_result, stress_test
 from optimizer.uncertainty import apply_future, sample_futures
 
@@ -75,9 +75,9 @@ def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk
     result.tie_break = "skipped (stage 1 not optimal)"
     if opts.tie_break and first.status == Status.OPTIMAL:
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
-        second, ok = tie_break(opt, m, opts, first.incumbent, remaining)
-        seconds["solve"] += second.seconds
-        result.tie_break = tie_break_note(second, ok, "cheapest expected cost within tolerance")
+        chain = run_chain(opt, m, opts, first.incumbent, remaining)
+        seconds["solve"] += chain.seconds
+        result.tie_break, result.chain = chain.note, chain.stages
     tick = time.perf_counter()
     # The plan's tables: the deterministic model with the first stage fixed at the robust plan, so that
     # operation, rules and marginals in the point-estimate future are those of this plan at its best.

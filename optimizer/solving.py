@@ -20,6 +20,16 @@ from optimizer.result import Result, Status, mip_gap
 from optimizer.targets import new_plants_online, targets_table
 
 
+# Relative gap of the chain's stages after the primary (at most the user's gap): the stages make
+# the reported plan unique, which a 1e-4 gap on, say, capital (0.06 bn RUB in the base case) would not.
+CHAIN_GAP = 1e-7
+# Each chain stage starts from the previous stage's plan (feasible, often optimal), so HiGHS's
+# improvement heuristics mostly search in vain: on the base case they took 2/3 of each stage's time
+# (sub-MIPs), and switching them off halved the chain (measured: benchmarks/README.md). User options win.
+CHAIN_HIGHS_OPTIONS = {"mip_heuristic_effort": 0.0, "mip_heuristic_run_rins": False,
+                       "mip_heuristic_run_rens": False, "mip_heuristic_run_root_reduced_cost": False}
+
+
 @dataclass(frozen=True)
 class SolveOptions:
     """Solver and model options; the defaults are what ``reeplan solve`` uses."""
@@ -29,8 +39,8 @@ class SolveOptions:
     mip_gap: float = 1e-4  # relative
     threads: int | None = None  # None: HiGHS decides
     seed: int = 0
-    lex_tolerance: float = 1e-9  # stage 2 keeps the primary objective within this relative tolerance
-    tie_break: bool = True
+    lex_tolerance: float = 1e-7  # each stage of the chain keeps the earlier ones within this relative tolerance
+    tie_break: bool = True  # run the objective chain after stage 1 (False: stage 1 only)
     marginals: bool = True
     diagnose: bool = True
     solver_options: dict = field(default_factory=dict)
@@ -63,8 +73,19 @@ class BuiltModel:
     solves: int = 0
 
 
+def check_objective_fits(instance: Instance, objective: str) -> None:
+    """``min-cost`` answers "the least budget for an output target": refuse it without one (UsageError)."""
+    policy = instance.policy
+    if objective == "min-cost" and not any(r is not None and r.enabled for r in (policy.hpo_output, policy.reo_output)):
+        raise UsageError(
+            "min-cost needs an enforced output target (the least budget for what?): without one the cheapest "
+            "plan produces nothing. Switch one on, e.g. --set policy.hpo_output.enabled=true "
+            "--set policy.hpo_output.min_t_per_yr=20000 (or policy.reo_output)")
+
+
 def build(instance: Instance, objective: str = "max-hpo") -> BuiltModel:
     """Build the model of ``instance`` (no solve yet)."""
+    check_objective_fits(instance, objective)
     tick = time.perf_counter()
     data = model_data(instance)
     m = build_model(instance, objective, data=data)
@@ -148,14 +169,13 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
         return result
 
     first.results.solution_loader.load_vars()
-    result.tie_break = "skipped (stage 1 not optimal)"
+    result.tie_break = "skipped (stage 1 not optimal)" if opts.tie_break else "off (stage 1 only)"
     if opts.tie_break and first.status == Status.OPTIMAL:
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
-        if hasattr(progress, "set_stage"):
-            progress.set_stage("tie-break", *(("HPO", "t") if opts.objective == "min-cost" else ("cost", "bn RUB")))
-        second, ok = tie_break(opt, m, opts, first.incumbent, remaining, progress, interruptible)
-        solve_seconds += second.seconds
-        result.tie_break = tie_break_note(second, ok, "cheapest plan within tolerance")
+        chain = run_chain(opt, m, opts, first.incumbent, remaining, progress, interruptible)
+        solve_seconds += chain.seconds
+        seconds["chain"] = chain.seconds
+        result.tie_break, result.chain = chain.note, chain.stages
 
     tick = time.perf_counter()
     duals = {}
@@ -180,41 +200,70 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     return result
 
 
-def tie_break(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_limit: float | None, progress=None,
-               interruptible: bool = False):
-    """Stage 2: among plans within tolerance of the stage-1 optimum, the tie-break objective's best."""
-    values = [(v, v.value) for v in m.component_data_objects(pyo.Var, active=True)]
-    slack = opts.lex_tolerance * max(1.0, abs(z1))
-    maximise = m.stage1_objective.sense == pyo.maximize
-    m.lex_bound.set_value(z1 - slack if maximise else z1 + slack)
-    m.stage1_objective.deactivate()
-    m.stage2_objective.activate()
-    m.lexicographic_constraint.activate()
-    highs.push_changes_with_start(opt, m)
-    second = highs.run(opt, m, time_limit=time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
-                       options=opts.highs_options(), changes_pushed=True, progress=progress,
-                       interruptible=interruptible)
-    ok = second.has_plan
-    if ok:
-        second.results.solution_loader.load_vars()
+@dataclass
+class ChainOutcome:
+    """What the stages after the primary objective did: one row per stage, and a note in words."""
+
+    stages: list[dict]
+    note: str
+    seconds: float
+
+
+def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_limit: float | None, progress=None,
+              interruptible: bool = False) -> ChainOutcome:
+    """The lexicographic chain after stage 1 (FORMULATION.md, section 9): each stage optimises its own
+    objective with every earlier one held within ``lex_tolerance`` of its value, warm-started from the
+    plan so far. A stage that finds no plan keeps the previous plan and ends the chain."""
+    chain = m.objective_chain
+    (_, primary_obj, _, _) = chain[0]
+    rows = [dict(stage="primary", sense=_sense(primary_obj), value=z1, status="optimal", seconds=0.0)]
+    seconds, note, previous = 0.0, "", (chain[0], z1)
+    gap = min(opts.mip_gap, CHAIN_GAP)
+    deadline = None if time_limit is None else time.perf_counter() + time_limit
+    for stage in chain[1:]:
+        (_, prev_obj, prev_bound, prev_con), z = previous
+        slack = opts.lex_tolerance * max(1.0, abs(z))
+        prev_bound.set_value(z - slack if prev_obj.sense == pyo.maximize else z + slack)
+        prev_con.activate()
+        prev_obj.deactivate()
+        name, obj, _, _ = stage
+        obj.activate()
+        values = [(v, v.value) for v in m.component_data_objects(pyo.Var, active=True)]
+        highs.push_changes_with_start(opt, m)
+        if hasattr(progress, "set_stage"):
+            progress.set_stage(name, *(("HPO", "t") if name == "output" else ("cost", "bn RUB")))
+        remaining = None if deadline is None else max(1.0, deadline - time.perf_counter())
+        run = highs.run(opt, m, time_limit=remaining, mip_gap=gap, threads=opts.threads,
+                        options={**CHAIN_HIGHS_OPTIONS, **opts.highs_options()}, changes_pushed=True, progress=progress,
+                        interruptible=interruptible)
+        seconds += run.seconds
+        if not run.has_plan:
+            for v, val in values:
+                v.set_value(val, skip_validation=True)
+            obj.deactivate()
+            note = f"stage {name} {run.status.value}: plan of the stages before kept"
+            rows.append(dict(stage=name, sense=_sense(obj), value=None, status=run.status.value, seconds=run.seconds))
+            break
+        run.results.solution_loader.load_vars()
+        value = float(pyo.value(obj.expr))
+        rows.append(dict(stage=name, sense=_sense(obj), value=value, status=run.status.value, seconds=run.seconds))
+        if run.status != Status.OPTIMAL:
+            obj.deactivate()
+            note = f"stage {name} {run.status.value}: best plan found so far"
+            break
+        previous = (stage, value)
     else:
-        for v, val in values:
-            v.set_value(val, skip_validation=True)
-    m.lexicographic_constraint.deactivate()
-    m.stage2_objective.deactivate()
-    m.stage1_objective.activate()
-    return second, ok
+        previous[0][1].deactivate()
+    for _, _, _, con in chain:
+        con.deactivate()
+    primary_obj.activate()
+    if not note:
+        note = "full chain optimal: " + ", ".join(r["stage"] for r in rows[1:]) if len(rows) > 1 else "no chain"
+    return ChainOutcome(rows, note, seconds)
 
 
-def tie_break_note(second, ok: bool, done: str) -> str:
-    """What the stage-2 solve achieved, in words (``done`` when it closed its gap)."""
-    if not ok:
-        return f"stage 2 {second.status.value}: stage-1 plan kept"
-    if second.status == Status.INTERRUPTED:
-        return "stage 2 interrupted (Ctrl-C): the cheapest plan found so far"
-    if second.status != Status.OPTIMAL:
-        return f"stage 2 {second.status.value}: the cheapest plan found so far"
-    return done
+def _sense(obj) -> str:
+    return "max" if obj.sense == pyo.maximize else "min"
 
 
 def _no_plan_message(status: Status) -> str:

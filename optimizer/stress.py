@@ -26,7 +26,7 @@ from optimizer import highs
 from optimizer.errors import UsageError
 from optimizer.instance.schema import Instance
 from optimizer.result import Result, Status
-from optimizer.solving import SolveOptions, tie_break
+from optimizer.solving import SolveOptions, run_chain
 from optimizer.uncertainty import UNCERTAIN_INPUTS, apply_future, quantile, sample_futures, uncertain_items
 
 Plan = dict[tuple[str, tuple], float]  # first-stage decisions: (variable, index) -> value
@@ -151,7 +151,7 @@ def _evaluate_batch(nominal: Instance, plan: Plan, futures: list[dict], opts: So
         return [{"status": run.status.value, "seconds": (time.perf_counter() - tick) / len(futures)} for _ in futures]
     run.results.solution_loader.load_vars()
     if nominal.budget.opex_counts and run.status == Status.OPTIMAL:  # opex is spend: run each future cheapest
-        tie_break(opt, m, opts, run.incumbent, opts.time_limit)
+        run_chain(opt, m, opts, run.incumbent, opts.time_limit)
     seconds = (time.perf_counter() - tick) / len(futures)
     return [{"status": run.status.value, **_outcome(sub, data, nominal), "seconds": seconds}
             for sub, data in m.scenarios]

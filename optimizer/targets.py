@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-from optimizer.instance.schema import Instance
+from optimizer.instance.schema import PLANT_ONLINE_MIN_FEED_T, Instance
 
 COLUMNS = ["rule", "year", "enforced", "target", "achieved", "shortfall", "unit"]
 
 
 def new_plants_online(instance: Instance, plants: pd.DataFrame, year: int) -> int:
-    """Sites with at least one new (not pre-existing) module producing in ``year``."""
-    existing = {s.name: s.existing_modules for s in instance.sites}
+    """New plants producing in ``year``: sites with no existing module, with a module online and at least
+    the rule's minimum feed processed (``policy.plants_online.min_feed_t_per_yr``, default 500 t/yr)."""
+    rule = instance.policy.plants_online
+    min_feed = rule.min_feed_t_per_yr if rule is not None else PLANT_ONLINE_MIN_FEED_T
+    new = {s.name for s in instance.sites if s.existing_modules == 0}
     rows = plants[plants["year"] == year]
-    return int(sum(online > existing[site] for site, online in zip(rows["site"], rows["modules_online"])))
+    return int(sum(site in new and online > 0 and feed >= min_feed * (1 - 1e-6)
+                   for site, online, feed in zip(rows["site"], rows["modules_online"], rows["feed_t"])))
 
 
 def targets_table(instance: Instance, tables: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -41,5 +45,7 @@ def targets_table(instance: Instance, tables: dict[str, pd.DataFrame]) -> pd.Dat
     if policy.hp_share:
         r = policy.hp_share
         reo, hpo = out.loc[r.year, "reo_t"], out.loc[r.year, "hpo_t"]
-        add("hp_share", r, r.min_share, float(hpo / reo) if reo > 0 else 0.0, "fraction")
+        # an empty year does not meet the floor: its share counts as 0 (not "undefined, so met")
+        produced = reo >= r.min_output_t_per_yr * (1 - 1e-6) and reo > 0
+        add("hp_share", r, r.min_share, float(hpo / reo) if produced else 0.0, "fraction")
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -9,7 +9,8 @@ The plan, by hand:
   the solvent-extraction programme (3); ship 500 t (arrives 2027). Capex 22.
 - 2027: start 1 module at Ust-Ilimsk (8); Krasnokamensk has 2 modules (1000 t) and processes 500 t;
   ship 900 t (link 600 + upgrade 400 ready 2027); programme complete: recovery 0.90, HP share 0.70.
-- 2028: Krasnokamensk processes 900 t; Ust-Ilimsk has 1 new module (400 t, 80 jobs), no feed.
+- 2028: Krasnokamensk processes 900 t; Ust-Ilimsk has 1 new module (400 t, 80 jobs), no feed. So no
+  *new plant produces* in 2028: Krasnokamensk is an existing works expanded, Ust-Ilimsk is idle.
 Opex (bn RUB): 2026 transport 500·1000·2/1e9 = 0.001;
 2027 processing 0.2·500/1e3 = 0.1 + power 1.0 GWh·1500/1e6 = 0.0015 + transport 900·1000·2/1e9 = 0.0018;
 2028 processing 0.2·900/1e3 = 0.18 + power 1.8·1500/1e6 = 0.0027.
@@ -36,7 +37,7 @@ def tiny_instance(**changes) -> Instance:
         budget=dict(total_bn_rub=30.5, rd_envelope_bn_rub=3.0, yearly_cap_bn_rub={2026: 23.0}, opex_counts=True),
         technology=dict(recovery_today=0.85, hp_share_today=0.5, max_recovery=0.95, max_hp_share=1.0),
         policy=dict(
-            plants_online=dict(enabled=True, year=2028, min_count=2),
+            plants_online=dict(enabled=True, year=2028, min_count=0),  # see test_idle_or_expanded_site_is_no_new_plant
             jobs=dict(enabled=True, year=2028, min_jobs=150),
             reo_output=dict(enabled=True, year=2028, min_t_per_yr=800),
             hpo_output=dict(enabled=True, year=2028, min_t_per_yr=500),
@@ -336,7 +337,8 @@ def test_opex_outside_budget_when_it_does_not_count():
     for year, capex in ((2026, 22.0), (2027, 8.0), (2028, 0.0)):
         tables = mutate(tables, "output", {"year": year}, "spend_bn_rub", capex)
     assert check_plan(tiny_instance(budget=budget), tables) == []
-    assert check_plan(tiny_instance(budget=budget), tables, "min-cost", reported_objective=30.287) == []
+    # min-cost is the least budget: with opex outside it, the capital alone (22 + 8)
+    assert check_plan(tiny_instance(budget=budget), tables, "min-cost", reported_objective=30.0) == []
 
 
 # ---------------------------------------------------------------------------------------------
@@ -379,3 +381,18 @@ def test_empty_result_is_all_violations_no_crash():
 
 def test_unknown_objective_is_a_violation():
     assert rules(check_plan(tiny_instance(), hand_tables(), objective="max-fun")) == {"objective"}
+
+
+def test_idle_or_expanded_site_is_no_new_plant():
+    """Plants online counts new sites that process at least the minimum feed: in the hand plan Krasnokamensk
+    is an expansion of an existing works and Ust-Ilimsk is built but idle in 2028, so 0 new plants."""
+    inst = tiny_instance(policy=dict(plants_online=dict(enabled=True, year=2028, min_count=1)))
+    rules = [v.rule for v in check_plan(inst, hand_tables())]
+    assert rules == ["policy_plants_online"]
+
+
+def test_empty_year_does_not_meet_the_hp_share_floor():
+    """A 60 % floor in a year with no output is not met (the share of nothing is no share)."""
+    inst = tiny_instance(horizon=dict(start_year=2026, end_year=2028),
+                         policy=dict(hp_share=dict(enabled=True, year=2026, min_share=0.6)))
+    assert "policy_hp_share_output" in [v.rule for v in check_plan(inst, hand_tables())]

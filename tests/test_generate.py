@@ -1,9 +1,13 @@
 """The synthetic instance generator: valid instances (CSV and YAML round trips through the loader),
-optimal solves that the independent checker accepts, determinism by seed, and family sizes."""
+optimal solves that the independent checker accepts, determinism by seed, family sizes, and that
+the generated instances carry every structure the schema allows (mixed transit times in every
+instance; existing assets, late mines, each expansion and upgrade kind, prerequisites, yearly caps
+and ``opex_counts`` across seeds), so that tests on generated instances can see bugs in them."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 
 import pyomo.environ as pyo
 import pytest
@@ -15,7 +19,8 @@ from optimizer.check import check_plan
 from optimizer.cli import main
 from optimizer.errors import UsageError
 from optimizer.generate import FAMILIES, generate_family, generate_instance, write_generated
-from optimizer.instance.io import instance_sha256, load_instance
+from optimizer.instance.io import Source, instance_sha256, load_instance
+from optimizer.instance.validate import validate_raw
 
 BASE_CASE_VARIABLES = 613  # instances/siberia-2030.yaml (tests/regression.csv)
 
@@ -122,3 +127,95 @@ def test_generate_cli_family_and_errors(tmp_path, capsys):
             main(["generate", *args, "--out", str(tmp_path / "x")])
         assert exc.value.code == 2
         assert "Traceback" not in capsys.readouterr().err
+
+
+# ---- structure coverage: generate and inspect only (no solves)
+SMALL = dict(sites=4, deposits=5, power_sources=3, programmes=4, years=7)
+SEEDS = range(20)
+YEAR_ROUND_MODES = {"road", "rail", "multimodal"}
+SEASONAL_MODES = {"winter_road", "river", "sea"}
+
+
+@pytest.fixture(scope="module")
+def small_seeds():
+    return [generate_instance(**SMALL, seed=seed) for seed in SEEDS]
+
+
+def _transits(inst, usable_today: bool = False) -> dict[str, set[int]]:
+    """Distinct transit times of each deposit's links (only links with capacity today if asked)."""
+    out: dict[str, set[int]] = {}
+    for ln in inst.links:
+        if not usable_today or ln.capacity_t_per_yr > 0:
+            out.setdefault(ln.deposit, set()).add(ln.transit_yr)
+    return out
+
+
+def _leads(inst) -> list[int]:
+    return ([s.lead_time_yr for s in inst.sites] + [e.lead_time_yr for e in inst.deposit_expansions]
+            + [x.lead_time_yr for x in inst.power_expansions] + [u.lead_time_yr for u in inst.link_upgrades]
+            + [c.lead_time_yr for c in inst.power_connections if not c.exists]
+            + [r.duration_yr for r in inst.rd_programmes])
+
+
+def test_every_seed_validates_and_mixes_transit_times(small_seeds):
+    for inst in small_seeds:
+        full = validate_raw(inst.model_dump(mode="json"), Source(Path(f"{inst.name}.yaml"), "yaml"))
+        assert instance_sha256(full) == instance_sha256(inst)
+        span = inst.horizon.end_year - inst.horizon.start_year
+        assert any(len(taus) > 1 for taus in _transits(inst).values()), inst.name
+        # the mixed deposit can ship from the start: supply today, and its slow chain has capacity today
+        producing = {d.name for d in inst.deposits if d.supply_t_per_yr > 0 and d.available_from_year is None}
+        slow_today = {d for d, taus in _transits(inst, usable_today=True).items() if max(taus) > 0}
+        assert producing & slow_today, inst.name
+        for ln in inst.links:  # transit by mode and distance (module docstring)
+            short_winter_road = ln.mode == "winter_road" and ln.distance_km < 300
+            assert ln.transit_yr == 0 if ln.mode in YEAR_ROUND_MODES or short_winter_road else ln.transit_yr >= 1, ln
+            assert ln.transit_yr < 2 or (ln.distance_km > 4000 and span >= 4), ln
+        assert 0 < min(_leads(inst)) and max(_leads(inst)) < span
+        # feasible by construction: only the reachable jobs rule is ever enabled (never the HP share)
+        enabled = {k for k, rule in inst.policy.model_dump().items() if rule and rule["enabled"]}
+        assert enabled <= {"jobs"} and inst.policy.hp_share is not None
+
+
+@pytest.mark.parametrize("size", [(1, 1, 1, 0, 2), (1, 2, 1, 1, 3), (2, 1, 1, 2, 5), (3, 3, 2, 3, 4)])
+def test_tiny_sizes_mix_transit_times_too(size):
+    for seed in range(10):
+        inst = generate_instance(*size, seed=seed)
+        validate_raw(inst.model_dump(mode="json"), Source(Path("tiny.yaml"), "yaml"))
+        assert any(len(taus) > 1 for taus in _transits(inst).values()), (size, seed)
+
+
+def test_union_over_seeds_has_every_structure(small_seeds):
+    seen: set[str] = set()
+    for inst in small_seeds:
+        start = inst.horizon.start_year
+        upgraded = {u.link for u in inst.link_upgrades}
+        cap_years = len(inst.budget.yearly_cap_bn_rub)
+        checks = {
+            "existing modules with room": any(0 < s.existing_modules < s.max_modules for s in inst.sites),
+            "greenfield site": any(s.existing_modules == 0 for s in inst.sites),
+            "existing connection": any(c.exists for c in inst.power_connections),
+            "connection build": any(not c.exists and c.capex_bn_rub > 0 for c in inst.power_connections),
+            "late mine": any(d.available_from_year is not None and d.available_from_year > start
+                             and d.supply_t_per_yr > 0 for d in inst.deposits),
+            "deposit expansion": bool(inst.deposit_expansions),
+            "power expansion": bool(inst.power_expansions),
+            "upgrade of a usable link": any(ln.capacity_t_per_yr > 0 and ln.name in upgraded for ln in inst.links),
+            "link opened only by an upgrade": any(ln.capacity_t_per_yr == 0 and ln.name in upgraded
+                                                  for ln in inst.links),
+            "prerequisite": any(r.prerequisites for r in inst.rd_programmes),
+            "two prerequisites": any(len(r.prerequisites) > 1 for r in inst.rd_programmes),
+            "caps every year": cap_years == len(inst.years),
+            "caps some years": 0 < cap_years < len(inst.years),
+            "no caps": cap_years == 0,
+            "opex counts": inst.budget.opex_counts,
+            "opex does not count": not inst.budget.opex_counts,
+            **{f"transit {tau}": any(ln.transit_yr == tau for ln in inst.links) for tau in (0, 1, 2)},
+            **{f"{mode} link": any(ln.mode == mode for ln in inst.links) for mode in YEAR_ROUND_MODES | SEASONAL_MODES},
+            **{f"lead {n}": n in _leads(inst) for n in range(1, 6)},
+        }
+        seen |= {name for name, present in checks.items() if present}
+    assert seen == set(checks), f"never generated: {sorted(set(checks) - seen)}"
+    # no upgrade points at a link that does not exist, and a zero-capacity link always has one
+    for inst in small_seeds:
+        assert all(ln.name in {u.link for u in inst.link_upgrades} for ln in inst.links if ln.capacity_t_per_yr == 0)

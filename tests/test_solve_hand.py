@@ -65,14 +65,23 @@ def test_max_cumulative_hpo():
 
 def test_min_cost_hpo_target():
     """At least 700 t HPO in 2027 needs R1 (without it 3,000 x 0.1 = 300 t at most) and 2,000 t of feed:
-    Old + one New module. Capital 2 + 1 + 1 + 1 + 2 = 7 bn. Operating cost in 2027 (min-cost counts it):
-    processing 2,000 t x 1 m RUB/t = 2 bn; power 16 GWh x 3,000 RUB/MWh = 0.048 bn; rail/road
-    2,000 t x 100 km x 2 RUB = 0.0004 bn. Total 9.0484 bn RUB."""
+    Old + one New module. min-cost is the least *budget*, and opex does not count against it here, so the
+    answer is the capital 2 + 1 + 1 + 1 + 2 = 7 bn. The chain then runs the plan for the most output:
+    Old from 2025 (1,000 t x 0.1 = 100 t), Old and New from 2026 (2,000 t x 0.1 = 200 t), 2027 at 700 t."""
     inst = load_two_sites("policy.hpo_output={'enabled': true, 'year': 2027, 'min_t_per_yr': 700}")
     res = solve(inst, objective="min-cost")
-    assert math.isclose(res.objective, 9.0484, rel_tol=REL)
+    assert math.isclose(res.objective, 7.0, rel_tol=REL)
     assert res.kpis["hpo_t"] >= 700 - 1e-6
+    assert list(res.tables["output"]["hpo_t"].round(3)) == [100.0, 200.0, 700.0]
     _assert_plan(inst, res)
+
+
+def test_min_cost_refuses_without_an_output_target():
+    """Without an enforced output rule the least budget is 0 for a plan that produces nothing: refused."""
+    from optimizer.errors import UsageError
+
+    with pytest.raises(UsageError, match="policy.hpo_output.enabled=true"):
+        solve(load_two_sites(), objective="min-cost")
 
 
 def test_transit_delays_feed():
@@ -82,7 +91,7 @@ def test_transit_delays_feed():
     inst = load_two_sites("links.D-Old.transit_yr=1", "sites.New.max_modules=0", "policy.plants_online.enabled=false",
                           "budget.rd_envelope_bn_rub=0")
     res = solve(inst, objective="max-cumulative-hpo")
-    hpo = list(res.tables["output"]["hpo_t"].round(6))
+    hpo = list(res.tables["output"]["hpo_t"].round(3))
     assert hpo == [0.0, 100.0, 100.0]
     assert math.isclose(res.objective, 200.0, rel_tol=REL)
     _assert_plan(inst, res)

@@ -1,5 +1,5 @@
-"""Objectives: stage 1 (max-hpo, max-cumulative-hpo, min-cost), the lexicographic stage 2, and the
-elastic objective of the infeasibility diagnosis."""
+"""Objectives: stage 1 (max-hpo, max-cumulative-hpo, min-cost), the lexicographic objective chain
+after it, and the elastic objective of the infeasibility diagnosis."""
 
 from __future__ import annotations
 
@@ -9,39 +9,93 @@ from models.components.policy import enabled_rules
 from models.components.sets import ModelData
 
 OBJECTIVES = ("max-hpo", "max-cumulative-hpo", "min-cost")
+# The chain after the primary objective (FORMULATION.md, section 9), in order, with what each stage means.
+CHAIN_STAGES = {
+    "capital": "least capital committed (no money for nothing)",
+    "output": "most HPO over the horizon (operate what exists and what is built)",
+    "opex": "least operating cost",
+    "timing": "commit money as late as the plan allows",
+}
+# Ties in the timing stage between items of equal capex: each item's weight gets this much (bn RUB)
+# times 1 + its rank / (n + 1), so that items listed earlier in the instance start earlier.
+TIMING_TIE_BN_RUB = 1e-3
 
 
 def add_objectives(m: pyo.ConcreteModel, data: ModelData, objective: str) -> None:
-    """Stage-1 objective (active) and the deactivated stage 2 with its lexicographic bound."""
+    """Stage-1 objective (active) and the deactivated objective chain after it."""
     target = data.instance.target_year
+    capital = sum(m.Capex[a, t] for a in m.AREAS for t in data.years)
     if objective == "max-hpo":
         primary, sense = m.HPO_Output[target], pyo.maximize
     elif objective == "max-cumulative-hpo":
         primary, sense = sum(m.HPO_Output[t] for t in data.years), pyo.maximize
-    elif objective == "min-cost":
-        primary, sense = m.Total_Cost, pyo.minimize
+    elif objective == "min-cost":  # the least budget: what counts against it
+        primary, sense = sum(m.Spend[t] for t in data.years), pyo.minimize
     else:
         raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
     m.objective_name = objective
-    if objective == "min-cost":  # tie-break: most HPO among the cheapest plans
-        add_lexicographic(m, primary, sense, m.HPO_Output[target], pyo.maximize)
-    else:  # tie-break: cheapest plan among those with the best output
-        add_lexicographic(m, primary, sense, m.Total_Cost, pyo.minimize)
+    stages = [("primary", primary, sense)]
+    if not (objective == "min-cost" and not data.instance.budget.opex_counts):  # else capital is the primary
+        stages.append(("capital", capital, pyo.minimize))
+    if objective != "max-cumulative-hpo":
+        stages.append(("output", sum(m.HPO_Output[t] for t in data.years), pyo.maximize))
+    stages.append(("opex", sum(m.Opex[t] for t in data.years), pyo.minimize))
+    stages.append(("timing", commitment_timing(m, data), pyo.minimize))
+    add_objective_chain(m, stages)
 
 
-def add_lexicographic(m: pyo.Block, primary, sense, tie_break, tie_break_sense) -> None:
-    """``stage1_objective`` (active) on ``Primary``; deactivated ``stage2_objective`` and the bound
-    ``lexicographic_constraint`` (Primary no worse than ``lex_bound``) that the solver switches on."""
+def commitment_timing(m: pyo.ConcreteModel, data: ModelData):
+    """Sum over years of the capital committed by then (bn RUB x yr): smaller when money is committed later.
+
+    Each cumulative decision ``X_by[t]`` counts its cost once per year from its start to the horizon's
+    end; a small rank-based term breaks ties between items of equal cost (``TIMING_TIE_BN_RUB``)."""
+    sites = {s.name: s for s in data.instance.sites}
+    keys = list(data.projects) + [f"site:{s}" for s in sites] + [f"module:{s}" for s in sites]
+    rank = {k: 1.0 + i / (len(keys) + 1) for i, k in enumerate(keys)}
+    tie = TIMING_TIE_BN_RUB
+    return (sum((data.projects[k].capex_bn_rub + tie * rank[k]) * m.Project_Begun[k, t] for k, t in m.PROJECT_START)
+            + sum((sites[s].capex_bn_rub_per_module + tie * rank[f"module:{s}"]) * m.Modules_Built_By[s, t]
+                  for s, t in m.MODULE_START)
+            + sum((sites[s].development_cost_bn_rub + tie * rank[f"site:{s}"]) * m.Site_Open_By[s, t]
+                  for s, t in m.NEW_SITE_START))
+
+
+def add_objective_chain(m: pyo.Block, stages: list[tuple[str, object, object]]) -> None:
+    """A lexicographic chain of (name, expression, sense); the first is the primary objective.
+
+    ``stage1_objective`` (active) on ``Primary``, with ``lexicographic_constraint`` keeping it no
+    worse than ``lex_bound``; each later stage ``name`` gets a deactivated ``chain_<name>_objective``
+    and, for the stages after it, ``chain_<name>_constraint`` against the mutable ``chain_<name>_bound``.
+    ``m.objective_chain`` lists (name, objective, bound, constraint) in order; the solver walks it."""
+    (_, primary, sense), rest = stages[0], stages[1:]
     m.Primary = pyo.Expression(expr=primary)
     m.stage1_objective = pyo.Objective(expr=m.Primary, sense=sense)
-    m.stage2_objective = pyo.Objective(expr=tie_break, sense=tie_break_sense)
-    m.stage2_objective.deactivate()
     m.lex_bound = pyo.Param(initialize=0.0, mutable=True)
-    if sense == pyo.maximize:
-        m.lexicographic_constraint = pyo.Constraint(expr=m.Primary >= m.lex_bound)
-    else:
-        m.lexicographic_constraint = pyo.Constraint(expr=m.Primary <= m.lex_bound)
+    m.lexicographic_constraint = pyo.Constraint(
+        expr=m.Primary >= m.lex_bound if sense == pyo.maximize else m.Primary <= m.lex_bound)
     m.lexicographic_constraint.deactivate()
+    chain = [("primary", m.stage1_objective, m.lex_bound, m.lexicographic_constraint)]
+    for name, expr, stage_sense in rest:
+        obj = pyo.Objective(expr=expr, sense=stage_sense)
+        m.add_component(f"chain_{name}_objective", obj)
+        obj.deactivate()
+        bound = pyo.Param(initialize=0.0, mutable=True)
+        m.add_component(f"chain_{name}_bound", bound)
+        con = pyo.Constraint(expr=obj.expr >= bound if stage_sense == pyo.maximize else obj.expr <= bound)
+        m.add_component(f"chain_{name}_constraint", con)
+        con.deactivate()
+        chain.append((name, obj, bound, con))
+    m.objective_chain = chain
+
+
+def stage1_only(m: pyo.Block) -> None:
+    """Drop every deactivated part of the chain, so that a file or a benchmark holds exactly stage 1."""
+    for name, obj, bound, con in m.objective_chain:
+        m.del_component(con)
+        if name != "primary":
+            m.del_component(obj)
+            m.del_component(bound)
+    m.objective_chain = m.objective_chain[:1]
 
 
 def add_elastic_objective(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -54,6 +108,8 @@ def add_elastic_objective(m: pyo.ConcreteModel, data: ModelData) -> None:
         ("Overrun_Budget", "rd"): budget.rd_envelope_bn_rub,
         **{("Overrun_Budget", f"year {t}"): cap for t, cap in budget.yearly_cap_bn_rub.items()},
         **{("Shortfall_Policy", name): _rule_rhs(rule, reo_rule, data) for name, rule in rules.items()},
+        **({("Shortfall_Policy", "hp_share_output"): rules["hp_share"].min_output_t_per_yr} if "hp_share" in rules
+           else {}),
     }
     slacks = getattr(m, "elastic_slacks", {})
     m.elastic_objective = pyo.Objective(

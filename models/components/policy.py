@@ -9,6 +9,7 @@ from models.components.plants import jobs, new_modules_online
 from models.components.sets import ModelData
 
 POLICY_RULES = ("plants_online", "jobs", "reo_output", "hpo_output", "hp_share")
+POLICY_ROWS = POLICY_RULES + ("hp_share_output",)
 
 
 def enabled_rules(data: ModelData) -> dict:
@@ -18,6 +19,11 @@ def enabled_rules(data: ModelData) -> dict:
             if getattr(policy, name) is not None and getattr(policy, name).enabled}
 
 
+def policy_row_names(rules: dict) -> list[str]:
+    """The rows of the enabled rules: one per rule, and ``hp_share_output`` beside ``hp_share``."""
+    return [row for name in rules for row in ([name, "hp_share_output"] if name == "hp_share" else [name])]
+
+
 def add_policy(m: pyo.ConcreteModel, data: ModelData, elastic: bool = False) -> None:
     """Add each enabled policy rule; with ``elastic`` each gets a Shortfall variable.
 
@@ -25,16 +31,23 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData, elastic: bool = False) -> 
     the achieved value, so that a rule nothing can reach (e.g. no site can be online by its year) is
     a well-formed infeasible row, not a trivially false expression."""
     rules = enabled_rules(data)
-    short = elastic_var(m, "Shortfall_Policy", list(rules), elastic)
-    m.POLICY_RULES = pyo.Set(initialize=list(rules), ordered=True)
+    names = policy_row_names(rules)
+    short = elastic_var(m, "Shortfall_Policy", names, elastic)
+    m.POLICY_RULES = pyo.Set(initialize=names, ordered=True)
     m.Policy_Level = pyo.Var(m.POLICY_RULES, domain=pyo.Reals)
     achieved, target = {}, {}
     if "plants_online" in rules:
+        # A new plant (a site with no existing module) counts when it has a new module online and
+        # processes at least min_feed in the year: built-but-idle capacity is not a plant "producing".
         rule = rules["plants_online"]
-        eligible = [s for s in m.PLANT_SITES if any(t + _lead(data, s) <= rule.year for t in m.module_starts_of[s])]
-        m.Plant_Online = pyo.Var(eligible, domain=pyo.Binary)
+        eligible = [s for s in data.new_sites
+                    if any(t + _lead(data, s) <= rule.year for t in m.module_starts_of[s])]
+        m.PLANTS_ELIGIBLE = pyo.Set(initialize=eligible, ordered=True)
+        m.Plant_Online = pyo.Var(m.PLANTS_ELIGIBLE, domain=pyo.Binary)
         m.plant_online_link_constraint = pyo.Constraint(
-            eligible, rule=lambda m, s: m.Plant_Online[s] <= new_modules_online(m, data, s, rule.year))
+            m.PLANTS_ELIGIBLE, rule=lambda m, s: m.Plant_Online[s] <= new_modules_online(m, data, s, rule.year))
+        m.plant_online_feed_constraint = pyo.Constraint(
+            m.PLANTS_ELIGIBLE, rule=lambda m, s: m.Feed[s, rule.year] >= rule.min_feed_t_per_yr * m.Plant_Online[s])
         achieved["plants_online"] = sum(m.Plant_Online[s] for s in eligible)
         target["plants_online"] = rule.min_count
     if "jobs" in rules:
@@ -46,12 +59,15 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData, elastic: bool = False) -> 
         rule = rules["hpo_output"]
         achieved["hpo_output"], target["hpo_output"] = m.HPO_Output[rule.year], rule.min_t_per_yr
     if "hp_share" in rules:
-        # Level = HPO - share x REO (t HPO above the floor); shortfall in t HPO.
+        # Level = HPO - share x REO (t HPO above the floor); shortfall in t HPO. The floor is met only
+        # in a year with output: a separate row asks for at least min_output t REO.
         rule = rules["hp_share"]
         achieved["hp_share"] = m.HPO_Output[rule.year] - rule.min_share * m.REO_Output[rule.year]
         target["hp_share"] = 0.0
+        achieved["hp_share_output"] = m.REO_Output[rule.year]
+        target["hp_share_output"] = rule.min_output_t_per_yr
     m.policy_level_constraint = pyo.Constraint(m.POLICY_RULES, rule=lambda m, r: m.Policy_Level[r] == achieved[r])
-    for name in rules:
+    for name in names:
         m.add_component(f"policy_{name}_constraint",
                         pyo.Constraint(expr=m.Policy_Level[name] + short(name) >= target[name]))
 

@@ -101,11 +101,13 @@ def _tech_levels(instance: Instance) -> list[TechLevel]:
     return levels
 
 
-def model_data(instance: Instance, index_from: Instance | None = None) -> ModelData:
+def model_data(instance: Instance, index_from: Instance | None = None, tight_bounds: bool = True) -> ModelData:
     """Compute the sparse index sets of the model from a validated Instance.
 
     ``index_from``: take the decision index sets (start years) from this instance instead, so that
-    models of perturbed futures (other lead times and costs) share the decisions of the nominal one."""
+    models of perturbed futures (other lead times and costs) share the decisions of the nominal one.
+    ``tight_bounds=False``: big-M coefficients are the raw capacities (FORMULATION.md, section 6.1);
+    the tightened ones are proven equivalent there and tested against these."""
     years = instance.years
     end = years[-1]
     data = ModelData(instance, years)
@@ -122,17 +124,39 @@ def model_data(instance: Instance, index_from: Instance | None = None) -> ModelD
     data.new_sites = [s.name for s in instance.sites if s.existing_modules == 0]
     data.ship_years = [(ln.name, t) for ln in instance.links for t in years if t + ln.transit_yr <= end]
     data.levels = _tech_levels(instance)
-    site_cap = sum(s.max_modules * s.module_capacity_t_per_yr for s in instance.sites)
-    supply = sum(d.supply_t_per_yr for d in instance.deposits) + sum(
-        e.supply_added_t_per_yr for e in instance.deposit_expansions)
-    data.feed_max_t = min(site_cap, supply)
-    _tight_bounds(instance, data)
+    if tight_bounds:
+        _tight_bounds(instance, data)
+    else:
+        _raw_bounds(instance, data)
+    data.feed_max_t = max(data.feed_max_by_year.values(), default=0.0)
     return data
 
 
+def _raw_bounds(instance: Instance, data: ModelData) -> None:
+    """Big-M coefficients from raw capacities only: the reference the tightened ones are tested against."""
+    site_cap = sum(s.max_modules * s.module_capacity_t_per_yr for s in instance.sites)
+    data.feed_max_by_year = {t: site_cap for t in data.years}
+    data.link_max_t = {ln.name: float("inf") for ln in instance.links}
+    data.connection_max_gwh = {c.name: c.capacity_gwh_per_yr for c in instance.power_connections}
+    data.source_max_need_gwh = {p.name: float("inf") for p in instance.power_sources}
+
+
+def deposit_supply_max_t(instance: Instance, deposit: str, year: int) -> float:
+    """Most concentrate ``deposit`` can ship in ``year`` (t REO): its supply if available, plus every
+    expansion that could be complete by then (started in the first year)."""
+    start = instance.horizon.start_year
+    d = next(d for d in instance.deposits if d.name == deposit)
+    base = d.supply_t_per_yr if year >= (d.available_from_year or year) else 0.0
+    return base + sum(e.supply_added_t_per_yr for e in instance.deposit_expansions
+                      if e.deposit == deposit and year >= start + e.lead_time_yr)
+
+
 def _tight_bounds(instance: Instance, data: ModelData) -> None:
-    """Upper bounds implied by the data, used as big-M coefficients (valid: never cut off a plan)."""
-    end = data.years[-1]
+    """Upper bounds implied by the data, used as big-M coefficients (valid: never cut off a plan).
+
+    Proofs: FORMULATION.md, section 6.1. The feed bound of year t counts each deposit once per
+    distinct transit time of its links: shipments made in t - tau on a link with transit tau all
+    arrive in t, so a deposit with a 0-year and a 1-year link can deliver two years' supply in one."""
     site_max_t = {s.name: s.max_modules * s.module_capacity_t_per_yr for s in instance.sites}
     deposit_max_t = {d.name: d.supply_t_per_yr for d in instance.deposits}
     for e in instance.deposit_expansions:
@@ -148,9 +172,13 @@ def _tight_bounds(instance: Instance, data: ModelData) -> None:
     for p in instance.power_sources:
         data.source_max_need_gwh[p.name] = sum(site_need_gwh[c.site] for c in instance.power_connections
                                                if c.source == p.name)
+    transits: dict[str, set[int]] = {}
+    for ln in instance.links:
+        transits.setdefault(ln.deposit, set()).add(ln.transit_yr)
+    start = data.years[0]
     for t in data.years:
-        cap = sum(s.module_capacity_t_per_yr * (s.max_modules if t >= data.years[0] + s.lead_time_yr
+        cap = sum(s.module_capacity_t_per_yr * (s.max_modules if t >= start + s.lead_time_yr
                                                 else s.existing_modules) for s in instance.sites)
-        supply = sum(d.supply_t_per_yr for d in instance.deposits if t >= (d.available_from_year or t)) + sum(
-            e.supply_added_t_per_yr for e in instance.deposit_expansions if t >= data.years[0] + e.lead_time_yr)
-        data.feed_max_by_year[t] = min(cap, supply) if t <= end else 0.0
+        arriving = sum(deposit_supply_max_t(instance, d, t - tau)
+                       for d, taus in transits.items() for tau in taus if t - tau >= start)
+        data.feed_max_by_year[t] = min(cap, arriving)

@@ -77,6 +77,14 @@ def _schema_fields(parts: list[str]) -> list[str] | None:
     return None if expect_row else list(model.model_fields)
 
 
+def _is_section(parts: list[str]) -> bool:
+    """Whether the dotted path names an optional section (a pydantic model, not a table) of the schema."""
+    known = _schema_fields(parts[:-1])
+    if known is None or parts[-1] not in known:
+        return False
+    return _schema_fields(parts) is not None
+
+
 def _model_in(annotation) -> type[BaseModel] | None:
     """The pydantic model inside an annotation such as ``X``, ``X | None`` or ``list[X]``."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -108,6 +116,9 @@ def apply_overrides(data: dict, overrides: list[str] | dict, source: Source | No
                 else:
                     node[part] = value  # an optional field absent from the file
                 break
+            if found is None and not last and isinstance(node, dict) and _is_section(parts[:depth + 1]):
+                node[part] = {}  # an optional section absent from the file, e.g. policy.hpo_output
+                found = (part, node[part])
             if found is None:
                 close = difflib.get_close_matches(part, _choices(node), n=1)
                 hint = f"did you mean {close[0]!r}?" if close else f"known here: {', '.join(_choices(node)[:12]) or 'nothing'}"

@@ -60,11 +60,20 @@ class Technology(_Strict):
 
 class TargetAtYear(_Strict):
     enabled: bool = _f("-", "Enforce this rule as a hard constraint", default=False)
-    year: Year = _f("year", "Year in which the rule applies")
+    year: Year = _f("year", "Year in which the rule applies (omitted: the target year)")
+
+
+# A new plant counts as online only when it processes at least this much feed in the rule's year:
+# a third of the smallest module in the base case (Solikamsk's 1,300 t/yr lines), so a plant
+# that is built but idle, or runs a token batch, does not count (FORMULATION.md, section 8).
+PLANT_ONLINE_MIN_FEED_T = 500.0
 
 
 class PlantsOnlineRule(TargetAtYear):
-    min_count: int = _f("plants", "Least number of plants producing in the year", ge=0)
+    min_count: int = _f("plants", "Least number of new plants (sites with no existing module) producing in the year",
+                        ge=0)
+    min_feed_t_per_yr: NonNegFloat = _f(
+        "t REO/yr", "Feed a new plant must process in the year to count as online", default=PLANT_ONLINE_MIN_FEED_T)
 
 
 class JobsRule(TargetAtYear):
@@ -77,6 +86,9 @@ class OutputRule(TargetAtYear):
 
 class ShareRule(TargetAtYear):
     min_share: Fraction = _f("fraction", "Least high-purity share of REO output in the year")
+    min_output_t_per_yr: NonNegFloat = _f(
+        "t/yr REO", "The floor counts only in a year with at least this REO output (an empty year is not met)",
+        default=1.0)
 
 
 class Policy(_Strict):
@@ -274,6 +286,20 @@ class Instance(_Strict):
     rd_programmes: list[RdProgramme] = _f("table", "R&D programmes", default_factory=list)
     uncertainty: Uncertainty | None = _f(
         "-", "Distributions for stress tests and robust plans; missing: the documented defaults", default=None)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _policy_year_defaults_to_target_year(cls, data):
+        """A policy rule without ``year`` applies in the target year (so ``--set`` can switch one on)."""
+        if not isinstance(data, dict) or not isinstance(data.get("policy"), dict):
+            return data
+        horizon = data.get("horizon") if isinstance(data.get("horizon"), dict) else {}
+        year = horizon.get("target_year") or horizon.get("end_year")
+        if year is None:
+            return data
+        policy = {name: ({**rule, "year": year} if isinstance(rule, dict) and rule.get("year") is None else rule)
+                  for name, rule in data["policy"].items()}
+        return {**data, "policy": policy}
 
     @property
     def years(self) -> list[int]:
