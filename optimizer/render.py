@@ -43,7 +43,9 @@ def render_result(result: Result, console: Console) -> None:
     _render_output(result.tables["output"], console)
     if result.targets is not None and len(result.targets):
         _render_targets(result.targets, console)
-    _render_constraints(result.tables["constraints"], console)
+    _render_constraints(result.tables["constraints"], result.tables.get("marginals"), console)
+    if result.tables.get("limits") is not None:
+        _render_limits(result.tables["limits"], console)
 
 
 def _fmt_gap(gap) -> str:
@@ -126,13 +128,30 @@ def _render_targets(targets: pd.DataFrame, console: Console) -> None:
     console.print(table)
 
 
-def _render_constraints(cons: pd.DataFrame, console: Console) -> None:
-    table = _table("Budget and policy rules (marginal: objective per unit of the limit, LP with integers fixed)",
-                   ("rule", "year", "used", "limit", "slack", "binding", "marginal"))
+def _render_constraints(cons: pd.DataFrame, marginals: pd.DataFrame | None, console: Console) -> None:
+    # yearly caps are told apart by year; each policy rule has one row (its year is the rule's)
+    steps = {} if marginals is None else {(r.rule, int(r.year) if r.rule == "budget_yearly" else None): r
+                                          for r in marginals.itertuples()}
+    table = _table("Budget and policy rules: integer marginal = objective gained by relaxing the rule by its step "
+                   "(re-solved); LP dual with integers fixed, for reference",
+                   ("rule", "year", "used", "limit", "slack", "binding", "step", "integer marginal", "LP dual"))
     for r in cons.itertuples():
-        year = "" if r.year is None or (isinstance(r.year, float) and math.isnan(r.year)) else str(int(r.year))
-        table.add_row(r.rule, year, _num(r.lhs), _num(r.rhs), _num(r.slack), "yes" if r.binding else "",
-                      _num(r.marginal, 3))
+        year = None if r.year is None or (isinstance(r.year, float) and math.isnan(r.year)) else int(r.year)
+        m = steps.get((r.rule, year))
+        step = "" if m is None else (f"{m.step:.0%}".replace("%", " pts") if m.unit == "share"
+                                     else f"{_num(m.step, 0)} {m.unit}")
+        gain = "" if m is None or m.gain is None or pd.isna(m.gain) else f"{_num(m.gain, 0)} {m.gain_unit}"
+        table.add_row(r.rule, "" if year is None else str(year), _num(r.lhs), _num(r.rhs), _num(r.slack),
+                      "yes" if r.binding else "", step, gain, _num(r.marginal, 3))
+    console.print(table)
+
+
+def _render_limits(limits: pd.DataFrame, console: Console) -> None:
+    table = _table("Why not more? What limits the objective, ranked by the gain from relaxing it",
+                   ("rank", "limit", "relaxed by", "gain", "what binds"))
+    for r in limits.itertuples():
+        gain = "-" if r.gain is None or pd.isna(r.gain) else f"{_num(r.gain, 0)} {r.gain_unit}"
+        table.add_row(str(r.rank), r.limit, r.relaxation, gain, r.detail)
     console.print(table)
 
 

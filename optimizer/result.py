@@ -24,7 +24,8 @@ class Status(str, Enum):
 
 AREA_KEYS = ("plants", "power", "logistics", "rd")
 INSTANCE_FILE = "instance.yaml"
-TABLE_FILES = {"allocation", "plants", "flows", "power", "projects", "rd", "output", "constraints", "targets",
+TABLE_FILES = {"allocation", "plants", "flows", "power", "projects", "rd", "output", "constraints", "marginals",
+               "limits", "targets",
                "diagnosis"}
 
 
@@ -78,7 +79,9 @@ class Result:
             "new_plants_online": k.get("new_plants_online"),
             "jobs": k.get("jobs"),
             "targets": None if self.targets is None else self.targets.to_dict(orient="records"),
-            "marginal_hpo_per_bn_rub": k.get("marginals"),
+            "marginal_hpo_per_bn_rub": k.get("marginals"),  # LP duals (integers fixed): see integer_marginals
+            "integer_marginals": _records(self.tables.get("marginals")),
+            "why_not_more": _records(self.tables.get("limits")),
             "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(orient="records"),
             "seconds": self.seconds,
             "nodes": self.nodes,
@@ -133,6 +136,10 @@ def read_result(folder: str | Path) -> Result:
                   summary.get("best_bound"), summary.get("mip_gap"), summary.get("seconds") or {}, tables, kpis,
                   extra["targets"], extra["diagnosis"], summary.get("solver") or {}, summary.get("instance_sha256", ""),
                   summary.get("message", ""), summary.get("nodes"), summary.get("tie_break", ""))
+
+
+def _records(df: pd.DataFrame | None) -> list[dict] | None:
+    return None if df is None else df.to_dict(orient="records")
 
 
 def _atomic_write(path: Path, text: str) -> Path:

@@ -41,7 +41,8 @@ class SolveOptions:
     seed: int = 0
     lex_tolerance: float = 1e-7  # each stage of the chain keeps the earlier ones within this relative tolerance
     tie_break: bool = True  # run the objective chain after stage 1 (False: stage 1 only)
-    marginals: bool = True
+    marginals: bool = True  # LP duals of the rules (integers fixed)
+    why: bool = True  # integer marginals and "why not more?" (re-solves; FORMULATION.md, section 10)
     diagnose: bool = True
     solver_options: dict = field(default_factory=dict)
 
@@ -190,6 +191,11 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     result.targets = targets_table(instance, result.tables)
     result.kpis = kpis_of(instance, result.tables, result.objective)
     seconds["extract"] = time.perf_counter() - tick
+    if opts.why and first.status == Status.OPTIMAL and result.status == Status.OPTIMAL:
+        tick = time.perf_counter()
+        remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
+        _why_not_more(built, opts, first.incumbent, result, duals, remaining)
+        seconds["why_not_more"] = time.perf_counter() - tick
     seconds["solve"] = solve_seconds
     seconds["total"] = seconds["build"] + time.perf_counter() - clock
     result.seconds = seconds
@@ -264,6 +270,26 @@ def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_lim
 
 def _sense(obj) -> str:
     return "max" if obj.sense == pyo.maximize else "min"
+
+
+def _why_not_more(built: BuiltModel, opts: SolveOptions, z1: float, result: Result, duals: dict,
+                  time_limit: float | None) -> None:
+    """Integer marginals of every rule (re-solves on the built model) and the ranked limits (FORMULATION.md, 10)."""
+    from optimizer.marginals import integer_marginals, limits_table
+
+    marginals = integer_marginals(built.solver, built.model, built.instance, opts.objective, z1,
+                                  mip_gap=min(opts.mip_gap, CHAIN_GAP), threads=opts.threads,
+                                  options=opts.highs_options(), time_limit=time_limit, lp_duals=duals)
+    relaxed_opts = replace(opts, tie_break=False, marginals=False, why=False, diagnose=False,
+                           mip_gap=min(opts.mip_gap, CHAIN_GAP))
+
+    def solve_relaxed(instance: Instance) -> float | None:
+        res = solve(instance, relaxed_opts)
+        return res.objective if res.status == Status.OPTIMAL else None
+
+    result.tables["marginals"] = marginals
+    result.tables["limits"] = limits_table(built.instance, opts.objective, z1, result.tables, marginals,
+                                           solve_relaxed)
 
 
 def _no_plan_message(status: Status) -> str:

@@ -99,7 +99,7 @@ def solve_point(plan: SweepPlan, index: int, built_cache: dict) -> dict:
             built = build(inst, plan.objective)
             built_cache["model"] = built
         opts = SolveOptions(objective=plan.objective, time_limit=plan.time_limit, mip_gap=plan.mip_gap,
-                            threads=plan.threads, diagnose=False)
+                            threads=plan.threads, diagnose=False, why=False)
         res = solve_built(built, opts)
         row.update(_row(res), reused=reused, error="")
         if plan.extra.get("store"):

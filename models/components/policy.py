@@ -62,14 +62,16 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData, elastic: bool = False) -> 
         # Level = HPO - share x REO (t HPO above the floor); shortfall in t HPO. The floor is met only
         # in a year with output: a separate row asks for at least min_output t REO.
         rule = rules["hp_share"]
-        achieved["hp_share"] = m.HPO_Output[rule.year] - rule.min_share * m.REO_Output[rule.year]
+        m.hp_share_floor = pyo.Param(initialize=rule.min_share, mutable=True)  # mutable: integer marginals
+        achieved["hp_share"] = m.HPO_Output[rule.year] - m.hp_share_floor * m.REO_Output[rule.year]
         target["hp_share"] = 0.0
         achieved["hp_share_output"] = m.REO_Output[rule.year]
         target["hp_share_output"] = rule.min_output_t_per_yr
     m.policy_level_constraint = pyo.Constraint(m.POLICY_RULES, rule=lambda m, r: m.Policy_Level[r] == achieved[r])
+    m.policy_target = pyo.Param(m.POLICY_RULES, initialize=target, mutable=True)  # mutable: integer marginals
     for name in names:
         m.add_component(f"policy_{name}_constraint",
-                        pyo.Constraint(expr=m.Policy_Level[name] + short(name) >= target[name]))
+                        pyo.Constraint(expr=m.Policy_Level[name] + short(name) >= m.policy_target[name]))
 
 
 def _lead(data: ModelData, site: str) -> int:
