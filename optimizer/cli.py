@@ -56,6 +56,11 @@ def solve(
                                                                "./reeplan-runs.sqlite]")] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not record this solve in the run store")] = False,
     log: Annotated[Path | None, typer.Option("--log", help="Write the full HiGHS log to this file")] = None,
+    stage1_only: Annotated[bool, typer.Option("--stage1-only", help="Skip the objective chain after the primary "
+                                              "objective (capital, output, opex, timing): faster, but the plan "
+                                              "may spend money for nothing and its timing is arbitrary")] = False,
+    no_why: Annotated[bool, typer.Option("--no-why", help="Skip the integer marginals and 'why not more?' "
+                                         "(re-solves with each limit relaxed)")] = False,
     robust: Annotated[bool, typer.Option("--robust", help="Two-stage stochastic plan over sampled futures, compared "
                                          "with the deterministic plan", rich_help_panel="Robust")] = False,
     scenarios: Annotated[int, typer.Option(help="Futures the robust plan is built on", rich_help_panel="Robust")] = 20,
@@ -80,6 +85,7 @@ def solve(
 
     inst = load_instance(instance, set_ or [])
     opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
+                        tie_break=not stage1_only, why=not no_why,
                         solver_options={"log_file": str(log)} if log else {})
     if robust:
         from optimizer.cli_uncertainty import solve_robust_cli

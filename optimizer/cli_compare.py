@@ -144,7 +144,8 @@ def sweep(
                        on_progress=lambda d, f, t: progress.update(task, completed=d, failed=f))
     df.to_csv(out / "sweep.csv", index=False)
     labels = {"status": "status", "hpo_t": "HPO t", "spend_bn_rub": "spend", "spend_plants_bn_rub": "plants",
-              "spend_power_bn_rub": "power", "spend_logistics_bn_rub": "logistics", "spend_rd_bn_rub": "R&D",
+              "spend_power_bn_rub": "power", "spend_logistics_bn_rub": "logistics",
+              "spend_mining_bn_rub": "mining", "spend_rd_bn_rub": "R&D",
               "marginal_total_hpo_per_bn_rub": "LP marginal", "fd_hpo_per_unit": "dHPO/dparam", "error": "error"}
     shown = [c for c in [*plan.params, *labels] if c in df.columns
              and not (c == "error" and not df["error"].fillna("").astype(bool).any())]

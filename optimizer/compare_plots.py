@@ -28,7 +28,7 @@ def _spend_by_area(comparison, path: Path) -> Path:
     for i, label in enumerate(labels):
         values = [float(kpis.loc[f"spend_{a}_bn_rub", label] or 0.0) for a in AREA_KEYS]
         ax.bar(x + (i - (len(labels) - 1) / 2) * width, values, width, label=label)
-    ax.set_xticks(x, ["plant sites", "hydro power", "logistics", "R&D"])
+    ax.set_xticks(x, ["plant sites", "hydro power", "logistics", "mining", "R&D"])
     ax.set_ylabel("capital committed, bn RUB")
     ax.set_title("Spend by investment area per scenario")
     ax.legend(fontsize=8)

@@ -75,7 +75,7 @@ def objective_unit(objective: str) -> str:
 
 def integer_marginals(opt, m: pyo.ConcreteModel, instance: Instance, objective: str, z1: float, *,
                       mip_gap: float, threads: int | None, options: dict, time_limit: float | None,
-                      lp_duals: dict | None = None) -> pd.DataFrame:
+                      lp_duals: dict | None = None, progress=None) -> pd.DataFrame:
     """Gain in the primary objective from relaxing each rule by its step (re-solve of stage 1, warm-started).
 
     The gain is ``z(relaxed) - z`` for the output objectives and ``z - z(relaxed)`` (budget saved) for
@@ -87,13 +87,15 @@ def integer_marginals(opt, m: pyo.ConcreteModel, instance: Instance, objective: 
     rows = []
     try:
         for r in relaxations(m, instance):
+            if hasattr(progress, "set_stage"):
+                progress.set_stage(f"marginal: {r.label}")
             base = float(pyo.value(r.param))
             con = _constraint_of(m, r)
             used = float(pyo.value(con.body)) if con is not None else float("nan")
             r.param.set_value(base + r.step)
             highs.push_changes_with_start(opt, m)
             run = highs.run(opt, m, time_limit=time_limit, mip_gap=mip_gap, threads=threads, options=options,
-                            changes_pushed=True)
+                            changes_pushed=True, progress=progress)
             r.param.set_value(base)
             after = run.incumbent if run.has_plan else None
             gain = None if after is None else max(0.0, (after - z1) if maximise else (z1 - after))
@@ -193,7 +195,7 @@ def limits_table(instance: Instance, objective: str, z1: float, tables: dict[str
                  marginals: pd.DataFrame, solve_relaxed) -> pd.DataFrame:
     """What limits the primary objective, ranked by the gain from relaxing each limit by its step.
 
-    ``solve_relaxed(instance) -> float | None`` returns the stage-1 optimum of a relaxed instance."""
+    ``solve_relaxed(instance, label) -> float | None`` returns the stage-1 optimum of a relaxed instance."""
     maximise = objective != "min-cost"
     unit = objective_unit(objective)
     rows = []
@@ -202,19 +204,26 @@ def limits_table(instance: Instance, objective: str, z1: float, tables: dict[str
              _supply_detail(instance, tables)),
             ("lead times", shorter_lead_times(instance), f"every lead time {LEAD_STEP_YR} yr shorter",
              _lead_detail(instance, tables))):
-        after = solve_relaxed(relaxed)
+        after = solve_relaxed(relaxed, label)
         gain = None if after is None else max(0.0, (after - z1) if maximise else (z1 - after))
         rows.append(dict(limit=label, relaxation=relaxation, gain=gain, gain_unit=unit, detail=detail))
     for r in marginals.itertuples():
         sign = "+" if r.rule.startswith("budget") else "-"
         step = f"{r.step:,.0f}" if r.unit != "share" else f"{r.step:.0%}".replace("%", " points")
         rows.append(dict(limit=r.limit, relaxation=f"{sign}{step} {'' if r.unit == 'share' else r.unit}".strip(),
-                         gain=r.gain, gain_unit=unit, detail=f"uses {r.used:,.1f} {r.unit}" if r.unit == "bn RUB"
-                         else ""))
+                         gain=r.gain, gain_unit=unit, detail=_rule_detail(r)))
     df = pd.DataFrame(rows, columns=LIMIT_COLUMNS[1:])
     df = df.sort_values("gain", ascending=False, na_position="last", kind="stable", ignore_index=True)
     df.insert(0, "rank", range(1, len(df) + 1))
     return df
+
+
+def _rule_detail(r) -> str:
+    if r.unit == "bn RUB":
+        return f"uses {r.used:,.1f} bn RUB"
+    if r.unit == "share":
+        return ""
+    return f"the plan reaches {r.used:,.0f} {r.unit}"
 
 
 def limits_sentence(limits: pd.DataFrame, top: int = 3) -> str:

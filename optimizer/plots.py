@@ -25,8 +25,10 @@ from matplotlib.patches import Patch  # noqa: E402
 
 DPI = 144
 WIDTH_IN = 10.0
-AREA_COLORS = {"plants": "#2b6cb0", "power": "#dd6b20", "logistics": "#2f855a", "rd": "#805ad5", "opex": "#a0aec0"}
-AREA_LABELS = {"plants": "Plants", "power": "Power", "logistics": "Logistics", "rd": "R&D", "opex": "Opex (counted)"}
+AREA_COLORS = {"plants": "#2b6cb0", "power": "#dd6b20", "logistics": "#2f855a", "mining": "#b7791f", "rd": "#805ad5",
+               "opex": "#a0aec0"}
+AREA_LABELS = {"plants": "Plants", "power": "Power", "logistics": "Logistics", "mining": "Mining (deposit expansions)",
+               "rd": "R&D", "opex": "Opex (counted)"}
 TARGET_COLOR = "#c53030"
 INK = "#1a202c"
 GRID = "#e2e8f0"
@@ -150,11 +152,12 @@ def rd_bars(rd: pd.DataFrame) -> list[_Bar]:
 
 
 def project_bars(projects: pd.DataFrame) -> list[_Bar]:
-    """Power and logistics projects (connections, generation, link upgrades, deposit expansions)."""
+    """Power, logistics and mining projects (connections, generation, link upgrades, deposit expansions)."""
     kinds = {"connection": "grid connection", "power_expansion": "new generation", "link_upgrade": "transport link",
              "deposit_expansion": "mine / supply"}
-    rows = projects[projects["area"].isin(["power", "logistics"])]
-    rows = rows.assign(order=rows["area"].map({"power": 0, "logistics": 1})).sort_values(["order", "start_year", "project"])
+    rows = projects[projects["area"].isin(["power", "logistics", "mining"])]
+    order = {"power": 0, "logistics": 1, "mining": 2}
+    rows = rows.assign(order=rows["area"].map(order)).sort_values(["order", "start_year", "project"])
     return [_Bar(r.project, r.area, int(r.start_year), int(r.ready_year),
                  f"{kinds.get(r.kind, r.kind)} · {r.capex_bn_rub:,.1f} bn RUB")
             for r in rows.itertuples()]
@@ -212,7 +215,7 @@ def spend_chart(allocation: pd.DataFrame, output: pd.DataFrame, inputs: PlanInpu
     pivot = allocation.pivot_table(index="year", columns="area", values="bn_rub", aggfunc="sum", fill_value=0.0)
     pivot = pivot.reindex(index=years, fill_value=0.0)
     data = {a: (pivot[a].to_numpy(dtype=float) if a in pivot.columns else np.zeros(len(years)))
-            for a in ("plants", "power", "logistics", "rd")}
+            for a in AREA_LABELS if a != "opex"}
     out = output.set_index("year").reindex(years)
     counted_opex = (out["spend_bn_rub"] - out["capex_bn_rub"]).clip(lower=0).fillna(0.0).to_numpy(dtype=float)
     if counted_opex.sum() > 1e-6:
@@ -426,8 +429,8 @@ def plan_charts(tables: dict[str, pd.DataFrame], targets: pd.DataFrame | None, i
         spend_chart(tables["allocation"], tables["output"], inputs),
         output_chart(tables["output"], targets, inputs),
         flows_chart(tables.get("flows")),
-        gantt_chart(project_bars(tables["projects"]), inputs, "projects", "Power and logistics projects",
-                    ["power", "logistics"]),
+        gantt_chart(project_bars(tables["projects"]), inputs, "projects", "Power, logistics and mining projects",
+                    ["power", "logistics", "mining"]),
     ]
     return [c for c in charts if c is not None]
 

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from optimizer.instance.schema import INVESTMENT_AREAS
+
 
 class Status(str, Enum):
     """Why the solve stopped (termination), independent of whether a plan exists."""
@@ -22,7 +24,7 @@ class Status(str, Enum):
     ERROR = "error"
 
 
-AREA_KEYS = ("plants", "power", "logistics", "rd")
+AREA_KEYS = INVESTMENT_AREAS  # the allocation table's areas, in order
 INSTANCE_FILE = "instance.yaml"
 TABLE_FILES = {"allocation", "plants", "flows", "power", "projects", "rd", "output", "constraints", "marginals",
                "limits", "targets",
@@ -135,7 +137,8 @@ def read_result(folder: str | Path) -> Result:
                   Status(summary["status"]), bool(summary.get("has_plan")), summary.get("objective"),
                   summary.get("best_bound"), summary.get("mip_gap"), summary.get("seconds") or {}, tables, kpis,
                   extra["targets"], extra["diagnosis"], summary.get("solver") or {}, summary.get("instance_sha256", ""),
-                  summary.get("message", ""), summary.get("nodes"), summary.get("tie_break", ""))
+                  summary.get("message", ""), summary.get("nodes"), summary.get("tie_break", ""),
+                  summary.get("objective_chain") or [])
 
 
 def _records(df: pd.DataFrame | None) -> list[dict] | None:

@@ -19,7 +19,6 @@ from optimizer.instance.schema import Instance
 from optimizer.result import Result, Status, mip_gap
 from optimizer.targets import new_plants_online, targets_table
 
-
 # Relative gap of the chain's stages after the primary (at most the user's gap): the stages make
 # the reported plan unique, which a 1e-4 gap on, say, capital (0.06 bn RUB in the base case) would not.
 CHAIN_GAP = 1e-7
@@ -39,7 +38,7 @@ class SolveOptions:
     mip_gap: float = 1e-4  # relative
     threads: int | None = None  # None: HiGHS decides
     seed: int = 0
-    lex_tolerance: float = 1e-7  # each stage of the chain keeps the earlier ones within this relative tolerance
+    lex_tolerance: float = 1e-9  # each stage of the chain keeps the earlier ones within this relative tolerance
     tie_break: bool = True  # run the objective chain after stage 1 (False: stage 1 only)
     marginals: bool = True  # LP duals of the rules (integers fixed)
     why: bool = True  # integer marginals and "why not more?" (re-solves; FORMULATION.md, section 10)
@@ -170,10 +169,11 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
         return result
 
     first.results.solution_loader.load_vars()
+    round_integers(m)
     result.tie_break = "skipped (stage 1 not optimal)" if opts.tie_break else "off (stage 1 only)"
     if opts.tie_break and first.status == Status.OPTIMAL:
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
-        chain = run_chain(opt, m, opts, first.incumbent, remaining, progress, interruptible)
+        chain = run_chain(opt, m, opts, float(pyo.value(m.Primary)), remaining, progress, interruptible)
         solve_seconds += chain.seconds
         seconds["chain"] = chain.seconds
         result.tie_break, result.chain = chain.note, chain.stages
@@ -194,7 +194,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     if opts.why and first.status == Status.OPTIMAL and result.status == Status.OPTIMAL:
         tick = time.perf_counter()
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
-        _why_not_more(built, opts, first.incumbent, result, duals, remaining)
+        _why_not_more(built, opts, first.incumbent, result, duals, remaining, progress)
         seconds["why_not_more"] = time.perf_counter() - tick
     seconds["solve"] = solve_seconds
     seconds["total"] = seconds["build"] + time.perf_counter() - clock
@@ -237,7 +237,8 @@ def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_lim
         values = [(v, v.value) for v in m.component_data_objects(pyo.Var, active=True)]
         highs.push_changes_with_start(opt, m)
         if hasattr(progress, "set_stage"):
-            progress.set_stage(name, *(("HPO", "t") if name == "output" else ("cost", "bn RUB")))
+            progress.set_stage(name, *{"output": ("HPO", "t"), "timing": ("committed", "bn RUB x yr")}.get(
+                name, ("cost", "bn RUB")))
         remaining = None if deadline is None else max(1.0, deadline - time.perf_counter())
         run = highs.run(opt, m, time_limit=remaining, mip_gap=gap, threads=opts.threads,
                         options={**CHAIN_HIGHS_OPTIONS, **opts.highs_options()}, changes_pushed=True, progress=progress,
@@ -251,6 +252,7 @@ def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_lim
             rows.append(dict(stage=name, sense=_sense(obj), value=None, status=run.status.value, seconds=run.seconds))
             break
         run.results.solution_loader.load_vars()
+        round_integers(m)
         value = float(pyo.value(obj.expr))
         rows.append(dict(stage=name, sense=_sense(obj), value=value, status=run.status.value, seconds=run.seconds))
         if run.status != Status.OPTIMAL:
@@ -268,23 +270,37 @@ def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_lim
     return ChainOutcome(rows, note, seconds)
 
 
+def round_integers(m: pyo.ConcreteModel) -> None:
+    """Snap integer variables of a loaded plan to whole numbers.
+
+    HiGHS accepts integers within 1e-6, and a stage's value read off such a plan (capital: 15 bn RUB
+    x 0.9999996 modules) can sit below every truly integer plan; held as the next stage's bound, it
+    would cut off the plans the chain is meant to choose among. The chain reads every stage's value
+    at the snapped plan instead."""
+    for v in m.component_data_objects(pyo.Var, active=True):
+        if v.is_integer() and v.value is not None:
+            v.set_value(float(round(v.value)), skip_validation=True)
+
+
 def _sense(obj) -> str:
     return "max" if obj.sense == pyo.maximize else "min"
 
 
 def _why_not_more(built: BuiltModel, opts: SolveOptions, z1: float, result: Result, duals: dict,
-                  time_limit: float | None) -> None:
+                  time_limit: float | None, progress=None) -> None:
     """Integer marginals of every rule (re-solves on the built model) and the ranked limits (FORMULATION.md, 10)."""
     from optimizer.marginals import integer_marginals, limits_table
 
     marginals = integer_marginals(built.solver, built.model, built.instance, opts.objective, z1,
-                                  mip_gap=min(opts.mip_gap, CHAIN_GAP), threads=opts.threads,
-                                  options=opts.highs_options(), time_limit=time_limit, lp_duals=duals)
-    relaxed_opts = replace(opts, tie_break=False, marginals=False, why=False, diagnose=False,
-                           mip_gap=min(opts.mip_gap, CHAIN_GAP))
+                                  mip_gap=opts.mip_gap, threads=opts.threads,
+                                  options=opts.highs_options(), time_limit=time_limit, lp_duals=duals,
+                                  progress=progress)
+    relaxed_opts = replace(opts, tie_break=False, marginals=False, why=False, diagnose=False)
 
-    def solve_relaxed(instance: Instance) -> float | None:
-        res = solve(instance, relaxed_opts)
+    def solve_relaxed(instance: Instance, label: str) -> float | None:
+        if hasattr(progress, "set_stage"):
+            progress.set_stage(f"why not more: {label}")
+        res = solve(instance, relaxed_opts, progress=progress)
         return res.objective if res.status == Status.OPTIMAL else None
 
     result.tables["marginals"] = marginals

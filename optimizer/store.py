@@ -385,6 +385,7 @@ def _result_meta(result: Result) -> dict:
         "best_bound": result.best_bound, "mip_gap": result.mip_gap, "seconds": result.seconds,
         "kpis": result.kpis, "solver": result.solver, "instance_sha256": result.instance_sha256,
         "message": result.message, "nodes": result.nodes, "tie_break": result.tie_break,
+        "objective_chain": result.chain,
     }
 
 
@@ -573,7 +574,7 @@ def load_result(store: Store | str | Path | None, run_id: int) -> Result:
                   objective=meta["objective"], best_bound=meta["best_bound"], mip_gap=meta["mip_gap"],
                   seconds=meta["seconds"], tables=frames, kpis=meta["kpis"], targets=targets, diagnosis=diagnosis,
                   solver=meta["solver"], instance_sha256=meta["instance_sha256"], message=meta["message"],
-                  nodes=meta["nodes"], tie_break=meta["tie_break"])
+                  nodes=meta["nodes"], tie_break=meta["tie_break"], chain=meta.get("objective_chain") or [])
 
 
 def load_instance(store: Store | str | Path | None, run_id: int) -> Instance:

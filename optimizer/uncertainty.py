@@ -61,9 +61,9 @@ def _items_of(instance: Instance) -> list[tuple[str, str, str]]:
     rows += [("connection", c.name, "power") for c in instance.power_connections if not c.exists]
     rows += [("power_expansion", x.name, "power") for x in instance.power_expansions]
     rows += [("link_upgrade", u.name, "logistics") for u in instance.link_upgrades]
-    rows += [("deposit_expansion", e.name, "logistics") for e in instance.deposit_expansions]
+    rows += [("deposit_expansion", e.name, "mining") for e in instance.deposit_expansions]
     rows += [("programme", r.name, "rd") for r in instance.rd_programmes]
-    rows += [("deposit", d.name, "logistics") for d in instance.deposits]
+    rows += [("deposit", d.name, "mining") for d in instance.deposits]
     rows += [("source", p.name, "power") for p in instance.power_sources]
     rows += [("link", ln.name, ln.mode) for ln in instance.links]
     return rows

@@ -43,7 +43,7 @@ def test_mixed_transit_hand_case():
 
 def _random_instances(count: int, seed: int):
     rng = np.random.default_rng(seed)
-    for i in range(count):
+    for _ in range(count):
         yield generate_instance(
             sites=int(rng.integers(1, 4)), deposits=int(rng.integers(1, 4)), power_sources=int(rng.integers(1, 3)),
             programmes=int(rng.integers(0, 3)), years=int(rng.integers(3, 6)), seed=int(rng.integers(1 << 30)),

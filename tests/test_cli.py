@@ -79,7 +79,7 @@ def test_solve_summary(solved):
     assert s["reo_t"] == pytest.approx(2 * OPTIMUM, rel=1e-4)  # HP share 0.5 after R&D
     assert 0 < s["spend_bn_rub"] <= 10 + 1e-6
     by_area = s["spend_by_area_bn_rub"]
-    assert set(by_area) == {"plants", "power", "logistics", "rd"}
+    assert set(by_area) == {"plants", "power", "logistics", "mining", "rd"}
     assert sum(by_area.values()) == pytest.approx(s["spend_bn_rub"], abs=1e-6)
     assert by_area["rd"] == pytest.approx(2.0, abs=1e-6)
     assert {"build", "solve", "total"} <= set(s["seconds"])
@@ -143,8 +143,15 @@ def test_set_budget_lowers_the_answer(solved, tmp_path):
     assert s["instance_sha256"] != summary_of(solved)["instance_sha256"]
 
 
+def test_min_cost_needs_an_output_target(tmp_path, capsys):
+    """min-cost without an enforced output rule is refused with a usage error (exit 2) naming the rule."""
+    assert exit_code(["solve", TWO_SITES, "--out", tmp_path, "--quiet", "--objective", "min-cost"]) == 2
+    assert "policy.hpo_output.enabled=true" in capsys.readouterr().err.replace("\n", "")
+
+
 def test_min_cost_objective(tmp_path):
-    assert exit_code(["solve", TWO_SITES, "--out", tmp_path, "--quiet", "--objective", "min-cost"]) == 0
+    assert exit_code(["solve", TWO_SITES, "--out", tmp_path, "--quiet", "--objective", "min-cost",
+                      "--set", "policy.hpo_output.enabled=true", "--set", "policy.hpo_output.min_t_per_yr=700"]) == 0
     s = summary_of(tmp_path)
     assert s["status"] == "optimal" and s["objective_name"] == "min-cost"
 

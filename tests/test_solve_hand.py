@@ -36,7 +36,8 @@ def test_max_hpo_two_sites():
     assert res.status.value == "optimal"
     assert math.isclose(res.objective, 1050.0, rel_tol=REL)
     assert math.isclose(res.kpis["spend_bn_rub"], 9.0, rel_tol=REL)
-    assert res.kpis["spend_by_area_bn_rub"] == pytest.approx({"plants": 5.0, "power": 1.0, "logistics": 1.0, "rd": 2.0})
+    assert res.kpis["spend_by_area_bn_rub"] == pytest.approx({"plants": 5.0, "power": 1.0, "logistics": 1.0, "mining": 0.0,
+                                                                "rd": 2.0})
     assert res.mip_gap is not None and res.mip_gap <= 1e-4
     _assert_plan(inst, res)
 

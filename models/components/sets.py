@@ -8,17 +8,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import combinations
 
-from optimizer.instance.schema import Instance
+from optimizer.instance.schema import INVESTMENT_AREAS, Instance
 
 # Project kinds and the investment area their money counts against.
 PROJECT_AREAS = {
     "connection": "power",
     "power_expansion": "power",
     "link_upgrade": "logistics",
-    "deposit_expansion": "logistics",
+    "deposit_expansion": "mining",
     "programme": "rd",
 }
-AREAS = ("plants", "power", "logistics", "rd")
+AREAS = INVESTMENT_AREAS
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+# Where money goes: the brief's four decision areas, with deposit expansions (mining, not transport)
+# shown as their own line so that no money is mislabelled. Opex is reported beside them.
+INVESTMENT_AREAS = ("plants", "power", "logistics", "mining", "rd")
+
 NonNegFloat = Annotated[float, Field(ge=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 Year = Annotated[int, Field(ge=1900, le=2200)]
@@ -227,7 +231,7 @@ class UncertainInput(_Strict):
 
     default: Distribution | None = _f("-", "Distribution of every item; null: no uncertainty", default=None)
     by_group: dict[str, Distribution] = _f(
-        "-", "Override per group (area: plants, power, logistics, rd; or link mode)", default_factory=dict)
+        "-", "Override per group (area: plants, power, logistics, mining, rd; or link mode)", default_factory=dict)
     by_item: dict[str, Distribution] = _f("-", "Override per item name (site, project, deposit, ...)",
                                           default_factory=dict)
 

@@ -322,8 +322,8 @@ def _uncertainty_problems(data: dict, source: Source) -> list[Problem]:
 
 _KIND_ENTITY = {"site": ("sites", "plants"), "connection": ("power_connections", "power"),
                 "power_expansion": ("power_expansions", "power"), "link_upgrade": ("link_upgrades", "logistics"),
-                "deposit_expansion": ("deposit_expansions", "logistics"), "programme": ("rd_programmes", "rd"),
-                "deposit": ("deposits", "logistics"), "source": ("power_sources", "power"), "link": ("links", None)}
+                "deposit_expansion": ("deposit_expansions", "mining"), "programme": ("rd_programmes", "rd"),
+                "deposit": ("deposits", "mining"), "source": ("power_sources", "power"), "link": ("links", None)}
 
 
 def _uncertain_items_by_kind(data: dict) -> tuple[dict[str, set], dict[str, set]]:
