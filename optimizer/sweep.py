@@ -99,7 +99,8 @@ def solve_point(plan: SweepPlan, index: int, built_cache: dict) -> dict:
             built = build(inst, plan.objective)
             built_cache["model"] = built
         opts = SolveOptions(objective=plan.objective, time_limit=plan.time_limit, mip_gap=plan.mip_gap,
-                            threads=plan.threads, diagnose=False, why=False)
+                            threads=plan.threads, diagnose=False, why=False,
+                            tie_break=not plan.extra.get("stage1_only", False))
         res = solve_built(built, opts)
         row.update(_row(res), reused=reused, error="")
         if plan.extra.get("store"):
@@ -301,6 +302,24 @@ def sweep_table(plan: SweepPlan, rows: dict[int, dict]) -> pd.DataFrame:
     return df
 
 
+def _why_unreachable(plan: SweepPlan, param: str, high: float, target_hpo: float, ceiling: float) -> dict:
+    """What caps HPO at the top of the range: the ranked limits of the plan solved there."""
+    from optimizer.instance.io import load_instance
+    from optimizer.marginals import limits_sentence
+    from optimizer.solving import SolveOptions, solve
+
+    head = f"{target_hpo:,.0f} t HPO is not reachable even with {param}={high:g}"
+    if ceiling == -math.inf:
+        return {"message": f"{head}: no plan meets the enforced rules there", "limits": None}
+    inst = load_instance(plan.instance_path, [*plan.base_overrides, f"{param}={high}"])
+    res = solve(inst, SolveOptions(objective=plan.objective, time_limit=plan.time_limit, mip_gap=plan.mip_gap,
+                                   threads=plan.threads, diagnose=False))
+    limits = res.tables.get("limits")
+    why = "" if limits is None else f"; what caps it: {limits_sentence(limits)}"
+    return {"message": f"{head}: the ceiling there is {ceiling:,.0f} t{why}",
+            "limits": None if limits is None else limits.to_dict(orient="records")}
+
+
 def threshold_budget(instance_path: str | Path, target_hpo: float, low: float, high: float, tolerance: float = 1.0,
                      base_overrides: tuple[str, ...] = (), param: str = "budget.total_bn_rub",
                      on_step: Callable[[float, float], None] | None = None, **solve_kw) -> dict:
@@ -311,8 +330,9 @@ def threshold_budget(instance_path: str | Path, target_hpo: float, low: float, h
     cache: dict = {}
 
     def hpo_at(value: float) -> float:
+        # the search reads only the optimum, which the objective chain does not change
         p = SweepPlan(plan.instance_path, plan.params, ((value,),), plan.base_overrides, plan.objective,
-                      plan.time_limit, plan.mip_gap, plan.threads)
+                      plan.time_limit, plan.mip_gap, plan.threads, extra={"stage1_only": True})
         row = solve_point(p, 0, cache)
         hpo = row.get("hpo_t")
         if row.get("status") == "infeasible":  # e.g. too little money for the enforced policy rules
@@ -323,9 +343,10 @@ def threshold_budget(instance_path: str | Path, target_hpo: float, low: float, h
             on_step(value, hpo)
         return float(hpo)
 
-    if hpo_at(high) < target_hpo - 1e-6:
-        return {"reachable": False, "param": param, "target_hpo_t": target_hpo, "high": high,
-                "message": f"{target_hpo:,.0f} t HPO is not reachable even with {param}={high}"}
+    ceiling = hpo_at(high)
+    if ceiling < target_hpo - 1e-6:
+        return {"reachable": False, "param": param, "target_hpo_t": target_hpo, "high": high, "ceiling_hpo_t": ceiling,
+                **_why_unreachable(plan, param, high, target_hpo, ceiling)}
     if hpo_at(low) >= target_hpo - 1e-6:
         return {"reachable": True, "param": param, "target_hpo_t": target_hpo, "value": low, "low": low}
     lo, hi = low, high

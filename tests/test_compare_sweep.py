@@ -123,7 +123,14 @@ def test_threshold_budget_by_bisection():
     """700 t HPO needs R1 (2) + New opened with road, power and one module (5) = 7 bn (test_solve_hand)."""
     found = threshold_budget(TWO, 700, 0, 20, tolerance=0.01, base_overrides=(NO_POLICY,))
     assert found["reachable"] and 7.0 <= found["value"] <= 7.01
-    assert not threshold_budget(TWO, 5000, 0, 20, base_overrides=(NO_POLICY,))["reachable"]
+    out = threshold_budget(TWO, 5000, 0, 20, base_overrides=(NO_POLICY,))
+    assert not out["reachable"]
+    # the ceiling is the 1,050 t of test_solve_hand (supply 3,000 t x 0.35), and concentrate caps it:
+    # 10 % more supply gives 3,300 t x 0.35 = 1,155 t only with a third New module, which 20 bn buys
+    assert math.isclose(out["ceiling_hpo_t"], 1050, rel_tol=1e-6)
+    assert "ceiling there is 1,050 t" in out["message"] and "reachable concentrate" in out["message"]
+    top = out["limits"][0]
+    assert top["limit"] == "reachable concentrate" and math.isclose(top["gain"], 105, rel_tol=1e-6)
 
 
 def test_marginal_value_matches_sweep_finite_difference():
