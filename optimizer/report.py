@@ -293,7 +293,8 @@ def _targets_table(result: Result) -> str:
 
 RULE_TEXT = {"budget_total": "total budget", "budget_rd": "R&D envelope", "budget_yearly": "yearly cap",
              "policy_jobs": "jobs rule", "policy_hp_share": "HP-share rule", "policy_plants_online": "plants-online rule",
-             "policy_reo_output": "REO output rule", "policy_hpo_output": "HPO output rule"}
+             "policy_reo_output": "REO output rule", "policy_hpo_output": "HPO output rule",
+             "policy_hp_share_output": "HP-share rule: output in the year"}
 
 
 def _constraints_table(result: Result) -> str:
@@ -301,14 +302,34 @@ def _constraints_table(result: Result) -> str:
     if cons is None or cons.empty:
         return '<p class="muted">No budget or policy rules in the model.</p>'
     cons = cons.assign(_order=(~cons["binding"].astype(bool)).astype(int)).sort_values(["_order"], kind="stable")
+    marg = result.tables.get("marginals")
+    steps = {} if marg is None else {(r.rule, int(r.year) if r.rule == "budget_yearly" else None): r
+                                     for r in marg.itertuples()}
     rows, classes = [], []
     for r in cons.itertuples():
-        year = "" if pd.isna(r.year) else str(int(r.year))
-        rows.append([f"{_e(RULE_TEXT.get(r.rule, r.rule))} <code class='muted'>{_e(r.rule)}</code>", year, _n(r.lhs, 1),
-                     _n(r.rhs, 1), _n(r.slack, 1), "binding" if bool(r.binding) else "", _n(r.marginal, 3)])
+        year = None if pd.isna(r.year) else int(r.year)
+        m = steps.get((r.rule, year))
+        gain = "" if m is None or pd.isna(m.gain) else f"{_n(m.gain, 0)} {_e(m.gain_unit)} per {_e(_step_text(m))}"
+        rows.append([f"{_e(RULE_TEXT.get(r.rule, r.rule))} <code class='muted'>{_e(r.rule)}</code>",
+                     "" if year is None else str(year), _n(r.lhs, 1), _n(r.rhs, 1), _n(r.slack, 1),
+                     "binding" if bool(r.binding) else "", gain, _n(r.marginal, 3)])
         classes.append("binding" if bool(r.binding) else "")
     return _table([("rule", False), ("year", True), ("used", True), ("limit", True), ("slack", True), ("", False),
-                   ("marginal", True)], rows, classes)
+                   ("integer marginal", True), ("LP dual", True)], rows, classes)
+
+
+def _step_text(m) -> str:
+    return f"{m.step * 100:.0f} points" if m.unit == "share" else f"{_n(m.step, 0)} {m.unit}"
+
+
+def _limits_table(result: Result) -> str:
+    limits = result.tables["limits"]
+    rows = [[str(r.rank), _e(r.limit), _e(r.relaxation),
+             "–" if pd.isna(r.gain) else f"{_n(r.gain, 0)} {_e(r.gain_unit)}",
+             "" if pd.isna(r.detail) else _e(r.detail)]
+            for r in limits.itertuples()]
+    return _table([("rank", True), ("limit", False), ("relaxed by", False), ("gain", True), ("what binds", False)],
+                  rows)
 
 
 def _flows_table(result: Result) -> str:
@@ -449,14 +470,18 @@ def build_html(result: Result, instance=None, charts=None, source: str = "", inp
         parts.append(_section("Concentrate flows, deposit → plant site", "t REO (oxide content) per year shipped.",
                               flows_body, "flows"))
         if "projects" in by_name:
-            parts.append(_section("Infrastructure: power and logistics", "Grid connections, new generation, transport "
-                                  "links and mine expansions, from start to in service (◆).",
+            parts.append(_section("Infrastructure: power, logistics and mining", "Grid connections, new generation, "
+                                  "transport links and mine expansions, from start to in service (◆).",
                                   _img(by_name["projects"]), "projects"))
+        if result.tables.get("limits") is not None:
+            parts.append(_section("Why not more?", "What limits the objective, ranked by the objective gained when "
+                                  "each limit is relaxed by its step (re-solved).", _limits_table(result), "limits"))
         parts.append(_section("Budget and policy rules",
-                              "Binding rules first (highlighted). Marginal: change of the objective per unit of "
-                              "the limit in the LP with every integer decision fixed — usually 0 when capital is "
-                              "decided by integers; the value of more money is a re-solve. Policy rules are shown "
-                              "in model form (e.g. HP share: HPO − share × REO ≥ 0).",
+                              "Binding rules first (highlighted). Integer marginal: the objective gained by relaxing "
+                              "the rule by its step, re-solved. LP dual: change of the objective per unit of the "
+                              "limit in the LP with every integer decision fixed, for reference (usually 0 when "
+                              "capital is decided by integers). Policy rules are shown in model form "
+                              "(e.g. HP share: HPO − share × REO ≥ 0).",
                               _constraints_table(result), "constraints"))
     parts.append(_section("Assumptions of the instance", "", _assumptions(result, instance, inputs), "assumptions"))
     timing = " · ".join(f"{k} {float(v):.2f}s" for k, v in sec.items() if _isnum(v))
