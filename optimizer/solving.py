@@ -194,7 +194,9 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     if opts.why and first.status == Status.OPTIMAL and result.status == Status.OPTIMAL:
         tick = time.perf_counter()
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
-        _why_not_more(built, opts, first.incumbent, result, duals, remaining, progress)
+        # only a stage-aware progress display follows the re-solves (a plain callback sees stage 1 and the chain)
+        _why_not_more(built, opts, first.incumbent, result, duals, remaining,
+                      progress if hasattr(progress, "set_stage") else None)
         seconds["why_not_more"] = time.perf_counter() - tick
     seconds["solve"] = solve_seconds
     seconds["total"] = seconds["build"] + time.perf_counter() - clock
