@@ -194,7 +194,9 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     if opts.why and first.status == Status.OPTIMAL and result.status == Status.OPTIMAL:
         tick = time.perf_counter()
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
-        _why_not_more(built, opts, first.incumbent, result, duals, remaining, progress)
+        # only a stage-aware progress display follows the re-solves (a plain callback sees stage 1 and the chain)
+        _why_not_more(built, opts, first.incumbent, result, duals, remaining,
+                      progress if hasattr(progress, "set_stage") else None)
         seconds["why_not_more"] = time.perf_counter() - tick
     seconds["solve"] = solve_seconds
     seconds["total"] = seconds["build"] + time.perf_counter() - clock
@@ -333,6 +335,9 @@ def kpis_of(instance: Instance, tables: dict[str, pd.DataFrame], objective: floa
         "cumulative_hpo_t": float(out["hpo_t"].sum()),
         "spend_bn_rub": float(out["spend_bn_rub"].sum()),
         "spend_by_area_bn_rub": by_area,
+        # capital of projects already under way vs capital the plan decides (bn RUB, whole horizon)
+        "committed_capex_bn_rub": float(alloc.loc[alloc["kind"] == "committed", "bn_rub"].sum()),
+        "new_capex_bn_rub": float(alloc.loc[alloc["kind"] != "committed", "bn_rub"].sum()),
         "total_cost_bn_rub": float(out["capex_bn_rub"].sum() + out["opex_bn_rub"].sum()),
         "new_plants_online": new_plants_online(instance, tables["plants"], target),
         "jobs": float(out.loc[target, "jobs"]),
