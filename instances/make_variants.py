@@ -99,7 +99,18 @@ def all_targets_hard(d: Raw) -> str:
     )
 
 
+def nothing_committed(d: Raw) -> str:
+    d.pop("committed", None)
+    return (
+        "Nothing committed: the SMZ separation complex at Solikamsk (under way in the base case, 7 bn "
+        "RUB, first output 2027) is left out, so every build is a decision of the model and its whole "
+        "cost is charged to the programme. Shows what the pipeline under way contributes. Everything "
+        "else as in siberia-2030."
+    )
+
+
 VARIANTS: dict[str, Callable[[Raw], str]] = {
+    "nothing-committed": nothing_committed,
     "half-budget": half_budget,
     "no-2026-deadline": no_2026_deadline,
     "sanctions-capex-30": sanctions_capex_30,

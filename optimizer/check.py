@@ -285,6 +285,13 @@ class _Plan:
         self.connections = {c.name: c for c in inst.power_connections}
         self.programmes = {r.name: r for r in inst.rd_programmes}
         self.projects = _project_catalogue(inst)
+        # committed projects are fixed by the instance: (kind, item) -> first year ready; modules per site
+        self.committed = {c.name: c for c in inst.committed}
+        self.committed_ready = {(c.kind, c.item): c.ready_year for c in inst.committed if c.kind != "module"}
+        self.committed_modules = defaultdict(list)
+        for c in inst.committed:
+            if c.kind == "module":
+                self.committed_modules[c.item].append((c.ready_year, c.modules))
         self.links_into = {s: [lk for lk in inst.links if lk.site == s] for s in self.sites}
         self._read_decisions(tables)
         self._starts_at = {s: sorted((y, n) for (site, y), n in self.modules_started.items() if site == s and n != 0)
@@ -317,6 +324,8 @@ class _Plan:
     # --- projects ---------------------------------------------------------------------------
     def ready(self, kind: str, name: str, year: int) -> bool:
         """Project_Ready: the project was started at least its lead time before ``year``."""
+        if (kind, name) in self.committed_ready:
+            return year >= self.committed_ready[(kind, name)]
         spec = self.projects.get((kind, name))
         if spec is None:
             return False
@@ -328,9 +337,10 @@ class _Plan:
         return self._starts_at.get(site, [])
 
     def new_modules_online(self, site: str, year: int) -> float:
-        """Modules started at least the lead time before ``year``."""
+        """Modules started at least the lead time before ``year``, and committed modules ready by then."""
         lead = self.sites[site].lead_time_yr
-        return sum(n for y, n in self.site_starts(site) if y + lead <= year)
+        return sum(n for y, n in self.site_starts(site) if y + lead <= year) + sum(
+            n for ready, n in self.committed_modules.get(site, []) if ready <= year)
 
     def modules_online(self, site: str, year: int) -> float:
         """Existing modules plus new modules online."""
@@ -401,7 +411,22 @@ class _Plan:
             if spec is not None:
                 for year in years:
                     items[(year, kind, name)] += spec.capex_bn_rub
+        for c in self.committed.values():
+            for year, money in c.capex_remaining_bn_rub.items():
+                if money > 0:
+                    items[(year, "committed", c.name)] += money
         return dict(items)
+
+    def area_of(self, kind: str, item: str) -> str | None:
+        """Investment area of a money line (a committed project's area is its kind's)."""
+        if kind == "committed":
+            return self.committed[item].area if item in self.committed else None
+        return KIND_AREA.get(kind)
+
+    def counted_capex(self, year: int) -> float:
+        """Capital counted against the budget in a year: committed projects' only if budget.committed_counts."""
+        counts = self.inst.budget.committed_counts
+        return sum(v for (y, kind, _), v in self.capex_items().items() if y == year and (counts or kind != "committed"))
 
     def capex(self, year: int) -> float:
         """Capital committed in a year [bn RUB]."""
@@ -418,7 +443,7 @@ class _Plan:
 
     def spend(self, year: int) -> float:
         """Money counted against the budget in a year [bn RUB]."""
-        return self.capex(year) + (self.opex(year) if self.inst.budget.opex_counts else 0.0)
+        return self.counted_capex(year) + (self.opex(year) if self.inst.budget.opex_counts else 0.0)
 
     def total_capex(self) -> float:
         """All capital committed by the plan [bn RUB]."""
@@ -477,7 +502,9 @@ def _check_module_decisions(plan: _Plan, f: _Findings) -> None:
                 f.add("module_start_year", where,
                       f"module started in {year} with lead time {site.lead_time_yr} yr would produce from "
                       f"{year + site.lead_time_yr}, outside {plan.first_year}-{plan.last_year}")
-            if n > 0 and site.existing_modules == 0 and not any(o <= year for o in openings):
+            opened_by_commitment = any(c.item == site.name and c.kind in ("module", "site_opening")
+                                       for c in plan.committed.values())
+            if n > 0 and site.existing_modules == 0 and not opened_by_commitment and not any(o <= year for o in openings):
                 opened = f"opened in {sorted(openings)}" if openings else "never opened"
                 f.add("module_site_closed", where, f"{_num(n)} modules started at a site not open yet ({opened})")
         if site.existing_modules > 0 and openings:
@@ -485,8 +512,9 @@ def _check_module_decisions(plan: _Plan, f: _Findings) -> None:
                   f"opened in {sorted(openings)} but already open with {site.existing_modules} existing modules")
         if len(openings) > 1:
             f.add("site_open_once", f"site={site.name}", f"opened {len(openings)} times: {sorted(openings)}")
-        total = site.existing_modules + sum(n for _, n in plan.site_starts(site.name))
-        f.at_most("module_limit", f"site={site.name}", "modules (existing + started)", total,
+        committed = sum(n for _, n in plan.committed_modules.get(site.name, []))
+        total = site.existing_modules + committed + sum(n for _, n in plan.site_starts(site.name))
+        f.at_most("module_limit", f"site={site.name}", "modules (existing + committed + started)", total,
                   "max_modules", site.max_modules)
 
 
@@ -619,6 +647,8 @@ def _check_project_rows(plan: _Plan, table: _Table, f: _Findings) -> None:
             f.add("unknown_project", where,
                   "connection already exists (not a decision)" if existing else "no such project in the instance")
             continue
+        if (kind, name) in plan.committed_ready:
+            f.add("committed_decided", where, "already under way (committed in the instance): not a decision")
         seen[(kind, name)] += 1
         if row["area"] is not None and row["area"] != spec.area:
             f.add("project_area", where, f"area {row['area']!r} in the table, expected {spec.area!r}")
@@ -685,7 +715,9 @@ def _is_item(plan: _Plan, kind: str, item: str) -> bool:
     """True if the instance has an item of this kind that money can be committed to."""
     if kind in ("module", "site_opening"):
         return item in plan.sites
-    return (kind, item) in plan.projects
+    if kind == "committed":
+        return item in plan.committed
+    return (kind, item) in plan.projects and (kind, item) not in plan.committed_ready
 
 
 def _check_allocation(plan: _Plan, table: _Table, f: _Findings) -> None:
@@ -697,12 +729,13 @@ def _check_allocation(plan: _Plan, table: _Table, f: _Findings) -> None:
     for row in table.rows:
         year, kind, item = row["year"], row["kind"], row["item"]
         where = f"item={item} kind={kind} year={year}"
-        if kind not in KIND_AREA or not _is_item(plan, kind, item):
+        if plan.area_of(kind, item) is None or not _is_item(plan, kind, item):
             f.add("allocation_unknown_item", where, "no such item of this kind in the instance")
             continue
-        area = row["area"] if row["area"] is not None else KIND_AREA[kind]
-        if area != KIND_AREA[kind]:
-            f.add("allocation_area", where, f"area {area!r} in the table, a {kind} belongs to {KIND_AREA[kind]!r}")
+        belongs = plan.area_of(kind, item)
+        area = row["area"] if row["area"] is not None else belongs
+        if area != belongs:
+            f.add("allocation_area", where, f"area {area!r} in the table, a {kind} belongs to {belongs!r}")
         reported[(year, kind, item)] += row["bn_rub"]
         reported_by_area[(area, year)] += row["bn_rub"]
     expected = plan.capex_items()
@@ -711,8 +744,8 @@ def _check_allocation(plan: _Plan, table: _Table, f: _Findings) -> None:
         f.equal("allocation_cost", f"item={item} kind={kind} year={year}", "money",
                 reported.get(key, 0.0), expected.get(key, 0.0), " bn RUB")
     expected_by_area: dict[tuple[str, int], float] = defaultdict(float)
-    for (year, kind, _), money in expected.items():
-        expected_by_area[(KIND_AREA[kind], year)] += money
+    for (year, kind, item), money in expected.items():
+        expected_by_area[(plan.area_of(kind, item), year)] += money
     for area, year in sorted(set(reported_by_area) | set(expected_by_area)):
         f.equal("allocation_area_year", f"area={area} year={year}", "money",
                 reported_by_area.get((area, year), 0.0), expected_by_area.get((area, year), 0.0), " bn RUB")
@@ -722,10 +755,11 @@ def _check_budget(plan: _Plan, f: _Findings) -> None:
     """Total spend, R&D envelope and yearly caps, on money recomputed from the decisions."""
     budget = plan.inst.budget
     opex = sum(plan.opex(y) for y in plan.years) if budget.opex_counts else 0.0
-    total = plan.total_capex() + opex
+    total = sum(plan.counted_capex(y) for y in plan.years) + opex
     what = "capex + opex" if budget.opex_counts else "capex"
     f.at_most("budget_total", "horizon", f"spend ({what})", total, "total budget", budget.total_bn_rub, " bn RUB")
-    rd = sum(v for (_, kind, _), v in plan.capex_items().items() if kind == "programme")
+    rd = sum(v for (_, kind, item), v in plan.capex_items().items() if kind == "programme"
+             or (kind == "committed" and budget.committed_counts and plan.area_of(kind, item) == "rd"))
     f.at_most("budget_rd", "horizon", "R&D committed", rd, "R&D envelope", budget.rd_envelope_bn_rub, " bn RUB")
     for year, cap in sorted(budget.yearly_cap_bn_rub.items()):
         f.at_most("budget_yearly", f"year={year}", f"spend ({what})", plan.spend(year), "yearly cap", cap, " bn RUB")

@@ -140,6 +140,8 @@ def _kpis(scenarios: list[Scenario]) -> pd.DataFrame:
             "reo_t (target year)": k.get("reo_t"), "cumulative_hpo_t": k.get("cumulative_hpo_t"),
             "spend_bn_rub": k.get("spend_bn_rub"),
             **{f"spend_{a}_bn_rub": area.get(a) for a in AREA_KEYS},
+            "committed_capex_bn_rub (under way)": k.get("committed_capex_bn_rub"),
+            "new_capex_bn_rub (decided)": k.get("new_capex_bn_rub"),
             "new_plants_online": k.get("new_plants_online"), "jobs": k.get("jobs"),
         }
     df = pd.DataFrame(rows)

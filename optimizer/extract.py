@@ -53,6 +53,10 @@ def _allocation(m, data: ModelData) -> pd.DataFrame:
         p = data.projects[k]
         if _int(var) and p.capex_bn_rub > 0:
             rows.append(dict(year=t, area=p.area, item=p.name, kind=p.kind, bn_rub=p.capex_bn_rub))
+    for c in data.instance.committed:  # projects under way: their remaining capex, not a decision
+        for year, money in sorted(c.capex_remaining_bn_rub.items()):
+            if money > 0:
+                rows.append(dict(year=year, area=c.area, item=c.name, kind="committed", bn_rub=money))
     df = _frame(rows, ["year", "area", "item", "kind", "bn_rub"])
     return df.sort_values(["year", "area", "item"], ignore_index=True)
 
@@ -109,7 +113,8 @@ def _output(m, data: ModelData) -> pd.DataFrame:
     for t in data.years:
         used = max(levels, key=lambda k: _val(m.Level_Used[k, t]))
         feed = sum(_val(m.Feed[s, t]) for s in m.PLANT_SITES)
-        capex = sum(_val(m.Capex[a, t]) for a in m.AREAS)
+        capex = sum(_val(m.Capex[a, t]) for a in m.AREAS) + sum(
+            money for (_, year), money in data.committed_capex.items() if year == t)
         rows.append(dict(year=t, feed_t=feed, reo_t=_val(m.REO_Output[t]), hpo_t=_val(m.HPO_Output[t]),
                          recovery=levels[used].recovery, hp_share=levels[used].hp_share, level=used,
                          capex_bn_rub=capex, opex_bn_rub=_val(m.Opex[t]), spend_bn_rub=_val(m.Spend[t]),

@@ -341,6 +341,17 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
         "hp_share": dict(enabled=False, year=end_year, min_share=0.6),
     }
 
+    committed, committed_counts = _committed_rows(seed, end_year, site_rows, conn_rows, up_rows, exp_rows,
+                                                  pexp_rows, rd_rows)
+    if committed_counts:  # the zero plan must still meet every money rule: room for what is under way
+        for c in committed:
+            for y, v in c["capex_remaining_bn_rub"].items():
+                total = _r(total + v, 2)
+                if y in caps:
+                    caps[y] = _r(caps[y] + v, 2)
+                if c["kind"] == "programme":
+                    rd_envelope = _r(rd_envelope + v, 2)
+
     size_name = name or size.name(seed)
     return Instance.model_validate(dict(
         name=size_name,
@@ -349,14 +360,52 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
                      f"{programmes} R&D programmes, {years} years."),
         horizon=dict(start_year=START_YEAR, end_year=end_year, target_year=end_year),
         budget=dict(total_bn_rub=total, rd_envelope_bn_rub=rd_envelope, yearly_cap_bn_rub=caps,
-                    opex_counts=opex_counts),
+                    opex_counts=opex_counts, committed_counts=committed_counts),
         technology=dict(recovery_today=0.65, hp_share_today=0.05, purity_today_pct=99.2, max_recovery=0.85,
                         max_hp_share=0.90),
         policy=policy,
         deposits=dep_rows, deposit_expansions=exp_rows, sites=site_rows, power_sources=src_rows,
         power_expansions=pexp_rows, power_connections=conn_rows, links=link_rows, link_upgrades=up_rows,
-        rd_programmes=rd_rows,
+        rd_programmes=rd_rows, committed=committed,
     ))
+
+
+def _committed_rows(seed: int, end_year: int, site_rows, conn_rows, up_rows, exp_rows, pexp_rows, rd_rows
+                    ) -> tuple[list[dict], bool]:
+    """Projects under way, each kind with probability 1/2: ready 1..span years after the start, with
+    30-80 % of the item's capex still to spend before then. A separate stream of the seed, so that the
+    rest of the instance is the same with or without them."""
+    rng = np.random.default_rng([seed, 18])
+    span = end_year - START_YEAR
+    if span < 1:
+        return [], False
+    rows: list[dict] = []
+
+    def add(kind: str, item: str, capex: float, **extra) -> None:
+        ready = START_YEAR + int(rng.integers(1, span + 1))
+        share = float(rng.uniform(0.3, 0.8))
+        years = list(range(START_YEAR, ready))
+        spend = {y: _r(capex * share / len(years), 2) for y in years}
+        rows.append(dict(name=f"committed-{kind}-{item}", kind=kind, item=item, ready_year=ready,
+                         capex_remaining_bn_rub=spend, source="generated", **extra))
+
+    roomy = [s for s in site_rows if s["max_modules"] - s["existing_modules"] >= 2]
+    if roomy and rng.random() < 0.5:
+        s = roomy[int(rng.integers(len(roomy)))]
+        add("module", s["name"], s["capex_bn_rub_per_module"], modules=1)
+    fresh = [s for s in site_rows if s["existing_modules"] == 0 and s["name"] not in {r["item"] for r in rows}]
+    if fresh and rng.random() < 0.5:
+        s = fresh[int(rng.integers(len(fresh)))]
+        add("site_opening", s["name"], s["development_cost_bn_rub"])
+    for kind, table, cost in (("connection", [c for c in conn_rows if not c.get("exists")], "capex_bn_rub"),
+                              ("link_upgrade", up_rows, "capex_bn_rub"),
+                              ("deposit_expansion", exp_rows, "capex_bn_rub"),
+                              ("power_expansion", pexp_rows, "capex_bn_rub"),
+                              ("programme", [r for r in rd_rows if not r["prerequisites"]], "cost_bn_rub")):
+        if table and rng.random() < 0.5:
+            row = table[int(rng.integers(len(table)))]
+            add(kind, row["name"], row[cost])
+    return rows, bool(rng.random() < 0.6)
 
 
 def generate_family(family: str, seed: int = 0, **kwargs) -> Instance:

@@ -63,6 +63,11 @@ def _render_spend(output: pd.DataFrame, allocation: pd.DataFrame, console: Conso
     for area in AREA_KEYS:
         values = [float(pivot.loc[area, y]) if area in pivot.index and y in pivot.columns else 0.0 for y in years]
         table.add_row(area, *[_num(v) for v in values], _num(sum(values)))
+    committed = allocation[allocation["kind"] == "committed"]
+    if len(committed):
+        by_year = committed.groupby("year")["bn_rub"].sum()
+        vals = [float(by_year.get(y, 0.0)) for y in years]
+        table.add_row("  of which under way", *[_num(v) for v in vals], _num(sum(vals)), style="dim")
     table.add_row("opex", *[_num(v) for v in output["opex_bn_rub"]], _num(output["opex_bn_rub"].sum()))
     table.add_row("counted vs budget", *[_num(v) for v in output["spend_bn_rub"]], _num(output["spend_bn_rub"].sum()))
     console.print(table)
@@ -126,6 +131,10 @@ def _render_targets(targets: pd.DataFrame, console: Console) -> None:
         table.add_row(r.rule, str(r.year), "yes" if r.enforced else "no", _num(r.target, digits),
                       _num(r.achieved, digits), "[green]met[/]" if ok else f"[red]{_num(r.shortfall, digits)}[/]", r.unit)
     console.print(table)
+    for r in targets.itertuples():
+        note = getattr(r, "note", "")
+        if isinstance(note, str) and note:
+            console.print(f"  {r.rule}: {note}", markup=False)
 
 
 def _render_constraints(cons: pd.DataFrame, marginals: pd.DataFrame | None, console: Console) -> None:

@@ -283,7 +283,9 @@ def _targets_table(result: Result) -> str:
         frac = r.unit == "fraction"
         f = (lambda v: _pct(v, 1)) if frac else (lambda v: _n(v, 0))
         met = r.shortfall <= 1e-6 * max(1.0, abs(r.target))
-        rows.append([_e(r.rule), _e(r.year), "yes" if r.enforced else '<span class="muted">no (reported)</span>',
+        note = getattr(r, "note", "")
+        rule = _e(r.rule) + (f'<br><span class="muted">{_e(note)}</span>' if isinstance(note, str) and note else "")
+        rows.append([rule, _e(r.year), "yes" if r.enforced else '<span class="muted">no (reported)</span>',
                      f(r.target), f(r.achieved),
                      '<span class="ok">met</span>' if met else f'<span class="bad">{f(r.shortfall)}</span>',
                      _e("share" if frac else r.unit)])
@@ -376,6 +378,14 @@ def _spend_table(result: Result) -> str:
     for area in AREA_KEYS:
         vals = [float(pivot.loc[area, y]) if area in pivot.index and y in pivot.columns else 0.0 for y in years]
         rows.append([_e({"rd": "R&D"}.get(area, area)), *[_n(v, 1) for v in vals], f"<b>{_n(sum(vals), 1)}</b>"])
+    committed = alloc[alloc["kind"] == "committed"]
+    if len(committed):
+        by_year = committed.groupby("year")["bn_rub"].sum()
+        vals = [float(by_year.get(y, 0.0)) for y in years]
+        rows.append(['<span class="muted">of which under way (committed)</span>', *[_n(v, 1) for v in vals],
+                     f"<b>{_n(sum(vals), 1)}</b>"])
+        new = [float(alloc.loc[(alloc["kind"] != "committed") & (alloc["year"] == y), "bn_rub"].sum()) for y in years]
+        rows.append(['<span class="muted">new decisions</span>', *[_n(v, 1) for v in new], f"<b>{_n(sum(new), 1)}</b>"])
     rows.append(["counted against budget", *[_n(v, 1) for v in output["spend_bn_rub"]],
                  f"<b>{_n(output['spend_bn_rub'].sum(), 1)}</b>"])
     return _table([("bn RUB", False), *[(str(y), True) for y in years], ("total", True)], rows)

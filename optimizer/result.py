@@ -77,6 +77,8 @@ class Result:
             "cumulative_hpo_t": k.get("cumulative_hpo_t"),
             "spend_bn_rub": k.get("spend_bn_rub"),
             "spend_by_area_bn_rub": k.get("spend_by_area_bn_rub"),
+            "committed_capex_bn_rub": k.get("committed_capex_bn_rub"),
+            "new_capex_bn_rub": k.get("new_capex_bn_rub"),
             "total_cost_bn_rub": k.get("total_cost_bn_rub"),
             "new_plants_online": k.get("new_plants_online"),
             "jobs": k.get("jobs"),
@@ -130,7 +132,8 @@ def read_result(folder: str | Path) -> Result:
     extra = {name: pd.read_csv(folder / f"{name}.csv") if (folder / f"{name}.csv").exists() else None
              for name in ("targets", "diagnosis")}
     kpis = {key: summary.get(key) for key in ("hpo_t", "reo_t", "cumulative_hpo_t", "spend_bn_rub",
-                                              "spend_by_area_bn_rub", "total_cost_bn_rub", "new_plants_online", "jobs")}
+                                              "spend_by_area_bn_rub", "committed_capex_bn_rub", "new_capex_bn_rub",
+                                              "total_cost_bn_rub", "new_plants_online", "jobs")}
     kpis["objective"] = summary.get("objective")
     kpis["marginals"] = summary.get("marginal_hpo_per_bn_rub")
     return Result(summary.get("instance", folder.name), summary.get("objective_name", "max-hpo"),

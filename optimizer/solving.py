@@ -335,6 +335,9 @@ def kpis_of(instance: Instance, tables: dict[str, pd.DataFrame], objective: floa
         "cumulative_hpo_t": float(out["hpo_t"].sum()),
         "spend_bn_rub": float(out["spend_bn_rub"].sum()),
         "spend_by_area_bn_rub": by_area,
+        # capital of projects already under way vs capital the plan decides (bn RUB, whole horizon)
+        "committed_capex_bn_rub": float(alloc.loc[alloc["kind"] == "committed", "bn_rub"].sum()),
+        "new_capex_bn_rub": float(alloc.loc[alloc["kind"] != "committed", "bn_rub"].sum()),
         "total_cost_bn_rub": float(out["capex_bn_rub"].sum() + out["opex_bn_rub"].sum()),
         "new_plants_online": new_plants_online(instance, tables["plants"], target),
         "jobs": float(out.loc[target, "jobs"]),

@@ -66,6 +66,7 @@ def _items_of(instance: Instance) -> list[tuple[str, str, str]]:
     rows += [("deposit", d.name, "mining") for d in instance.deposits]
     rows += [("source", p.name, "power") for p in instance.power_sources]
     rows += [("link", ln.name, ln.mode) for ln in instance.links]
+    rows += [("committed", c.name, c.area) for c in instance.committed]
     return rows
 
 
@@ -179,6 +180,11 @@ def apply_future(instance: Instance, future: Mapping[str, float]) -> Instance:
             for p in instance.power_sources],
         "links": [ln.model_copy(update={"capacity_t_per_yr": ln.capacity_t_per_yr * available[ln.name]})
                   for ln in instance.links],
+        # a project under way can still slip and overrun: its ready year moves, its remaining capex grows
+        "committed": [c.model_copy(update={
+            "ready_year": c.ready_year + delay("committed", c.name),
+            "capex_remaining_bn_rub": {y: v * capex("committed", c.name) for y, v in c.capex_remaining_bn_rub.items()}})
+            for c in instance.committed],
     }
     return instance.model_copy(update=update)
 

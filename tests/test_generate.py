@@ -29,7 +29,7 @@ def variables_of(data) -> int:
     """Variables of the model, counted from its index sets without building it (see FORMULATION.md)."""
     inst = data.instance
     years = len(data.years)
-    new_site_starts = sum(1 for s, _ in data.module_start if s in data.new_sites)
+    new_site_starts = sum(1 for s, _ in data.module_start if s in data.sites_to_open)
     policy = data.instance.policy
     rules = [r for r in (policy.plants_online, policy.jobs, policy.reo_output, policy.hpo_output, policy.hp_share)
              if r is not None and r.enabled]

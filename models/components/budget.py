@@ -26,9 +26,17 @@ def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:
         + power_cost_bn_rub(m, data, t) + transport_cost_bn_rub(m, data, t),
     )
     opex_counts = data.instance.budget.opex_counts
+    committed = committed_counted(data)
     m.Spend = pyo.Expression(
-        data.years, rule=lambda m, t: sum(m.Capex[a, t] for a in m.AREAS) + (m.Opex[t] if opex_counts else 0))
-    m.Total_Cost = pyo.Expression(expr=sum(sum(m.Capex[a, t] for a in m.AREAS) + m.Opex[t] for t in data.years))
+        data.years, rule=lambda m, t: sum(m.Capex[a, t] for a in m.AREAS) + (m.Opex[t] if opex_counts else 0)
+        + sum(committed.get((a, t), 0.0) for a in AREAS))
+    m.Total_Cost = pyo.Expression(expr=sum(sum(m.Capex[a, t] for a in m.AREAS) + m.Opex[t] for t in data.years)
+                                  + sum(data.committed_capex.values()))
+
+
+def committed_counted(data: ModelData) -> dict[tuple[str, int], float]:
+    """Remaining capex of committed projects that counts against the budget, by (area, year) (bn RUB)."""
+    return data.committed_capex if data.instance.budget.committed_counts else {}
 
 
 def add_budget_rules(m: pyo.ConcreteModel, data: ModelData, elastic: bool = False) -> None:
@@ -43,8 +51,9 @@ def add_budget_rules(m: pyo.ConcreteModel, data: ModelData, elastic: bool = Fals
     overrun = elastic_var(m, "Overrun_Budget", ["total", "rd"] + [f"year {t}" for t in cap_years], elastic)
     m.budget_total_constraint = pyo.Constraint(
         expr=sum(m.Spend[t] for t in data.years) - overrun("total") <= m.total_budget_bn_rub)
+    committed_rd = sum(money for (area, _), money in committed_counted(data).items() if area == "rd")
     m.budget_rd_constraint = pyo.Constraint(
-        expr=sum(m.Capex["rd", t] for t in data.years) - overrun("rd") <= m.rd_envelope_bn_rub)
+        expr=sum(m.Capex["rd", t] for t in data.years) + committed_rd - overrun("rd") <= m.rd_envelope_bn_rub)
     m.budget_yearly_constraint = pyo.Constraint(
         m.CAP_YEARS, rule=lambda m, t: m.Spend[t] - overrun(f"year {t}") <= m.yearly_cap_bn_rub[t])
 

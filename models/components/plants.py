@@ -12,13 +12,15 @@ def add_plants(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Cumulative Modules_Built_By / Site_Open_By steps; Modules_Started and Site_Opened derive from them."""
     inst = data.instance
     sites = {s.name: s for s in inst.sites}
+    room = {s: sites[s].max_modules - sites[s].existing_modules
+            - sum(n for _, n in data.committed_modules.get(s, [])) for s in sites}
     m.PLANT_SITES = pyo.Set(initialize=list(sites), ordered=True)
     m.MODULE_START = pyo.Set(initialize=data.module_start, dimen=2, ordered=True)
-    m.NEW_SITE_START = pyo.Set(initialize=[(s, t) for s, t in data.module_start if s in data.new_sites],
+    m.NEW_SITE_START = pyo.Set(initialize=[(s, t) for s, t in data.module_start if s in data.sites_to_open],
                                dimen=2, ordered=True)
     m.Modules_Built_By = pyo.Var(
         m.MODULE_START, domain=pyo.NonNegativeIntegers,
-        bounds=lambda m, s, t: (0, sites[s].max_modules - sites[s].existing_modules),
+        bounds=lambda m, s, t: (0, room[s]),
     )
     m.Site_Open_By = pyo.Var(m.NEW_SITE_START, domain=pyo.Binary)
     starts = cumulative_steps(m, m.Modules_Built_By, data.module_start, "modules_monotone_constraint")
@@ -32,15 +34,16 @@ def add_plants(m: pyo.ConcreteModel, data: ModelData) -> None:
         m.NEW_SITE_START, rule=lambda m, s, t: step_difference(m.Site_Open_By, open_years, s, t))
     m.modules_need_open_site_constraint = pyo.Constraint(
         m.NEW_SITE_START,
-        rule=lambda m, s, t: m.Modules_Built_By[s, t]
-        <= (sites[s].max_modules - sites[s].existing_modules) * m.Site_Open_By[s, t],
+        rule=lambda m, s, t: m.Modules_Built_By[s, t] <= room[s] * m.Site_Open_By[s, t],
     )
 
 
 def new_modules_online(m: pyo.ConcreteModel, data: ModelData, site: str, year: int):
-    """Expression: new modules at ``site`` producing in ``year`` (started >= lead time earlier)."""
+    """Expression: new modules at ``site`` producing in ``year``: started >= lead time earlier, or committed
+    and ready by then."""
     lead = next(s.lead_time_yr for s in data.instance.sites if s.name == site)
-    return step_value_by(m.Modules_Built_By, m.module_starts_of, site, year, lead)
+    return step_value_by(m.Modules_Built_By, m.module_starts_of, site, year, lead) + data.committed_modules_online(
+        site, year)
 
 
 def add_plant_capacity(m: pyo.ConcreteModel, data: ModelData) -> None:

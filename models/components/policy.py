@@ -41,7 +41,8 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData, elastic: bool = False) -> 
         # processes at least min_feed in the year: built-but-idle capacity is not a plant "producing".
         rule = rules["plants_online"]
         eligible = [s for s in data.new_sites
-                    if any(t + _lead(data, s) <= rule.year for t in m.module_starts_of[s])]
+                    if any(t + _lead(data, s) <= rule.year for t in m.module_starts_of[s])
+                    or data.committed_modules_online(s, rule.year) > 0]
         m.PLANTS_ELIGIBLE = pyo.Set(initialize=eligible, ordered=True)
         m.Plant_Online = pyo.Var(m.PLANTS_ELIGIBLE, domain=pyo.Binary)
         m.plant_online_link_constraint = pyo.Constraint(

@@ -49,7 +49,12 @@ def add_projects(m: pyo.ConcreteModel, data: ModelData) -> None:
 
 
 def project_ready(m: pyo.ConcreteModel, data: ModelData, key: str, year: int):
-    """Expression: 1 if project ``key`` is complete (its effect available) in ``year``."""
+    """Expression: 1 if project ``key`` is complete (its effect available) in ``year``; a constant for a
+    committed project (ready from its ready year)."""
+    if key in data.committed_ready:
+        return 1 if year >= data.committed_ready[key] else 0
+    if key not in data.projects:  # committed elsewhere, or no such decision: never ready
+        return 0
     return step_value_by(m.Project_Begun, m.project_years_of, key, year, data.projects[key].lead_time_yr)
 
 

@@ -63,6 +63,15 @@ class ModelData:
     link_max_t: dict[str, float] = field(default_factory=dict)
     connection_max_gwh: dict[str, float] = field(default_factory=dict)
     source_max_need_gwh: dict[str, float] = field(default_factory=dict)
+    # committed projects (instance.committed): fixed, not decided
+    committed_ready: dict[str, int] = field(default_factory=dict)  # "kind:name" -> first year ready
+    committed_modules: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # site -> (ready, count)
+    committed_capex: dict[tuple[str, int], float] = field(default_factory=dict)  # (area, year) -> bn RUB
+    sites_to_open: list[str] = field(default_factory=list)  # new sites whose opening is a decision
+
+    def committed_modules_online(self, site: str, year: int) -> int:
+        """Committed modules at ``site`` producing in ``year``."""
+        return sum(n for ready, n in self.committed_modules.get(site, []) if ready <= year)
 
     def ready_starts(self, key: str, year: int) -> list[tuple[str, int]]:
         """Start indices of project ``key`` that make it ready by ``year``."""
@@ -74,7 +83,12 @@ class ModelData:
 
 
 def _project_rows(instance: Instance) -> list[tuple[str, str, float, int]]:
-    """(kind, name, capex bn RUB, lead time yr) of every one-off project."""
+    """(kind, name, capex bn RUB, lead time yr) of every one-off project that is a decision (not committed)."""
+    committed = {c.key for c in instance.committed}
+    return [row for row in _all_project_rows(instance) if f"{row[0]}:{row[1]}" not in committed]
+
+
+def _all_project_rows(instance: Instance) -> list[tuple[str, str, float, int]]:
     return (
         [("connection", c.name, c.capex_bn_rub, c.lead_time_yr) for c in instance.power_connections if not c.exists]
         + [("power_expansion", x.name, x.capex_bn_rub, x.lead_time_yr) for x in instance.power_expansions]
@@ -119,9 +133,14 @@ def model_data(instance: Instance, index_from: Instance | None = None, tight_bou
         data.projects[key] = Project(key, kind, name, capex, lead)
         data.project_start += [(key, t) for t in years if t + nominal_lead[key] <= end]
     data._project_start_set = set(data.project_start)
+    _committed(instance, data)
+    room = {s.name: s.max_modules - s.existing_modules - sum(n for _, n in data.committed_modules.get(s.name, []))
+            for s in instance.sites}
     data.module_start = [(s.name, t) for s in instance.sites for t in years if t + site_lead[s.name] <= end
-                         and s.existing_modules < s.max_modules]
+                         and room[s.name] > 0]
     data.new_sites = [s.name for s in instance.sites if s.existing_modules == 0]
+    opened = {c.item for c in instance.committed if c.kind in ("module", "site_opening")}
+    data.sites_to_open = [s for s in data.new_sites if s not in opened]
     data.ship_years = [(ln.name, t) for ln in instance.links for t in years if t + ln.transit_yr <= end]
     data.levels = _tech_levels(instance)
     if tight_bounds:
@@ -130,6 +149,17 @@ def model_data(instance: Instance, index_from: Instance | None = None, tight_bou
         _raw_bounds(instance, data)
     data.feed_max_t = max(data.feed_max_by_year.values(), default=0.0)
     return data
+
+
+def _committed(instance: Instance, data: ModelData) -> None:
+    """Readiness, modules and remaining capex of the committed projects."""
+    for c in instance.committed:
+        if c.kind == "module":
+            data.committed_modules.setdefault(c.item, []).append((c.ready_year, c.modules))
+        elif c.kind != "site_opening":
+            data.committed_ready[c.key] = c.ready_year
+        for year, money in c.capex_remaining_bn_rub.items():
+            data.committed_capex[(c.area, year)] = data.committed_capex.get((c.area, year), 0.0) + money
 
 
 def _raw_bounds(instance: Instance, data: ModelData) -> None:
@@ -147,8 +177,9 @@ def deposit_supply_max_t(instance: Instance, deposit: str, year: int) -> float:
     start = instance.horizon.start_year
     d = next(d for d in instance.deposits if d.name == deposit)
     base = d.supply_t_per_yr if year >= (d.available_from_year or year) else 0.0
+    committed = {c.item: c.ready_year for c in instance.committed if c.kind == "deposit_expansion"}
     return base + sum(e.supply_added_t_per_yr for e in instance.deposit_expansions
-                      if e.deposit == deposit and year >= start + e.lead_time_yr)
+                      if e.deposit == deposit and year >= committed.get(e.name, start + e.lead_time_yr))
 
 
 def _tight_bounds(instance: Instance, data: ModelData) -> None:
@@ -178,7 +209,8 @@ def _tight_bounds(instance: Instance, data: ModelData) -> None:
     start = data.years[0]
     for t in data.years:
         cap = sum(s.module_capacity_t_per_yr * (s.max_modules if t >= start + s.lead_time_yr
-                                                else s.existing_modules) for s in instance.sites)
+                                                else s.existing_modules + data.committed_modules_online(s.name, t))
+                  for s in instance.sites)
         arriving = sum(deposit_supply_max_t(instance, d, t - tau)
                        for d, taus in transits.items() for tau in taus if t - tau >= start)
         data.feed_max_by_year[t] = min(cap, arriving)

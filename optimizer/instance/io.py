@@ -16,6 +16,7 @@ from optimizer.instance.schema import ENTITY_TABLES, SCALAR_SECTIONS, Instance
 SCALARS_FILE = "scalars.yaml"
 LIST_SEPARATOR = ";"  # for list cells in CSV (R&D prerequisites)
 LIST_FIELDS = {"prerequisites"}
+MAP_FIELDS = {"capex_remaining_bn_rub"}  # year:value pairs in CSV cells, e.g. "2025:3.5;2026:3.5"
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,14 @@ def _read_csv_table(path: Path) -> list[dict]:
                     continue  # empty cell: field default applies
                 key = key.strip()
                 cell = cell.strip()
-                clean[key] = [c.strip() for c in cell.split(LIST_SEPARATOR) if c.strip()] if key in LIST_FIELDS else cell
+                if key in LIST_FIELDS:
+                    clean[key] = [c.strip() for c in cell.split(LIST_SEPARATOR) if c.strip()]
+                elif key in MAP_FIELDS:
+                    # a malformed pair is kept as text so that validation names the cell
+                    pairs = [c.split(":", 1) for c in cell.split(LIST_SEPARATOR) if c.strip()]
+                    clean[key] = {k.strip(): v.strip() for k, v in pairs} if all(len(p) == 2 for p in pairs) else cell
+                else:
+                    clean[key] = cell
             rows.append(clean)
         return rows
 
@@ -138,5 +146,6 @@ def write_csv_folder(instance: Instance, folder: str | Path) -> Path:
             writer.writeheader()
             for row in data[entity]:
                 writer.writerow({k: LIST_SEPARATOR.join(v) if isinstance(v, list) else
+                                 LIST_SEPARATOR.join(f"{y}:{x}" for y, x in v.items()) if isinstance(v, dict) else
                                  ("" if v is None else v) for k, v in row.items()})
     return folder

@@ -50,6 +50,10 @@ class Budget(_Strict):
         "-", "Whether operating cost (processing, power, transport) counts against the budget",
         default=False,
     )
+    committed_counts: bool = _f(
+        "-", "Whether the capex still to be spent on committed projects counts against the budget (total, "
+        "yearly caps, and the R&D envelope for programmes)", default=True,
+    )
 
 
 class Technology(_Strict):
@@ -193,6 +197,38 @@ class RdProgramme(_Strict):
     hp_share_gain: Fraction = _f("fraction", "Added to the high-purity share once complete", default=0.0)
 
 
+# Kinds of decision a committed project can be, and the investment area its money counts against.
+COMMITTED_KINDS: dict[str, str] = {
+    "module": "plants", "site_opening": "plants", "connection": "power", "power_expansion": "power",
+    "link_upgrade": "logistics", "deposit_expansion": "mining", "programme": "rd",
+}
+
+
+class CommittedProject(_Strict):
+    """A project already under way: started before or during the horizon, not a decision of the model."""
+
+    name: Name = _f("-", "Unique name of the committed project")
+    kind: Literal["module", "site_opening", "connection", "power_expansion", "link_upgrade", "deposit_expansion",
+                  "programme"] = _f("-", "Kind of decision it fixes")
+    item: Name = _f("-", "What it builds: the site (module, site_opening) or the name of the connection, "
+                    "expansion, upgrade or programme in its table")
+    modules: int = _f("modules", "Modules it adds (kind module only)", default=1, ge=1)
+    ready_year: Year = _f("year", "First year its effect is available (modules produce, capacity usable, "
+                          "programme complete)")
+    capex_remaining_bn_rub: dict[Year, NonNegFloat] = _f(
+        "bn RUB/yr", "Capital still to be spent, by year (inside the horizon)", default_factory=dict)
+    source: str = _f("-", "Where the project and its figures come from", default="")
+
+    @property
+    def area(self) -> str:
+        return COMMITTED_KINDS[self.kind]
+
+    @property
+    def key(self) -> str:
+        """The decision it fixes, as the model names it ("kind:item"; modules: "module:site")."""
+        return f"{self.kind}:{self.item}"
+
+
 class Distribution(_Strict):
     """A probability distribution of one uncertain input (which parameters apply depends on ``kind``)."""
 
@@ -240,9 +276,9 @@ class UncertainInput(_Strict):
 # its value in the point-estimate future, and the items it applies to.
 UNCERTAIN_INPUTS: dict[str, tuple[float | None, float | None, bool, float, tuple[str, ...]]] = {
     "capex_overrun": (0.0, None, False, 1.0, ("site", "connection", "power_expansion", "link_upgrade",
-                                              "deposit_expansion", "programme")),
+                                              "deposit_expansion", "programme", "committed")),
     "construction_delay_yr": (0.0, 100.0, True, 0.0, ("site", "connection", "power_expansion", "link_upgrade",
-                                                       "deposit_expansion")),
+                                                       "deposit_expansion", "committed")),
     "rd_success": (0.0, 1.0, True, 1.0, ("programme",)),
     "rd_effect": (0.0, None, False, 1.0, ("programme",)),
     "supply_shortfall": (0.0, 1.0, False, 0.0, ("deposit",)),
@@ -288,6 +324,9 @@ class Instance(_Strict):
     links: list[Link] = _f("table", "Deposit -> site transport links")
     link_upgrades: list[LinkUpgrade] = _f("table", "Link builds and upgrades", default_factory=list)
     rd_programmes: list[RdProgramme] = _f("table", "R&D programmes", default_factory=list)
+    committed: list[CommittedProject] = _f(
+        "table", "Projects already under way (fixed, not decided); their remaining capex counts against the budget "
+        "when budget.committed_counts", default_factory=list)
     uncertainty: Uncertainty | None = _f(
         "-", "Distributions for stress tests and robust plans; missing: the documented defaults", default=None)
 
@@ -327,5 +366,6 @@ ENTITY_TABLES: dict[str, type[_Strict]] = {
     "links": Link,
     "link_upgrades": LinkUpgrade,
     "rd_programmes": RdProgramme,
+    "committed": CommittedProject,
 }
 SCALAR_SECTIONS = ("name", "description", "horizon", "budget", "technology", "policy", "uncertainty")

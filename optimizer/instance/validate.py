@@ -95,6 +95,61 @@ def _rows(data: dict, entity: str) -> Iterator[tuple[int, dict]]:
                 yield i, row
 
 
+COMMITTED_TARGETS = {"module": "sites", "site_opening": "sites", "connection": "power_connections",
+                     "power_expansion": "power_expansions", "link_upgrade": "link_upgrades",
+                     "deposit_expansion": "deposit_expansions", "programme": "rd_programmes"}
+
+
+def _committed_problems(data: dict, source: Source, names: dict[str, set]) -> list[Problem]:
+    """A committed project names an item of its kind, at most once (modules: within the site's room),
+    is ready no earlier than the horizon's start, and spends inside the horizon."""
+    problems: list[Problem] = []
+    horizon = data.get("horizon") if isinstance(data.get("horizon"), dict) else {}
+    start, end = _as_int(horizon.get("start_year")), _as_int(horizon.get("end_year"))
+    sites = {_name(r.get("name")): r for _, r in _rows(data, "sites")}
+    fixed: set = set()
+    room: dict[str, int] = {}
+    for i, row in _rows(data, "committed"):
+        kind, item = row.get("kind"), _name(row.get("item"))
+        label = source.row_label("committed", i, row)
+        here = source.file_of("committed")
+        target = COMMITTED_TARGETS.get(kind)
+        if target is None or item is None:
+            continue  # reported by the field check
+        if item not in names.get(target, set()):
+            problems.append(_unknown_ref(source, "committed", i, row, "item", item, target, names.get(target, set())))
+            continue
+        if kind == "connection" and any(_name(c.get("name")) == item and c.get("exists") is True
+                                        for _, c in _rows(data, "power_connections")):
+            problems.append(Problem(here, "committed", label, "item", item, "this connection already exists",
+                                    "drop the committed entry, or set exists: false"))
+        if kind != "module":
+            if (kind, item) in fixed:
+                problems.append(Problem(here, "committed", label, "item", item, f"{kind} {item!r} is committed twice",
+                                        "a one-off project can be committed once"))
+            fixed.add((kind, item))
+        else:
+            site = sites.get(item) or {}
+            most, existing = _as_int(site.get("max_modules")), _as_int(site.get("existing_modules")) or 0
+            room[item] = room.get(item, 0) + (_as_int(row.get("modules")) or 1)
+            if most is not None and existing + room[item] > most:
+                problems.append(Problem(here, "committed", label, "modules", row.get("modules", 1),
+                                        f"site {item!r} holds {most} modules, {existing} exist and {room[item]} are "
+                                        "committed", "raise max_modules or commit fewer"))
+        ready = _as_int(row.get("ready_year"))
+        if ready is not None and start is not None and ready < start:
+            problems.append(Problem(here, "committed", label, "ready_year", ready,
+                                    "ready before the horizon starts: that is an existing asset",
+                                    "describe it as existing (existing_modules, exists: true, today's supply)"))
+        spend = row.get("capex_remaining_bn_rub")
+        for year in spend if isinstance(spend, dict) else []:
+            y = _as_int(year)
+            if y is not None and start is not None and end is not None and not start <= y <= end:
+                problems.append(Problem(here, "committed", label, "capex_remaining_bn_rub", y,
+                                        "spending year outside the horizon", f"between {start} and {end}"))
+    return problems
+
+
 def _reference_problems(data: dict, source: Source) -> list[Problem]:
     problems: list[Problem] = []
     names: dict[str, set] = {}
@@ -124,6 +179,7 @@ def _reference_problems(data: dict, source: Source) -> list[Problem]:
             ref = _name(row.get(fieldname))
             if ref is not None and ref not in names[target]:
                 problems.append(_unknown_ref(source, entity, i, row, fieldname, ref, target, names[target]))
+    problems += _committed_problems(data, source, names)
 
     requires = {_name(row.get("name")): _prerequisites(row) for _, row in _rows(data, "rd_programmes")}
     requires.pop(None, None)
