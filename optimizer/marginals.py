@@ -184,7 +184,7 @@ def _lead_detail(instance: Instance, tables: dict[str, pd.DataFrame]) -> str:
     """Items started in the first year (as early as possible), whose effect the lead time holds back."""
     start = instance.horizon.start_year
     alloc = tables["allocation"]
-    first = sorted(set(alloc.loc[alloc["year"] == start, "item"]))
+    first = sorted(set(alloc.loc[(alloc["year"] == start) & (alloc["kind"] != "committed"), "item"]))
     if not first:
         return "nothing had to start in the first year"
     shown = ", ".join(first[:8]) + (f" and {len(first) - 8} more" if len(first) > 8 else "")

@@ -67,7 +67,7 @@ def _render_spend(output: pd.DataFrame, allocation: pd.DataFrame, console: Conso
     if len(committed):
         by_year = committed.groupby("year")["bn_rub"].sum()
         vals = [float(by_year.get(y, 0.0)) for y in years]
-        table.add_row("  of which under way", *[_num(v) for v in vals], _num(sum(vals)), style="dim")
+        table.add_row("  of which under way (all areas)", *[_num(v) for v in vals], _num(sum(vals)), style="dim")
     table.add_row("opex", *[_num(v) for v in output["opex_bn_rub"]], _num(output["opex_bn_rub"].sum()))
     table.add_row("counted vs budget", *[_num(v) for v in output["spend_bn_rub"]], _num(output["spend_bn_rub"].sum()))
     console.print(table)
