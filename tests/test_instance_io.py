@@ -489,8 +489,11 @@ values = st.one_of(
     st.dictionaries(st.text(max_size=5), st.one_of(st.integers(), st.text(max_size=5)), max_size=3),
 )
 
+# A policy rule's year may be null or absent: the instance fills in the target year (the rule model
+# alone would reject None), so it is left out of this model-by-model comparison.
 field_choice = st.sampled_from(CONTAINERS).flatmap(
-    lambda c: st.tuples(st.just(c), st.sampled_from(sorted(c[1].model_fields))))
+    lambda c: st.tuples(st.just(c), st.sampled_from(sorted(
+        f for f in c[1].model_fields if not (c[0][:1] == ("policy",) and f == "year")))))
 
 
 def _at(data: dict, path: tuple):
