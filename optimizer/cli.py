@@ -134,7 +134,8 @@ def validate(instance: InstanceArg, set_: SetOpt = None) -> None:
     out_console.print(
         f"[green]valid[/] {inst.name}: {inst.years[0]}-{inst.years[-1]}, {len(inst.sites)} sites, "
         f"{len(inst.deposits)} deposits, {len(inst.links)} links, {len(inst.power_sources)} power sources, "
-        f"{len(inst.power_connections)} connections, {len(inst.rd_programmes)} R&D programmes")
+        f"{len(inst.power_connections)} connections, {len(inst.rd_programmes)} R&D programmes, "
+        f"{len(inst.committed)} committed projects")
 
 
 @app.command()

@@ -116,14 +116,16 @@ def _committed_problems(data: dict, source: Source, names: dict[str, set]) -> li
         target = COMMITTED_TARGETS.get(kind)
         if target is None or item is None:
             continue  # reported by the field check
-        if item not in names.get(target, set()):
+        known = item in names.get(target, set())
+        if not known:
             problems.append(_unknown_ref(source, "committed", i, row, "item", item, target, names.get(target, set())))
-            continue
-        if kind == "connection" and any(_name(c.get("name")) == item and c.get("exists") is True
+        if known and kind == "connection" and any(_name(c.get("name")) == item and c.get("exists") is True
                                         for _, c in _rows(data, "power_connections")):
             problems.append(Problem(here, "committed", label, "item", item, "this connection already exists",
                                     "drop the committed entry, or set exists: false"))
-        if kind != "module":
+        if not known:
+            pass
+        elif kind != "module":
             if (kind, item) in fixed:
                 problems.append(Problem(here, "committed", label, "item", item, f"{kind} {item!r} is committed twice",
                                         "a one-off project can be committed once"))
