@@ -107,3 +107,20 @@ def test_base_case_pipeline_and_the_2026_rule():
     nothing = solve(load_instance(ROOT / "instances" / "variants" / "nothing-committed.yaml"), why=False)
     assert math.isclose(nothing.objective, 21870.0, rel_tol=1e-6)
     assert res.kpis["spend_bn_rub"] < nothing.kpis["spend_bn_rub"]  # the pipeline costs less than deciding anew
+
+
+def test_compare_sets_committed_and_new_money_side_by_side():
+    """R1 under way (1 bn left) vs R1 decided (2 bn): compare shows 1 bn committed against 0, and the
+    decided capital 7 vs 9 bn (test_committed_programme_by_hand and test_solve_hand)."""
+    from optimizer.compare import compare, parse_scenario, solve_missing
+
+    two = ROOT / "tests" / "data" / "two_sites.yaml"
+    under_way = parse_scenario(f"{two}@{NO_PLANTS_RULE}@{R1_UNDER_WAY}")
+    decided = parse_scenario(f"{two}@{NO_PLANTS_RULE}")
+    solve_missing([under_way, decided])
+    kpis = compare([under_way, decided]).kpis
+    a, b = under_way.label, decided.label
+    assert kpis.loc["committed_capex_bn_rub (under way)", a] == pytest.approx(1.0)
+    assert kpis.loc["committed_capex_bn_rub (under way)", b] == pytest.approx(0.0)
+    assert kpis.loc["new_capex_bn_rub (decided)", a] == pytest.approx(7.0)
+    assert kpis.loc["new_capex_bn_rub (decided)", b] == pytest.approx(9.0)
