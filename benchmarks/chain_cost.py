@@ -1,7 +1,7 @@
 """What the objective chain and the integer marginals cost, side by side in one run (issue 10).
 
 For each instance, in this process (imports excluded), medians over ``--repeats`` runs of
-``optimizer.solve``:
+``reeplan.solve``:
 
 - ``stage1``: stage 1 only (``tie_break=False, why=False``): the primary objective;
 - ``chain``: stage 1 and the objective chain (capital, output, opex, timing), no marginals;
@@ -27,8 +27,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from optimizer.instance.io import load_instance  # noqa: E402
-from optimizer.solving import solve  # noqa: E402
+from reeplan.instance.io import load_instance  # noqa: E402
+from reeplan.solving.pipeline import solve  # noqa: E402
 
 INSTANCES = ["instances/siberia-2030.yaml", "instances/variants/half-budget.yaml"]
 MODES = {"stage1": dict(tie_break=False, why=False), "chain": dict(why=False), "full": {}}

@@ -1,4 +1,4 @@
-"""The named benchmark families (defined once, in ``optimizer.generate.FAMILIES``): list or write them.
+"""The named benchmark families (defined once, in ``reeplan.generate.FAMILIES``): list or write them.
 
     .venv/bin/python benchmarks/families.py                 # table of sizes (model built: a few seconds)
     .venv/bin/python benchmarks/families.py --out DIR       # also write DIR/<family>-seed<S>/ (CSV folders)
@@ -11,7 +11,7 @@ import argparse
 from dataclasses import asdict
 from pathlib import Path
 
-from optimizer.generate import FAMILIES, generate_family, write_generated
+from reeplan.generate import FAMILIES, generate_family, write_generated
 
 BASE_CASE_VARIABLES = 613  # instances/siberia-2030.yaml
 
@@ -27,8 +27,7 @@ def family_table(seed: int = 0, build: bool = True) -> list[dict]:
                + sum(1 for c in inst.power_connections if not c.exists)}
         if build:
             import pyomo.environ as pyo
-
-            from models.investment import build_model
+            from reeplan.models.investment import build_model
 
             m = build_model(inst)
             row.update(variables=m.nvariables(), constraints=sum(1 for _ in m.component_data_objects(

@@ -1,8 +1,8 @@
 """Scaling study: how reeplan's time and memory grow with the size of the plan, and how much of it is
 spent outside HiGHS.
 
-For each family (``optimizer.generate.FAMILIES``) and repeat, three child processes side by side
-(``optimizer.bench.run_isolated``: one fresh Python process each, peak memory = its ru_maxrss):
+For each family (``reeplan.generate.FAMILIES``) and repeat, three child processes side by side
+(``reeplan.bench.run.run_isolated``: one fresh Python process each, peak memory = its ru_maxrss):
 
 1. reeplan stage 1, phase by phase: build (model_data + build_model), transfer (Pyomo -> HiGHS:
    time inside ``opt.solve`` minus HiGHS's run time), HiGHS, extraction (load values + tables);
@@ -34,10 +34,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from optimizer.bench import machine_info, run_isolated, save_png_svg
-from optimizer.export import export_model
-from optimizer.generate import FAMILIES, generate_family, write_generated
+from reeplan.bench.run import machine_info, run_isolated, save_png_svg
+from reeplan.generate import FAMILIES, generate_family, write_generated
+from reeplan.solving.export import export_model
 
 HERE = Path(__file__).resolve().parent
 THREADS, SEED, GAP = 1, 0, 1e-4

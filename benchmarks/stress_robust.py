@@ -47,8 +47,8 @@ BASE = ROOT / "instances" / "siberia-2030.yaml"
 
 
 def measure_stress(samples: int, workers: int) -> dict:
-    from optimizer import load_instance, solve
-    from optimizer.stress import plan_from_result, stress_test
+    from reeplan import load_instance, solve
+    from reeplan.uncertainty.stress import plan_from_result, stress_test
 
     inst = load_instance(BASE)
     tick = time.perf_counter()
@@ -66,9 +66,10 @@ def measure_stress(samples: int, workers: int) -> dict:
 
 
 def measure_robust(k: int, time_limit: float) -> dict:
-    from optimizer import highs, load_instance
-    from optimizer.robust import solve_robust
-    from optimizer.solving import SolveOptions
+    from reeplan import load_instance
+    from reeplan.options import SolveOptions
+    from reeplan.solving import highs
+    from reeplan.uncertainty.robust import solve_robust
 
     calls, size = [], {}
     real_run = highs.run
@@ -118,7 +119,7 @@ def run_child(args: list[str]) -> dict:
 
 
 def meta(args: argparse.Namespace, rows: list[dict]) -> dict:
-    from optimizer.bench import machine_info
+    from reeplan.bench.run import machine_info
 
     info = {"machine": machine_info(), "started": args.started, "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "commit": args.commit, "instance": str(BASE.relative_to(ROOT)), "seed": 0, "threads": 1, "mip_gap": 1e-4,

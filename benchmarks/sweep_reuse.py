@@ -13,9 +13,10 @@ import platform
 import time
 from pathlib import Path
 
-from optimizer.instance.io import load_instance
-from optimizer.solving import SolveOptions, solve
-from optimizer.sweep import make_plan, run_sweep
+from reeplan.analysis.sweep import make_plan, run_sweep
+from reeplan.instance.io import load_instance
+from reeplan.options import SolveOptions
+from reeplan.solving.pipeline import solve
 
 ROOT = Path(__file__).resolve().parent.parent
 BASE = ROOT / "instances" / "siberia-2030.yaml"

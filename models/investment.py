@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import pyomo.environ as pyo
-
-from models.components.budget import add_budget_rules, add_money
-from models.components.logistics import add_logistics
-from models.components.objective import add_elastic_objective, add_objectives
-from models.components.output import add_output, add_rd_prerequisites
-from models.components.plants import add_plant_capacity, add_plants
-from models.components.policy import add_policy
-from models.components.power import add_power
-from models.components.projects import add_projects
-from models.components.sets import ModelData, model_data
-from optimizer.instance.schema import Instance
+from reeplan.instance.schema import Instance
+from reeplan.models.components.budget import add_budget_rules, add_money
+from reeplan.models.components.logistics import add_logistics
+from reeplan.models.components.objective import add_elastic_objective, add_objectives
+from reeplan.models.components.output import add_output, add_rd_prerequisites
+from reeplan.models.components.plants import add_plant_capacity, add_plants
+from reeplan.models.components.policy import add_policy
+from reeplan.models.components.power import add_power
+from reeplan.models.components.projects import add_projects
+from reeplan.models.data import ModelData, model_data
 
 
 def build_model(instance: Instance, objective: str | None = "max-hpo", elastic: bool = False,

@@ -10,11 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pyomo.environ as pyo
-
-from models.components.objective import add_objective_chain
-from models.components.sets import ModelData, model_data
-from models.investment import build_model
-from optimizer.instance.schema import Instance
+from reeplan.instance.schema import Instance
+from reeplan.models.components.objective import add_objective_chain
+from reeplan.models.data import ModelData, model_data
+from reeplan.models.investment import build_model
 
 # The first-stage (here-and-now) variables; everything else in a scenario copy is recourse.
 FIRST_STAGE = ("Project_Begun", "Modules_Built_By", "Site_Open_By")

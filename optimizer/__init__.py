@@ -1,8 +1,8 @@
 """reeplan: how to split a ruble budget across plant sites, hydro power, logistics and R&D.
 
-Public API (imported lazily so that ``import optimizer`` stays cheap)::
+Public API (imported lazily so that ``import reeplan`` stays cheap)::
 
-    from optimizer import load_instance, solve, SolveOptions, check_plan, export_model
+    from reeplan import load_instance, solve, SolveOptions, check_plan, export_model
     result = solve(load_instance("instances/siberia-2030.yaml"))
     result.allocation  # pandas DataFrame
     report = stress_test(instance, plan_from_result(instance, result), samples=1000)  # futures
@@ -12,31 +12,31 @@ from __future__ import annotations
 
 import importlib
 
-__version__ = "0.1.0"
+from reeplan.version import __version__
 
 _API = {
-    "load_instance": "optimizer.instance.io",
-    "Instance": "optimizer.instance.schema",
-    "solve": "optimizer.solving",
-    "SolveOptions": "optimizer.solving",
-    "Result": "optimizer.result",
-    "Status": "optimizer.result",
-    "check_plan": "optimizer.check",
-    "diagnose": "optimizer.diagnosis",
-    "export_model": "optimizer.export",
-    "instance_schema": "optimizer.instance.schema_json",
-    "sample_futures": "optimizer.uncertainty",
-    "plan_from_result": "optimizer.stress",
-    "stress_test": "optimizer.stress",
-    "solve_robust": "optimizer.robust",
-    "compare_under_uncertainty": "optimizer.robust",
-    "parse_risk": "optimizer.robust",
+    "load_instance": "reeplan.instance.io",
+    "Instance": "reeplan.instance.schema",
+    "solve": "reeplan.solving.pipeline",
+    "SolveOptions": "reeplan.options",
+    "Result": "reeplan.result.result",
+    "Status": "reeplan.result.result",
+    "check_plan": "reeplan.analysis.check",
+    "diagnose": "reeplan.solving.diagnose",
+    "export_model": "reeplan.solving.export",
+    "instance_schema": "reeplan.instance.schema_json",
+    "sample_futures": "reeplan.uncertainty.futures",
+    "plan_from_result": "reeplan.uncertainty.stress",
+    "stress_test": "reeplan.uncertainty.stress",
+    "solve_robust": "reeplan.uncertainty.robust",
+    "compare_under_uncertainty": "reeplan.uncertainty.robust",
+    "parse_risk": "reeplan.uncertainty.robust",
 }
 
-__all__ = list(_API)
+__all__ = ["__version__", *_API]
 
 
 def __getattr__(name: str):
     if name in _API:
         return getattr(importlib.import_module(_API[name]), name)
-    raise AttributeError(f"module 'optimizer' has no attribute {name!r}")
+    raise AttributeError(f"module 'reeplan' has no attribute {name!r}")

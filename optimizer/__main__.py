@@ -1,5 +1,5 @@
-"""python -m optimizer -> the reeplan CLI."""
+"""python -m reeplan -> the reeplan CLI."""
 
-from optimizer.cli import main
+from reeplan.cli.app import main
 
 main()

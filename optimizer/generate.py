@@ -47,10 +47,9 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
-
-from optimizer.errors import UsageError
-from optimizer.instance.io import write_csv_folder, write_yaml
-from optimizer.instance.schema import Instance
+from reeplan.errors import UsageError
+from reeplan.instance.io import write_csv_folder, write_yaml
+from reeplan.instance.schema import Instance
 
 MAX_PROGRAMMES = 8  # technology levels are enumerated (2**R subsets); validation caps at 12
 START_YEAR = 2025

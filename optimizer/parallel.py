@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
-from optimizer.errors import UsageError
+from reeplan.errors import UsageError
 
 
 def map_chunks(fn: Callable[[Any], Any], chunks: list, collect: Callable[[Any], None], *, workers: int = 2,
@@ -18,7 +19,6 @@ def map_chunks(fn: Callable[[Any], Any], chunks: list, collect: Callable[[Any], 
     if scheduler is not None:
         _map_dask(fn, chunks, collect, scheduler)
         return
-    import multiprocessing as mp
 
     with ProcessPoolExecutor(max_workers=max(1, min(workers, len(chunks))), mp_context=mp.get_context("spawn")) as pool:
         futures = {pool.submit(fn, chunk) for chunk in chunks}

@@ -5,8 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from optimizer.instance.io import load_instance
+from reeplan.instance.io import load_instance
 
 DATA = Path(__file__).parent / "data"
 ROOT = Path(__file__).parent.parent

@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import sys
 
-from optimizer.instance.io import load_instance
-from optimizer.solving import solve
+from reeplan.instance.io import load_instance
+from reeplan.solving.pipeline import solve
+
 from tests.test_bundled import BUNDLED, REGRESSION, model_size
 
 

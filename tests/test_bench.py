@@ -11,8 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-
-from optimizer.bench import (
+from reeplan.bench.run import (
     KNOWN_OPTIMA,
     collect_instances,
     disagreements,
@@ -25,8 +24,8 @@ from optimizer.bench import (
     solver_configs,
     summarize,
 )
-from optimizer.cli import main
-from optimizer.errors import UsageError
+from reeplan.cli.app import main
+from reeplan.errors import UsageError
 
 ROOT = Path(__file__).parent.parent
 MIPLIB = ROOT / "benchmarks" / "miplib"

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from optimizer.store import get_run, list_runs, record_bench_run
+from reeplan.store.runs import get_run, list_runs, record_bench_run
+
 from tests.conftest import ROOT
 
 

@@ -1,4 +1,4 @@
-"""The tightened big-M coefficients of models/components/sets.py remove no plan (FORMULATION.md, 6.1).
+"""The tightened big-M coefficients of models/data.py remove no plan (FORMULATION.md, 6.1).
 
 Checked two ways: a hand-solved case that mixes transit times (the bound that once cut it off), and
 a property test: on random small generated instances (mixed transit years, existing assets,
@@ -12,13 +12,13 @@ import math
 
 import numpy as np
 import pytest
+from reeplan.generate import generate_instance
+from reeplan.instance.io import load_instance
+from reeplan.models.data import model_data
+from reeplan.models.investment import build_model
+from reeplan.solving import highs
+from reeplan.solving.pipeline import BuiltModel, solve_built
 
-from models.components.sets import model_data
-from models.investment import build_model
-from optimizer import highs
-from optimizer.generate import generate_instance
-from optimizer.instance.io import load_instance
-from optimizer.solving import BuiltModel, solve_built
 from tests.conftest import DATA
 
 

@@ -8,11 +8,11 @@ import math
 from functools import cache
 
 import pytest
+from reeplan.analysis.check import check_plan
+from reeplan.instance.io import load_instance
+from reeplan.models.investment import build_model
+from reeplan.solving.pipeline import solve
 
-from models.investment import build_model
-from optimizer.check import check_plan
-from optimizer.instance.io import load_instance
-from optimizer.solving import solve
 from tests.conftest import ROOT
 
 BUNDLED = sorted((ROOT / "instances").glob("*.yaml")) + sorted((ROOT / "instances" / "variants").glob("*.yaml"))

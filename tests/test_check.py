@@ -21,9 +21,8 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-
-from optimizer.check import Violation, assert_plan_ok, check_plan
-from optimizer.instance.schema import Instance
+from reeplan.analysis.check import Violation, assert_plan_ok, check_plan
+from reeplan.instance.schema import Instance
 
 K, U = "Krasnokamensk", "Ust-Ilimsk"
 LINK, UPGRADE, GRID, SX = "Tomtor-Krasnokamensk rail", "Tomtor rail upgrade", "Irkutsk grid", "Solvent extraction"

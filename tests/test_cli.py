@@ -12,10 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import yaml
+from reeplan.cli.app import app, main
+from reeplan.errors import InfeasibleError
 from typer.testing import CliRunner
-
-from optimizer.cli import app, main
-from optimizer.errors import InfeasibleError
 
 ROOT = Path(__file__).parent.parent
 TWO_SITES = ROOT / "tests" / "data" / "two_sites.yaml"
@@ -93,7 +92,7 @@ def test_solve_summary(solved):
 
 
 def test_solve_sha_matches_the_instance(solved):
-    from optimizer.instance.io import instance_sha256, load_instance
+    from reeplan.instance.io import instance_sha256, load_instance
 
     assert summary_of(solved)["instance_sha256"] == instance_sha256(load_instance(TWO_SITES))
 
@@ -233,7 +232,7 @@ def test_unknown_objective_rejected_by_app():
     assert "nope" in result.output
 
 
-USAGE_REASON = ("BUG: optimizer/cli.py main() has `except (typer.BadParameter, typer.UsageError)`, but typer "
+USAGE_REASON = ("BUG: optimizer/cli/app.py main() has `except (typer.BadParameter, typer.UsageError)`, but typer "
                 "0.29 has no `typer.UsageError`; evaluating that clause raises AttributeError, so every click usage "
                 "error (unknown objective/option, missing argument) ends in a Traceback and exit 1 instead of a "
                 "message and exit 2. Fix: catch click's UsageError (e.g. typer._click.exceptions / click.UsageError)")
@@ -252,7 +251,7 @@ def test_usage_error_exit_2(capsys, args):
 
 
 def test_internal_error_exit_1_short_message(monkeypatch, capsys):
-    import optimizer.instance.io as io
+    import reeplan.instance.io as io
 
     def boom(*args, **kwargs):
         raise RuntimeError("boom")
@@ -314,7 +313,7 @@ def test_validate_via_runner_with_set():
 
 
 def test_validate_csv_folder(tmp_path, capsys):
-    from optimizer.instance.io import load_instance, write_csv_folder
+    from reeplan.instance.io import load_instance, write_csv_folder
 
     folder = write_csv_folder(load_instance(TWO_SITES), tmp_path / "csv")
     assert exit_code(["validate", folder]) == 0
@@ -378,7 +377,7 @@ def test_infeasible_solve_leaves_no_stale_plan_tables(tmp_path):
 
 
 def test_subprocess_solve_exit_0(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "optimizer", "solve", "tests/data/two_sites.yaml",
+    proc = subprocess.run([sys.executable, "-m", "reeplan", "solve", "tests/data/two_sites.yaml",
                            "--out", str(tmp_path), "--quiet"], cwd=ROOT, capture_output=True, text=True,
                           timeout=120)
     assert proc.returncode == 0, proc.stderr
@@ -388,7 +387,7 @@ def test_subprocess_solve_exit_0(tmp_path):
 
 def test_subprocess_validate_bad_exit_3(tmp_path):
     bad = bad_instance(tmp_path)
-    proc = subprocess.run([sys.executable, "-m", "optimizer", "validate", str(bad)], cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "reeplan", "validate", str(bad)], cwd=ROOT,
                           capture_output=True, text=True, timeout=120)
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr

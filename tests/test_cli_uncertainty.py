@@ -9,11 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 import yaml
-
-from optimizer.instance.io import load_instance
-from optimizer.solving import solve
-from optimizer.store import list_runs
-from optimizer.stress import plan_from_result, stress_test
+from reeplan.instance.io import load_instance
+from reeplan.solving.pipeline import solve
+from reeplan.store.runs import list_runs
+from reeplan.uncertainty.stress import plan_from_result, stress_test
 
 ROOT = Path(__file__).parent.parent
 TINY = ROOT / "instances" / "tiny.yaml"
@@ -21,7 +20,7 @@ TINY = ROOT / "instances" / "tiny.yaml"
 
 def reeplan(*args, cwd: Path) -> subprocess.CompletedProcess:
     """Run the real command line in a subprocess (no terminal), as a user would."""
-    return subprocess.run([sys.executable, "-m", "optimizer", *map(str, args)], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "reeplan", *map(str, args)], cwd=cwd, capture_output=True,
                           text=True, timeout=300)
 
 

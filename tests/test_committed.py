@@ -6,13 +6,13 @@ from __future__ import annotations
 import math
 
 import pytest
+from reeplan.analysis.check import check_plan
+from reeplan.errors import InstanceError
+from reeplan.instance.io import load_instance
+from reeplan.result.targets import plants_online_note
+from reeplan.solving.pipeline import solve
+from reeplan.uncertainty.futures import apply_future
 
-from optimizer.check import check_plan
-from optimizer.errors import InstanceError
-from optimizer.instance.io import load_instance
-from optimizer.solving import solve
-from optimizer.targets import plants_online_note
-from optimizer.uncertainty import apply_future
 from tests.conftest import ROOT, load_two_sites
 
 R1_UNDER_WAY = ("committed=[{'name': 'r1-under-way', 'kind': 'programme', 'item': 'R1', 'ready_year': 2026, "
@@ -112,7 +112,8 @@ def test_base_case_pipeline_and_the_2026_rule():
 def test_compare_sets_committed_and_new_money_side_by_side():
     """R1 under way (1 bn left) vs R1 decided (2 bn): compare shows 1 bn committed against 0, and the
     decided capital 7 vs 9 bn (test_committed_programme_by_hand and test_solve_hand)."""
-    from optimizer.compare import compare, parse_scenario, solve_missing
+    from reeplan.analysis.compare import compare, solve_missing
+    from reeplan.sources import parse_scenario
 
     two = ROOT / "tests" / "data" / "two_sites.yaml"
     under_way = parse_scenario(f"{two}@{NO_PLANTS_RULE}@{R1_UNDER_WAY}")

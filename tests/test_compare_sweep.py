@@ -6,14 +6,17 @@ import math
 import subprocess
 import sys
 import time
+from functools import partial
 
 import pytest
+from reeplan.analysis.alternatives import alternatives_table, find_alternatives
+from reeplan.analysis.compare import compare, solve_missing
+from reeplan.analysis.sweep import POINTS_DIR, make_plan, parse_values, run_sweep, threshold_budget
+from reeplan.instance.io import load_instance
+from reeplan.solving.pipeline import solve
+from reeplan.sources import parse_scenario
+from reeplan.store.runs import record_run_quietly
 
-from optimizer.alternatives import alternatives_table, find_alternatives
-from optimizer.compare import compare, parse_scenario, solve_missing
-from optimizer.instance.io import load_instance
-from optimizer.solving import solve
-from optimizer.sweep import POINTS_DIR, make_plan, parse_values, run_sweep, threshold_budget
 from tests.conftest import DATA, ROOT
 
 TWO = str(DATA / "two_sites.yaml")
@@ -54,7 +57,7 @@ def test_compare_accepts_result_folders_and_scenario_files(tmp_path):
 def test_parse_values():
     assert parse_values("300:1000:350") == [300.0, 650.0, 1000.0]
     assert parse_values("1,2.5") == [1.0, 2.5]
-    from optimizer.errors import UsageError
+    from reeplan.errors import UsageError
 
     for bad in ("1:2", "5:1:1", "1:2:0", "x", ""):
         with pytest.raises(UsageError):
@@ -85,7 +88,7 @@ def test_sweep_grid_and_failing_point(tmp_path):
 
 def test_killed_sweep_resumes_without_redoing_points(tmp_path):
     out = tmp_path / "sweep"
-    cmd = [sys.executable, "-m", "optimizer", "sweep", TWO, "--param", "budget.total_bn_rub", "--values", "0:40:1",
+    cmd = [sys.executable, "-m", "reeplan", "sweep", TWO, "--param", "budget.total_bn_rub", "--values", "0:40:1",
            "--set", NO_POLICY, "--out", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT)
     deadline = time.time() + 60
@@ -162,7 +165,7 @@ def test_alternatives_are_near_optimal_distinct_and_checked():
 
 
 def test_cli_sweep_and_compare(tmp_path):
-    from optimizer.cli import main
+    from reeplan.cli.app import main
 
     main(["sweep", TWO, "--param", "budget.total_bn_rub", "--values", "5,10", "--set", NO_POLICY,
           "--out", str(tmp_path / "s")])  # returns normally on success
@@ -189,10 +192,11 @@ def test_plateau_points_are_inferred_and_match_cold_solves(tmp_path):
 
 
 def test_sweep_points_and_compare_scenarios_are_recorded(tmp_path):
-    from optimizer.store import list_runs
+    from reeplan.store.runs import list_runs
 
     store = tmp_path / "runs.sqlite"
-    plan = make_plan(TWO, ["budget.total_bn_rub"], ["5,10"], base_overrides=(NO_POLICY,), extra={"store": str(store)})
+    plan = make_plan(TWO, ["budget.total_bn_rub"], ["5,10"], base_overrides=(NO_POLICY,), 
+                     extra={"record": partial(record_run_quietly, str(store))})
     df = run_sweep(plan)
     runs = list_runs(store)
     assert len(runs) == 2 and df["run_id"].notna().all()

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import pyomo.environ as pyo
 import pytest
-
-from models.components.sets import model_data
-from models.investment import build_model
-from optimizer import solve
-from optimizer.check import check_plan
-from optimizer.cli import main
-from optimizer.errors import UsageError
-from optimizer.generate import FAMILIES, generate_family, generate_instance, write_generated
-from optimizer.instance.io import Source, instance_sha256, load_instance
-from optimizer.instance.validate import validate_raw
+from reeplan import solve
+from reeplan.analysis.check import check_plan
+from reeplan.cli.app import main
+from reeplan.errors import UsageError
+from reeplan.generate import FAMILIES, generate_family, generate_instance, write_generated
+from reeplan.instance.io import instance_sha256, load_instance
+from reeplan.instance.source import Source
+from reeplan.instance.validate import validate_raw
+from reeplan.models.data import model_data
+from reeplan.models.investment import build_model
 
 BASE_CASE_VARIABLES = 613  # instances/siberia-2030.yaml (tests/regression.csv)
 

@@ -12,9 +12,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-
-from optimizer.errors import InstanceError, Problem
-from optimizer.instance.io import (
+from reeplan.errors import InstanceError, Problem
+from reeplan.instance.io import (
     Source,
     instance_sha256,
     load_instance,
@@ -22,8 +21,8 @@ from optimizer.instance.io import (
     write_csv_folder,
     write_yaml,
 )
-from optimizer.instance.overrides import apply_overrides
-from optimizer.instance.schema import (
+from reeplan.instance.overrides import apply_overrides
+from reeplan.instance.schema import (
     ENTITY_TABLES,
     Budget,
     Horizon,
@@ -31,7 +30,7 @@ from optimizer.instance.schema import (
     PlantsOnlineRule,
     Technology,
 )
-from optimizer.instance.validate import validate_raw
+from reeplan.instance.validate import validate_raw
 
 DATA = Path(__file__).parent / "data"
 TWO_SITES = DATA / "two_sites.yaml"

@@ -16,11 +16,11 @@ from functools import cache
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
+from reeplan.analysis.check import check_plan
+from reeplan.instance.io import load_instance
+from reeplan.solving import highs
+from reeplan.solving.pipeline import build, solve, solve_built
 
-from optimizer import highs
-from optimizer.check import check_plan
-from optimizer.instance.io import load_instance
-from optimizer.solving import build, solve, solve_built
 from tests.conftest import ROOT
 
 BASE = ROOT / "instances" / "siberia-2030.yaml"
@@ -135,7 +135,7 @@ def test_why_not_more_names_concentrate_and_the_rd_envelope():
     concentrate = limits.iloc[0]
     assert "Tomtor" in concentrate["detail"]
     # the ranking's gains are the objective gained from the relaxed instance, computed cold here
-    from optimizer.marginals import more_concentrate
+    from reeplan.solving.marginals import more_concentrate
 
     relaxed = solve(more_concentrate(load_instance(BASE)), tie_break=False, marginals=False, why=False, mip_gap=1e-9)
     assert concentrate["gain"] == pytest.approx(relaxed.objective - 21870.0, abs=1e-2)

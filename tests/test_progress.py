@@ -6,12 +6,13 @@ import io
 import os
 import signal
 
+from reeplan.instance.io import load_instance
+from reeplan.options import SolveOptions
+from reeplan.result.result import Status
+from reeplan.solving.callbacks import ProgressLine, attach_progress
+from reeplan.solving.pipeline import build, solve
 from rich.console import Console
 
-from optimizer.instance.io import load_instance
-from optimizer.progress import ProgressLine, attach_progress
-from optimizer.result import Status
-from optimizer.solving import SolveOptions, build, solve
 from tests.conftest import ROOT
 
 BASE = ROOT / "instances" / "siberia-2030.yaml"

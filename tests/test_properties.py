@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reeplan.solving.pipeline import solve
 
-from optimizer.solving import solve
 from tests.conftest import load_two_sites
 
 TOL = 1e-6

@@ -13,13 +13,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from reeplan.cli.app import app
+from reeplan.instance.io import load_instance
+from reeplan.report.plots import DPI, WIDTH_IN, png_size
+from reeplan.sources import write_report
+from reeplan.store.runs import open_store, record_run
 from typer.testing import CliRunner
 
-from optimizer.cli import app
-from optimizer.instance.io import load_instance
-from optimizer.plots import DPI, WIDTH_IN, png_size
-from optimizer.report import write_report
-from optimizer.store import open_store, record_run
 from tests.conftest import DATA, ROOT
 
 BASE = ROOT / "instances" / "siberia-2030.yaml"
@@ -43,7 +43,8 @@ def _chromium() -> str | None:
 @pytest.fixture(scope="module")
 def base():
     """The base case solved once: (instance, result)."""
-    from optimizer.solving import SolveOptions, solve
+    from reeplan.options import SolveOptions
+    from reeplan.solving.pipeline import solve
 
     inst = load_instance(BASE)
     return inst, solve(inst, SolveOptions(threads=1))
@@ -122,8 +123,9 @@ def test_png_pixels_are_not_blank(report):
 
 
 def test_report_from_a_result_and_from_a_folder(report, tmp_path, monkeypatch):
-    from optimizer.report import resolve_source
-    from optimizer.solving import SolveOptions, solve
+    from reeplan.options import SolveOptions
+    from reeplan.solving.pipeline import solve
+    from reeplan.sources import resolve_source
 
     monkeypatch.setenv("REEPLAN_STORE", str(tmp_path / "no-store.sqlite"))  # no default store to find instances in
     inst = load_instance(DATA / "two_sites.yaml")
@@ -144,7 +146,7 @@ def test_report_from_a_result_and_from_a_folder(report, tmp_path, monkeypatch):
 
     # a folder exported from the store carries its instance; a plain one finds it in the store by sha256
     base_store, base_run = report[2], report[3]
-    from optimizer.store import export_run
+    from reeplan.store.runs import export_run
 
     export_run(base_store, base_run, tmp_path / "exported")
     result, instance, where = resolve_source(tmp_path / "exported")
@@ -155,7 +157,8 @@ def test_report_from_a_result_and_from_a_folder(report, tmp_path, monkeypatch):
 
 
 def test_report_without_a_plan(tmp_path):
-    from optimizer.solving import SolveOptions, solve
+    from reeplan.options import SolveOptions
+    from reeplan.solving.pipeline import solve
 
     inst = load_instance(DATA / "two_sites.yaml", ["policy.plants_online.min_count=3"])
     res = solve(inst, SolveOptions())
@@ -166,7 +169,7 @@ def test_report_without_a_plan(tmp_path):
 
 
 def test_report_bad_source_exit_2(tmp_path, capsys):
-    from optimizer.cli import main
+    from reeplan.cli.app import main
 
     for source in ("nonsense", str(tmp_path)):
         with pytest.raises(SystemExit) as exc:

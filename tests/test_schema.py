@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optimizer.instance.schema_json import instance_schema
+from reeplan.instance.schema_json import instance_schema
 
 
 def _properties(node, path=""):
@@ -19,10 +19,10 @@ def test_every_field_has_description_and_unit():
 
 
 def test_public_api_names_are_the_functions():
-    """``from optimizer import solve`` must give the function even after its module was imported."""
-    import optimizer.diagnosis  # noqa: F401 - imports that used to shadow the names
-    import optimizer.solving  # noqa: F401
-    from optimizer import diagnose, load_instance, solve
+    """``from reeplan import solve`` must give the function even after its module was imported."""
+    import reeplan.solving.diagnose  # noqa: F401 - imports that used to shadow the names
+    import reeplan.solving.pipeline  # noqa: F401
+    from reeplan import diagnose, load_instance, solve
 
     assert callable(solve) and solve.__name__ == "solve"
     assert callable(diagnose) and diagnose.__name__ == "diagnose"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from reeplan.solving.export import export_model
+from reeplan.solving.pipeline import solve
 
-from optimizer.export import export_model
-from optimizer.solving import solve
 from tests.conftest import ROOT, load_two_sites
 
 pyscipopt = pytest.importorskip("pyscipopt")
@@ -40,7 +40,7 @@ FAST = {"tiny"}  # SCIP needs ~40 s on the Siberian instances (HiGHS ~2 s): thos
 @pytest.mark.parametrize("path", [pytest.param(p, marks=() if p.stem in FAST else pytest.mark.slow)
                                   for p in BUNDLED if "all-targets" not in p.name], ids=lambda p: p.stem)
 def test_scip_agrees_on_bundled(tmp_path, path):
-    from optimizer.instance.io import load_instance
+    from reeplan.instance.io import load_instance
 
     inst = load_instance(path)
     res = solve(inst, mip_gap=1e-9)

@@ -13,9 +13,9 @@ from __future__ import annotations
 import math
 
 import pytest
+from reeplan.analysis.check import check_plan
+from reeplan.solving.pipeline import solve
 
-from optimizer.check import check_plan
-from optimizer.solving import solve
 from tests.conftest import load_two_sites
 
 REL = 1e-6
@@ -79,7 +79,7 @@ def test_min_cost_hpo_target():
 
 def test_min_cost_refuses_without_an_output_target():
     """Without an enforced output rule the least budget is 0 for a plan that produces nothing: refused."""
-    from optimizer.errors import UsageError
+    from reeplan.errors import UsageError
 
     with pytest.raises(UsageError, match="policy.hpo_output.enabled=true"):
         solve(load_two_sites(), objective="min-cost")

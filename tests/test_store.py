@@ -14,13 +14,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
-
-import optimizer
-from optimizer import store as run_store
-from optimizer.cli import app, main
-from optimizer.instance.io import instance_sha256, load_instance
-from optimizer.store import (
+import reeplan
+from reeplan.cli.app import app, main
+from reeplan.instance.io import instance_sha256, load_instance
+from reeplan.sources import rerun
+from reeplan.store import runs as run_store
+from reeplan.store.runs import (
     RunNotFoundError,
     StoreError,
     StoreVersionError,
@@ -32,25 +31,26 @@ from optimizer.store import (
     open_store,
     record_run,
     remove_run,
-    rerun,
 )
+from typer.testing import CliRunner
+
 from tests.conftest import DATA, ROOT, load_two_sites
 
 TWO_SITES = DATA / "two_sites.yaml"
 runner = CliRunner()
 
-# optimizer.solving (Pyomo) is imported inside the tests: the writer processes import this module and
+# reeplan.solving.pipeline (Pyomo) is imported inside the tests: the writer processes import this module and
 # stay light without it.
 
 
 def solve(*args, **kwargs):
-    from optimizer.solving import solve as solve_instance
+    from reeplan.solving.pipeline import solve as solve_instance
 
     return solve_instance(*args, **kwargs)
 
 
 def SolveOptions(**kwargs):  # noqa: N802 - stands for the class
-    from optimizer.solving import SolveOptions as Options
+    from reeplan.options import SolveOptions as Options
 
     return Options(**kwargs)
 
@@ -107,7 +107,7 @@ def test_record_and_load_round_trip(store, solved):
     assert run["objective"] == res.objective and run["best_bound"] == res.best_bound and run["mip_gap"] == res.mip_gap
     assert run["solver"]["name"] == "highs" and run["solver"]["version"] == res.solver["version"]
     assert run["seconds"] == res.seconds and run["kpis"] == _json(res.kpis)
-    assert run["reeplan_version"] == optimizer.__version__
+    assert run["reeplan_version"] == reeplan.__version__
     assert set(run["tables"]) == set(res.tables) | {"targets"}
 
 

@@ -22,15 +22,13 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
-
-from models.stochastic import Risk
-from optimizer.errors import InstanceError, UsageError
-from optimizer.instance.io import load_instance
-from optimizer.instance.schema import UNCERTAIN_INPUTS, Distribution
-from optimizer.robust import parse_risk, solve_robust
-from optimizer.solving import SolveOptions, solve
-from optimizer.stress import evaluate_futures, plan_from_result, stress_test
-from optimizer.uncertainty import (
+from reeplan.errors import InstanceError, UsageError
+from reeplan.instance.io import load_instance
+from reeplan.instance.schema import UNCERTAIN_INPUTS, Distribution
+from reeplan.models.stochastic import Risk
+from reeplan.options import SolveOptions
+from reeplan.solving.pipeline import solve
+from reeplan.uncertainty.futures import (
     DEFAULT_UNCERTAINTY,
     apply_future,
     draw,
@@ -40,6 +38,9 @@ from optimizer.uncertainty import (
     sample_futures,
     uncertain_items,
 )
+from reeplan.uncertainty.robust import parse_risk, solve_robust
+from reeplan.uncertainty.stress import evaluate_futures, plan_from_result, stress_test
+
 from tests.conftest import DATA, ROOT, load_two_sites
 
 REL = 1e-6

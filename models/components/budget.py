@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import pyomo.environ as pyo
-
-from models.components.elastic import elastic_var
-from models.components.logistics import transport_cost_bn_rub
-from models.components.plants import plants_capex
-from models.components.power import power_cost_bn_rub
-from models.components.projects import project_capex
-from models.components.sets import AREAS, ModelData
+from reeplan.models.components.elastic import elastic_var
+from reeplan.models.components.logistics import transport_cost_bn_rub
+from reeplan.models.components.plants import plants_capex
+from reeplan.models.components.power import power_cost_bn_rub
+from reeplan.models.components.projects import project_capex
+from reeplan.models.data import AREAS, ModelData
 
 
 def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:

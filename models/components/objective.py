@@ -4,11 +4,10 @@ after it, and the elastic objective of the infeasibility diagnosis."""
 from __future__ import annotations
 
 import pyomo.environ as pyo
+from reeplan.models.components.policy import enabled_rules
+from reeplan.models.data import ModelData
+from reeplan.options import OBJECTIVES
 
-from models.components.policy import enabled_rules
-from models.components.sets import ModelData
-
-OBJECTIVES = ("max-hpo", "max-cumulative-hpo", "min-cost")
 # The chain after the primary objective (FORMULATION.md, section 9), in order, with what each stage means.
 CHAIN_STAGES = {
     "capital": "least capital committed (no money for nothing)",

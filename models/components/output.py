@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pyomo.environ as pyo
-
-from models.components.projects import project_ready
-from models.components.sets import ModelData
+from reeplan.models.components.projects import project_ready
+from reeplan.models.data import ModelData
 
 
 def add_rd_prerequisites(m: pyo.ConcreteModel, data: ModelData) -> None:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pyomo.environ as pyo
-
-from models.components.projects import cumulative_steps, step_difference, step_value_by
-from models.components.sets import ModelData
+from reeplan.models.components.projects import cumulative_steps, step_difference, step_value_by
+from reeplan.models.data import ModelData
 
 
 def add_plants(m: pyo.ConcreteModel, data: ModelData) -> None:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import pyomo.environ as pyo
-
-from models.components.elastic import elastic_var
-from models.components.plants import jobs, new_modules_online
-from models.components.sets import ModelData
+from reeplan.models.components.elastic import elastic_var
+from reeplan.models.components.plants import jobs, new_modules_online
+from reeplan.models.data import ModelData
 
 POLICY_RULES = ("plants_online", "jobs", "reo_output", "hpo_output", "hp_share")
 POLICY_ROWS = POLICY_RULES + ("hp_share_output",)

@@ -9,8 +9,7 @@ evenly, which closes budget-limited instances far faster (see FORMULATION.md, se
 from __future__ import annotations
 
 import pyomo.environ as pyo
-
-from models.components.sets import ModelData
+from reeplan.models.data import ModelData
 
 
 def cumulative_steps(m: pyo.ConcreteModel, var, index: list[tuple[str, int]], name: str) -> dict[str, list[int]]:

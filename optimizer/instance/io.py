@@ -5,39 +5,18 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from reeplan.errors import InstanceError, Problem
+from reeplan.instance.overrides import apply_overrides
+from reeplan.instance.schema import ENTITY_TABLES, SCALAR_SECTIONS, Instance
+from reeplan.instance.source import SCALARS_FILE, Source
+from reeplan.instance.validate import validate_raw
 
-from optimizer.errors import InstanceError, Problem
-from optimizer.instance.schema import ENTITY_TABLES, SCALAR_SECTIONS, Instance
-
-SCALARS_FILE = "scalars.yaml"
 LIST_SEPARATOR = ";"  # for list cells in CSV (R&D prerequisites)
 LIST_FIELDS = {"prerequisites"}
 MAP_FIELDS = {"capex_remaining_bn_rub"}  # year:value pairs in CSV cells, e.g. "2025:3.5;2026:3.5"
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where raw instance data came from, to name files and rows in error messages."""
-
-    path: Path
-    kind: str  # "yaml" or "csv"
-
-    def file_of(self, entity: str) -> str:
-        """The file holding an entity (or a scalar section)."""
-        if self.kind == "csv":
-            name = f"{entity}.csv" if entity in ENTITY_TABLES else SCALARS_FILE
-            return str(self.path / name)
-        return str(self.path)
-
-    def row_label(self, entity: str, index: int, raw_row: object) -> str:
-        """A human label of one entity row: CSV line number or list position, plus its name."""
-        name = raw_row.get("name") if isinstance(raw_row, dict) else None
-        pos = f"line {index + 2}" if self.kind == "csv" else f"#{index + 1}"
-        return f"{pos} {name!r}" if name else pos
 
 
 def _problem(source_path: Path, message: str, hint: str = "", value: object = None) -> InstanceError:
@@ -110,8 +89,6 @@ def read_raw(path: str | Path) -> tuple[dict, Source]:
 
 def load_instance(path: str | Path, overrides: list[str] | dict | None = None) -> Instance:
     """Load, apply ``--set`` overrides, validate and return an ``Instance`` (or raise InstanceError)."""
-    from optimizer.instance.overrides import apply_overrides
-    from optimizer.instance.validate import validate_raw
 
     data, source = read_raw(path)
     if overrides:

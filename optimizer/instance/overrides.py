@@ -13,10 +13,9 @@ import typing
 
 import yaml
 from pydantic import BaseModel
-
-from optimizer.errors import InstanceError, Problem
-from optimizer.instance.io import Source
-from optimizer.instance.schema import Instance
+from reeplan.errors import InstanceError, Problem
+from reeplan.instance.schema import Instance
+from reeplan.instance.source import Source
 
 OVERRIDE_FILE = "--set"
 

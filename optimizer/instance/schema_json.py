@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optimizer.instance.schema import Instance
+from reeplan.instance.schema import Instance
 
 
 def instance_schema() -> dict:

@@ -7,10 +7,9 @@ import difflib
 from collections.abc import Iterator
 
 from pydantic import BaseModel, ValidationError
-
-from optimizer.errors import InstanceError, Problem
-from optimizer.instance.io import Source
-from optimizer.instance.schema import ENTITY_TABLES, UNCERTAIN_INPUTS, Distribution, Instance
+from reeplan.errors import InstanceError, Problem
+from reeplan.instance.schema import ENTITY_TABLES, UNCERTAIN_INPUTS, Distribution, Instance
+from reeplan.instance.source import Source
 
 MAX_RD_PROGRAMMES = 12  # technology levels are enumerated: 2**12 subsets at most
 

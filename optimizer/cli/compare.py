@@ -1,0 +1,203 @@
+"""CLI commands: compare, sweep, alternatives (registered on the main app by optimizer/cli/app.py)."""
+
+from __future__ import annotations
+
+import math
+import sys
+from functools import partial
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from reeplan.errors import UsageError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.table import Table
+
+out_console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, highlight=False)
+
+
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
+                                                               "./reeplan-runs.sqlite]")]
+NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record solves in the run store")]
+
+
+def _record_quietly(store, result, instance, command: str, label: str) -> None:
+    from reeplan.store.runs import StoreError, record_run
+
+    try:
+        record_run(store, result, instance, command, label=label)
+    except StoreError as exc:
+        err_console.print(f"[yellow]not recorded in the run store: {exc}[/]")
+
+
+def _frame_table(df: pd.DataFrame, title: str, max_rows: int = 40) -> Table:
+    table = Table(title=title)
+    for col in df.columns:
+        table.add_column(str(col), overflow="fold")
+    for _, row in df.head(max_rows).iterrows():
+        table.add_row(*[_cell(v) for v in row])
+    if len(df) > max_rows:
+        table.caption = f"{len(df) - max_rows} more rows in the CSV"
+    return table
+
+
+def _cell(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return ""
+    if isinstance(v, float):
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.1f}" if abs(v) >= 10 else f"{v:,.2f}"
+    return str(v)
+
+
+def compare(
+    scenarios: Annotated[list[str], typer.Argument(help="Instance files, FILE@path=value@..., scenario files "
+                                                        "(base: + overrides:) or result folders")],
+    out: Annotated[Path, typer.Option(help="Folder for the CSV tables and PNG charts")] = Path("reeplan-out/compare"),
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per scenario solve")] = None,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+) -> None:
+    """Solve what is not solved yet and compare scenarios: KPIs, allocation, plants, timing, inputs.
+
+    A scenario may also be a run id of the run store (``7`` or ``run:7``)."""
+    from reeplan.analysis.compare import compare as compare_api
+    from reeplan.analysis.compare import solve_missing
+    from reeplan.report.compare_plots import compare_charts
+    from reeplan.solving.pipeline import solve
+    from reeplan.sources import parse_scenario
+
+    if len(scenarios) < 2:
+        raise UsageError("give at least two scenarios to compare")
+    parsed = [parse_scenario(s, store) for s in scenarios]
+    unsolved = {id(sc) for sc in parsed if sc.result is None}
+
+    def done(sc) -> None:
+        err_console.print(f"  {sc.label}: {sc.result.status.value}")
+        if id(sc) in unsolved and not no_store:
+            _record_quietly(store, sc.result, sc.instance, "compare", sc.label)
+
+    solve_missing(parsed, lambda inst: solve(inst, time_limit=time_limit), on_done=done)
+    result = compare_api(parsed)
+    kpis = result.kpis.reset_index()
+    out_console.print(_frame_table(kpis, "KPIs side by side"))
+    out_console.print(_frame_table(result.allocation, "Where the money moved (bn RUB, changed rows)"))
+    if len(result.plants):
+        out_console.print(_frame_table(result.plants, "Plants that differ"))
+    if len(result.timing):
+        out_console.print(_frame_table(result.timing, "Projects whose start year differs (blank: not funded)"))
+    out_console.print(_frame_table(result.inputs, "Inputs that differ"))
+    written = result.write(out) + compare_charts(result, out)
+    out_console.print(f"wrote {len(written)} files to {out}/")
+
+
+def sweep(
+    instance: Annotated[Path, typer.Argument(help="Instance: a .yaml file or a folder of CSV tables")],
+    param: Annotated[list[str], typer.Option("--param", help="Dotted path of a numeric scalar (twice for a grid)")],
+    values: Annotated[list[str], typer.Option("--values", help="START:STOP:STEP or a comma list, one per --param")],
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Fixed override for every point")] = None,
+    objective: Annotated[str, typer.Option(help="max-hpo, max-cumulative-hpo or min-cost")] = "max-hpo",
+    workers: Annotated[int, typer.Option(help="Local worker processes")] = 1,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address, e.g. tcp://HOST:8786")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Keep finished points in --out and do the rest")] = False,
+    out: Annotated[Path, typer.Option(help="Folder for points/, sweep.csv and the curve")] = Path("reeplan-out/sweep"),
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per point")] = None,
+    gap: Annotated[float, typer.Option(help="Relative MIP gap per point")] = 1e-4,
+    target_hpo: Annotated[float | None, typer.Option(help="Find the least value of the (single) --param "
+                                                          "reaching this HPO, by bisection")] = None,
+    tolerance: Annotated[float, typer.Option(help="Bisection tolerance on the parameter")] = 1.0,
+    no_reuse: Annotated[bool, typer.Option("--no-reuse", help="Rebuild the model at every point")] = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+) -> None:
+    """Sweep one parameter (or a grid of two); or, with --target-hpo, search the least budget for a target."""
+    from reeplan.analysis.sweep import make_plan, parse_values, run_sweep, threshold_budget
+
+    if workers < 1:
+        raise UsageError("--workers must be >= 1")
+    if target_hpo is not None:
+        if len(param) != 1:
+            raise UsageError("--target-hpo searches one --param")
+        grid = parse_values(values[0])
+        found = threshold_budget(instance, target_hpo, min(grid), max(grid), tolerance, tuple(set_ or []), param[0],
+                                 on_step=lambda v, h: err_console.print(f"  {param[0]}={v:,.3f}: " + (
+                                     f"HPO {h:,.1f} t" if h > -math.inf else "infeasible")),
+                                 objective=objective, time_limit=time_limit, mip_gap=gap)
+        if found["reachable"]:
+            out_console.print(f"least {param[0]} reaching {target_hpo:,.0f} t HPO: [bold]{found['value']:,.3f}[/]"
+                              f" (tolerance {tolerance})")
+        else:
+            out_console.print(f"[red]{found['message']}[/]")
+        return
+    extra = {}
+    if not no_store:
+        from reeplan.store.runs import default_store_path, record_run_quietly
+
+        extra["record"] = partial(record_run_quietly, str(store or default_store_path()))
+    plan = make_plan(instance, list(param), list(values), base_overrides=tuple(set_ or []), objective=objective,
+                     time_limit=time_limit, mip_gap=gap, reuse=not no_reuse, extra=extra)
+    columns = [TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("failed {task.fields[failed]}"),
+               TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn()]
+    with Progress(*columns, console=err_console, transient=False) as progress:
+        task = progress.add_task("sweep", total=len(plan.points), failed=0)
+        df = run_sweep(plan, out, workers=workers, scheduler=scheduler, resume=resume,
+                       on_progress=lambda d, f, t: progress.update(task, completed=d, failed=f))
+    df.to_csv(out / "sweep.csv", index=False)
+    labels = {"status": "status", "hpo_t": "HPO t", "spend_bn_rub": "spend", "spend_plants_bn_rub": "plants",
+              "spend_power_bn_rub": "power", "spend_logistics_bn_rub": "logistics",
+              "spend_mining_bn_rub": "mining", "spend_rd_bn_rub": "R&D",
+              "marginal_total_hpo_per_bn_rub": "LP marginal", "fd_hpo_per_unit": "dHPO/dparam", "error": "error"}
+    shown = [c for c in [*plan.params, *labels] if c in df.columns
+             and not (c == "error" and not df["error"].fillna("").astype(bool).any())]
+    table = df[shown].rename(columns=labels)
+    out_console.print(_frame_table(table, f"Sweep of {', '.join(plan.params)} (money in bn RUB; marginals in t HPO "
+                                          "per unit of the parameter)", max_rows=60))
+    if len(plan.params) == 1:
+        from reeplan.report.compare_plots import sweep_curve
+
+        path = sweep_curve(df, plan.params[0], out / "curve.png")
+        out_console.print(f"wrote {out}/sweep.csv, {path}")
+    failed = int((df["status"] == "error").sum())
+    if failed:
+        err_console.print(f"[yellow]{failed} point(s) failed; their errors are in sweep.csv[/]")
+
+
+def alternatives(
+    instance: Annotated[Path, typer.Argument(help="Instance: a .yaml file or a folder of CSV tables")],
+    count: Annotated[int, typer.Option(help="Plans to find, the optimum included")] = 5,
+    slack: Annotated[float, typer.Option(help="Relative distance from the optimal objective allowed")] = 0.02,
+    objective: Annotated[str, typer.Option(help="max-hpo or max-cumulative-hpo")] = "max-hpo",
+    set_: Annotated[list[str] | None, typer.Option("--set", help="Override a scalar: dotted.path=value")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for alternatives.csv")] = Path("reeplan-out/alternatives"),
+    time_limit: Annotated[float | None, typer.Option(help="Seconds per solve")] = None,
+) -> None:
+    """Near-optimal plans that fund different sites, connections, links and programmes."""
+    from reeplan.analysis.alternatives import alternatives_table, find_alternatives
+    from reeplan.instance.io import load_instance
+
+    if count < 1 or not 0 <= slack < 1:
+        raise UsageError("--count must be >= 1 and --slack in [0, 1)")
+    if objective not in ("max-hpo", "max-cumulative-hpo"):
+        raise UsageError("alternatives need an output objective: max-hpo or max-cumulative-hpo")
+    inst = load_instance(instance, set_ or [])
+    found = find_alternatives(inst, count, slack, objective, time_limit,
+                              on_found=lambda a: err_console.print(f"  plan {a.rank}: objective {a.objective:,.1f}"))
+    table = alternatives_table(found)
+    out.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out / "alternatives.csv")
+    out_console.print(_frame_table(table.reset_index(), f"{len(found)} plans within {slack:.1%} of the optimum",
+                                   max_rows=80))
+    bad = [a.rank for a in found if a.violations]
+    if bad:
+        err_console.print(f"[red]checker found violations in plans {bad}[/]")
+        raise typer.Exit(1)
+    out_console.print(f"every plan passed the independent checker; wrote {out}/alternatives.csv")
+
+
+def register(app: typer.Typer) -> None:
+    """Add compare, sweep and alternatives to the reeplan app."""
+    app.command()(compare)
+    app.command()(sweep)
+    app.command()(alternatives)

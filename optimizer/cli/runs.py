@@ -1,0 +1,227 @@
+"""CLI commands for 'runs' and 'report' (registered on the main app by optimizer/cli/app.py).
+
+Thin: parse, call ``reeplan.store.runs`` / ``reeplan.report.html``, render with rich. Bad input raises a
+``ReeplanError`` subclass (``StoreError``, ``UsageError``), which ``cli.main`` maps to an exit code.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from enum import Enum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from reeplan.errors import InfeasibleError, NoSolutionError
+from reeplan.options import SolveOptions
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+out_console = Console(highlight=False)
+err_console = Console(stderr=True, highlight=False)
+
+StoreOpt = Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
+                                                                "./reeplan-runs.sqlite]")]
+RunIdArg = Annotated[int, typer.Argument(help="Run id (see `reeplan runs list`)", min=1)]
+
+REPRODUCE_REL_TOL = 1e-6
+
+
+class StatusFilter(str, Enum):
+    optimal = "optimal"
+    time_limit = "time_limit"
+    interrupted = "interrupted"
+    infeasible = "infeasible"
+    unbounded = "unbounded"
+    error = "error"
+
+
+def _num(x, digits: int = 1) -> str:
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "-"
+    return f"{x:,.{digits}f}"
+
+
+def _gap(x) -> str:
+    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2e}"
+
+
+def _store(path: Path | None, create: bool = False):
+    from reeplan.store.runs import open_store
+
+    return open_store(path, create=create)
+
+
+runs_app = typer.Typer(help="The run store: every solve kept (inputs, options, versions, status, tables).",
+                       no_args_is_help=True)
+
+
+@runs_app.command("list")
+def list_cmd(
+    instance: Annotated[str | None, typer.Option(help="Only runs of this instance name")] = None,
+    status: Annotated[StatusFilter | None, typer.Option(help="Only runs with this status")] = None,
+    command: Annotated[str | None, typer.Option(help="Only runs made by this command (solve, rerun, sweep, ...)")] = None,
+    limit: Annotated[int | None, typer.Option(help="Only the newest N runs", min=1)] = None,
+    store: StoreOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON lines")] = False,
+) -> None:
+    """List the recorded runs, oldest first."""
+    from reeplan.store.runs import list_runs
+
+    st = _store(store)
+    df = list_runs(st, instance=instance, status=status.value if status else None, command=command, limit=limit)
+    if as_json:
+        for rec in df.to_dict(orient="records"):
+            typer.echo(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()}))
+        return
+    if df.empty:
+        out_console.print(f"no runs in {st.path}" + (" matching the filters" if instance or status or command else ""))
+        return
+    labels = bool(df["label"].astype(bool).any())
+    wide = out_console.width >= 120  # narrow terminals get the essential columns only
+    columns = [("id", True, True), ("time (UTC)", False, True), ("command", False, wide), ("instance", False, True),
+               ("objective", False, True), ("status", False, True), ("value", True, True), ("gap", True, wide),
+               ("HPO t", True, True), ("spend", True, wide), ("s", True, wide), ("label", False, wide and labels)]
+    table = Table(title=f"Runs in {st.path}", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col, right, shown in columns:
+        if shown:
+            table.add_column(col, justify="right" if right else "left",
+                             no_wrap=col in ("id", "time (UTC)", "status", "value", "gap"))
+    for r in df.itertuples():
+        style = {"optimal": "green", "time_limit": "yellow", "interrupted": "yellow"}.get(r.status, "red")
+        cells = {"id": str(r.id), "time (UTC)": r.created_utc.replace("T", " ")[:16], "command": r.command,
+                 "instance": r.instance, "objective": r.objective_name, "status": f"[{style}]{r.status}[/]",
+                 "value": _num(r.objective), "gap": _gap(r.mip_gap), "HPO t": _num(r.hpo_t, 0),
+                 "spend": _num(r.spend_bn_rub), "s": _num(r.seconds, 1), "label": r.label or ""}
+        table.add_row(*[cells[col] for col, _, shown in columns if shown])
+    out_console.print(table)
+    legend = "value: objective" + ("; spend: bn RUB counted against the budget; s: seconds" if wide else
+                                   " (a wider terminal, or --json, shows every column)")
+    out_console.print(legend, style="dim")
+
+
+@runs_app.command("show")
+def show_cmd(run_id: RunIdArg, store: StoreOpt = None) -> None:
+    """Show everything recorded about a run, then its plan."""
+    from reeplan.cli.render import render_result
+    from reeplan.store.runs import get_run, load_result
+
+    st = _store(store)
+    run = get_run(st, run_id)
+    table = Table(title=f"Run {run['id']}", show_header=False)
+    table.add_column("field", style="bold")
+    table.add_column("value")
+    solver = run["solver"] or {}
+    rows = [
+        ("recorded", f"{run['created_utc']} by `{run['command']}`" + (f" · {run['label']}" if run["label"] else "")),
+        ("instance", f"{run['instance_name']} · sha256 {run['instance_sha256']}"),
+        ("overrides", " ".join(run["overrides"]) or "none"),
+        ("objective", f"{run['objective_name']} = {_num(run['objective'])} · bound {_num(run['best_bound'])} · "
+                      f"gap {_gap(run['mip_gap'])}"),
+        ("status", f"{run['status']}" + (f" · {run['message']}" if run["message"] else "")),
+        ("options", json.dumps(run["options"], sort_keys=True)),
+        ("solver", f"{solver.get('name', '?')} {solver.get('version', '')} · "
+                   f"{json.dumps(solver.get('options', {}), sort_keys=True)}"),
+        ("seconds", " · ".join(f"{k} {float(v):.2f}" for k, v in run["seconds"].items())),
+        ("reeplan", run["reeplan_version"]),
+        ("uid", run["uid"]),
+    ]
+    if run["extra"]:
+        rows.append(("extra", json.dumps(run["extra"], sort_keys=True)))
+    for k, v in rows:
+        table.add_row(k, v)
+    out_console.print(table)
+    render_result(load_result(st, run_id), out_console)
+
+
+@runs_app.command("export")
+def export_cmd(
+    run_id: RunIdArg,
+    out: Annotated[Path, typer.Option("--out", help="Folder for summary.json, the CSV tables and instance.yaml")],
+    store: StoreOpt = None,
+) -> None:
+    """Write a run as `solve --out` does (summary.json + CSVs), plus the exact instance solved."""
+    from reeplan.store.runs import export_run
+
+    written = export_run(_store(store), run_id, out)
+    out_console.print(f"wrote {len(written)} files to {out}/ (summary.json, tables, instance.yaml)")
+
+
+@runs_app.command("rerun")
+def rerun_cmd(
+    run_id: RunIdArg,
+    store: StoreOpt = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not record the new run")] = False,
+    time_limit: Annotated[float | None, typer.Option(help="Replace the stored time limit (seconds)")] = None,
+) -> None:
+    """Solve a stored run again (same instance, same options) and compare the objective."""
+    from reeplan.cli.render import render_result
+    from reeplan.result.result import Status
+    from reeplan.sources import rerun
+    from reeplan.store.runs import get_run, load_instance, record_run
+
+    st = _store(store)
+    old = get_run(st, run_id)
+    err_console.print(f"re-solving run {run_id}: {old['instance_name']} ({old['objective_name']}) ...")
+    overrides = {} if time_limit is None else {"time_limit": time_limit}
+    result = rerun(st, run_id, **overrides)
+    render_result(result, out_console)
+    if not no_store:
+        known = {k: v for k, v in old["options"].items() if k in SolveOptions.__dataclass_fields__}
+        new_id = record_run(st, result, load_instance(st, run_id), "rerun", old["overrides"],
+                            SolveOptions(**{**known, **overrides}), label=f"rerun of {run_id}",
+                            extra={"rerun_of": run_id})
+        out_console.print(f"recorded as run {new_id} in {st.path}")
+    before, after = old["objective"], result.objective
+    if before is not None and after is not None:
+        rel = abs(after - before) / max(abs(before), 1e-10)
+        if rel <= REPRODUCE_REL_TOL:
+            out_console.print(f"[green]reproduced[/]: objective {_num(after, 4)} (stored {_num(before, 4)}, "
+                              f"relative difference {rel:.1e})")
+        else:
+            out_console.print(f"[bold yellow]differs[/]: objective {_num(after, 4)}, stored {_num(before, 4)} "
+                              f"(relative difference {rel:.1e} > {REPRODUCE_REL_TOL:g})")
+    elif old["status"] != result.status.value:
+        out_console.print(f"[bold yellow]status differs[/]: {result.status.value}, stored {old['status']}")
+    if result.status == Status.INFEASIBLE:
+        raise InfeasibleError(result.message, result.diagnosis)
+    if not result.has_plan:
+        raise NoSolutionError(result.message)
+
+
+@runs_app.command("rm")
+def rm_cmd(
+    run_ids: Annotated[list[int], typer.Argument(help="Run id(s) to delete", min=1)],
+    store: StoreOpt = None,
+) -> None:
+    """Delete runs (and their tables) from the store."""
+    from reeplan.store.runs import get_run, remove_run
+
+    st = _store(store)
+    for run_id in run_ids:  # check all first: either every id exists or nothing is removed
+        get_run(st, run_id)
+    for run_id in run_ids:
+        remove_run(st, run_id)
+        out_console.print(f"removed run {run_id}")
+
+
+def report_cmd(
+    source: Annotated[str, typer.Argument(metavar="RUN_OR_DIR",
+                                          help="A run id of the store, or a folder written by `solve --out`")],
+    html_file: Annotated[Path, typer.Option("--html", help="HTML file to write (one self-contained page)")],
+    png: Annotated[Path | None, typer.Option("--png", help="Also write each chart as a PNG file to this folder")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Write a one-page HTML report of a plan (KPIs, charts, tables, assumptions); --png for slides."""
+    from reeplan.sources import write_report
+
+    written = write_report(source, html_file, png, store=store)
+    out_console.print(f"wrote {written['html']}" + (f" and {len(written['png'])} PNG charts to {png}/" if png else ""))
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the reeplan app."""
+    app.add_typer(runs_app, name="runs")
+    app.command("report")(report_cmd)

@@ -1,0 +1,141 @@
+"""CLI commands ``solve``, ``validate``, ``schema`` and ``export``: one instance in, one plan or file out."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from reeplan.cli.console import InstanceArg, Objective, SetOpt, err_console, out_console
+from reeplan.errors import InfeasibleError, NoSolutionError, UsageError
+from reeplan.options import SolveOptions
+
+
+def solve(
+    instance: InstanceArg,
+    objective: Annotated[Objective, typer.Option(help="What to optimise")] = Objective.max_hpo,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds for the whole solve")] = None,
+    gap: Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS stops")] = 1e-4,
+    threads: Annotated[int | None, typer.Option(help="Solver threads (default: HiGHS decides)")] = None,
+    seed: Annotated[int, typer.Option(help="Solver random seed")] = 0,
+    set_: SetOpt = None,
+    out: Annotated[Path | None, typer.Option(help="Folder for summary.json and the CSV tables "
+                                                  "[default: reeplan-out/<instance name>]")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the status line")] = False,
+    store: Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
+                                                               "./reeplan-runs.sqlite]")] = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not record this solve in the run store")] = False,
+    log: Annotated[Path | None, typer.Option("--log", help="Write the full HiGHS log to this file")] = None,
+    stage1_only: Annotated[bool, typer.Option("--stage1-only", help="Skip the objective chain after the primary "
+                                              "objective (capital, output, opex, timing): faster, but the plan "
+                                              "may spend money for nothing and its timing is arbitrary")] = False,
+    no_why: Annotated[bool, typer.Option("--no-why", help="Skip the integer marginals and 'why not more?' "
+                                         "(re-solves with each limit relaxed)")] = False,
+    robust: Annotated[bool, typer.Option("--robust", help="Two-stage stochastic plan over sampled futures, compared "
+                                         "with the deterministic plan", rich_help_panel="Robust")] = False,
+    scenarios: Annotated[int, typer.Option(help="Futures the robust plan is built on", rich_help_panel="Robust")] = 20,
+    risk: Annotated[str, typer.Option(help="mean, cvar:ALPHA or cvar:ALPHA:WEIGHT", rich_help_panel="Robust")] = "mean",
+    sample_seed: Annotated[int, typer.Option(help="Seed of the futures the robust plan is built on",
+                                             rich_help_panel="Robust")] = 0,
+    eval_samples: Annotated[int, typer.Option(help="Fresh futures both plans are stress-tested on",
+                                              rich_help_panel="Robust")] = 500,
+    eval_seed: Annotated[int | None, typer.Option(help="Seed of the fresh futures [default: sample seed + 1]",
+                                                  rich_help_panel="Robust")] = None,
+    workers: Annotated[int, typer.Option(help="Local workers for the stress tests", rich_help_panel="Robust")] = 2,
+) -> None:
+    """Solve an instance and print the plan; write summary.json and one CSV per table; record the run.
+
+    With --robust: also the two-stage stochastic plan, and both plans stress-tested on fresh futures."""
+    from reeplan.cli.render import render_result
+    from reeplan.instance.io import load_instance
+    from reeplan.result.result import Status
+    from reeplan.solving.callbacks import ProgressLine
+    from reeplan.solving.pipeline import solve as solve_instance
+
+    inst = load_instance(instance, set_ or [])
+    opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
+                        tie_break=not stage1_only, why=not no_why,
+                        solver_options={"log_file": str(log)} if log else {})
+    if robust:
+        from reeplan.cli.uncertainty import solve_robust_cli
+
+        if objective != Objective.max_hpo:
+            raise UsageError("--robust maximises target-year HPO over futures; drop --objective")
+        return solve_robust_cli(inst, opts, scenarios=scenarios, risk=risk, sample_seed=sample_seed,
+                                eval_samples=eval_samples, eval_seed=eval_seed, workers=workers, out=out, quiet=quiet,
+                                store=store, no_store=no_store)
+    if not quiet:
+        err_console.print(f"solving {inst.name} ({objective.value}) ...")
+    cost = objective.value == "min-cost"
+    with ProgressLine(enabled=not quiet, label="cost" if cost else "HPO", unit="bn RUB" if cost else "t") as line:
+        result = solve_instance(inst, opts, progress=line if line.enabled else None, interruptible=True)
+    if quiet:
+        out_console.print(f"{result.status.value} objective={result.objective} gap={result.mip_gap}")
+    else:
+        render_result(result, out_console)
+    folder = out or Path("reeplan-out") / inst.name
+    result.write(folder, inst)
+    if not quiet:
+        out_console.print(f"wrote summary.json and tables to {folder}/")
+    if not no_store:
+        from reeplan.store.runs import StoreError, open_store, record_run
+
+        try:
+            run_store = open_store(store)
+            run_id = record_run(run_store, result, inst, "solve", set_ or [], opts)
+        except StoreError as exc:  # the plan is written: a store problem must not fail the solve
+            err_console.print(f"[yellow]warning:[/] run not recorded: {exc}")
+        else:
+            if not quiet:
+                out_console.print(f"recorded as run {run_id} in {run_store.path} (reeplan runs show {run_id})")
+    if result.status == Status.INFEASIBLE:
+        raise InfeasibleError(result.message, result.diagnosis)
+    if not result.has_plan:
+        raise NoSolutionError(result.message)
+
+
+def validate(instance: InstanceArg, set_: SetOpt = None) -> None:
+    """Check an instance and report every problem (file, entity, row, field, value, hint)."""
+    from reeplan.instance.io import load_instance
+
+    inst = load_instance(instance, set_ or [])
+    out_console.print(
+        f"[green]valid[/] {inst.name}: {inst.years[0]}-{inst.years[-1]}, {len(inst.sites)} sites, "
+        f"{len(inst.deposits)} deposits, {len(inst.links)} links, {len(inst.power_sources)} power sources, "
+        f"{len(inst.power_connections)} connections, {len(inst.rd_programmes)} R&D programmes, "
+        f"{len(inst.committed)} committed projects")
+
+
+def schema() -> None:
+    """Print the JSON Schema of the instance format (units and descriptions included)."""
+    from reeplan.instance.schema_json import instance_schema
+
+    sys.stdout.write(json.dumps(instance_schema(), indent=2) + "\n")
+
+
+def export(
+    instance: InstanceArg,
+    mps: Annotated[Path | None, typer.Option(help="Write the model as free MPS")] = None,
+    lp: Annotated[Path | None, typer.Option(help="Write the model in CPLEX LP format")] = None,
+    objective: Annotated[Objective, typer.Option(help="Stage-1 objective written")] = Objective.max_hpo,
+    set_: SetOpt = None,
+) -> None:
+    """Write the exact stage-1 model for any other solver."""
+    from reeplan.instance.io import load_instance
+    from reeplan.solving.export import export_model
+
+    if mps is None and lp is None:
+        raise UsageError("give --mps FILE and/or --lp FILE")
+    inst = load_instance(instance, set_ or [])
+    for path in (p for p in (mps, lp) if p is not None):
+        export_model(inst, path, objective.value)
+        out_console.print(f"wrote {path}")
+
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the main app."""
+    for command in (solve, validate, schema, export):
+        app.command()(command)

@@ -1,0 +1,142 @@
+"""CLI: ``reeplan stress`` and the ``--robust`` mode of ``reeplan solve`` (registered by optimizer/cli/app.py)."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from reeplan.cli.compare import NoStoreOpt, StoreOpt, _frame_table, _record_quietly
+from reeplan.errors import NoSolutionError, UsageError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+out_console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
+err_console = Console(stderr=True, highlight=False)
+DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
+
+
+def _progress_bar(label: str, quiet: bool):
+    columns = [TextColumn(label), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("left"),
+               TimeRemainingColumn()]
+    return Progress(*columns, console=err_console, transient=False, disable=quiet)
+
+
+def _store_of(store: Path | None, no_store: bool):
+    if no_store:
+        return None
+    from reeplan.store.runs import StoreError, open_store
+
+    try:
+        return open_store(store)
+    except StoreError as exc:
+        err_console.print(f"[yellow]warning:[/] runs not recorded: {exc}")
+        return None
+
+
+def load_plan(spec: str, store=None):
+    """(instance, result) of a result folder, a run id, or an instance file (solved here, max-hpo)."""
+    from reeplan.solving.pipeline import solve
+    from reeplan.sources import parse_scenario
+
+    scenario = parse_scenario(spec, store)
+    if scenario.instance is None:
+        raise UsageError(f"{spec}: the result folder has no instance.yaml; solve it again with reeplan solve --out")
+    if scenario.result is None:
+        err_console.print(f"solving {scenario.instance.name} (max-hpo) to get a plan ...")
+        scenario.result = solve(scenario.instance, marginals=False)
+    return scenario.instance, scenario.result
+
+
+def stress(
+    plan: Annotated[str, typer.Argument(help="The plan: a result folder (reeplan solve --out), a run id, or an "
+                                             "instance file (solved first)")],
+    samples: Annotated[int, typer.Option(help="Number of sampled futures")] = 1000,
+    seed: Annotated[int, typer.Option(help="Sampling seed: same seed, same futures, same numbers")] = 0,
+    workers: Annotated[int, typer.Option(help="Local worker processes")] = DEFAULT_WORKERS,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (instead of local workers)")] = None,
+    batch: Annotated[int, typer.Option(help="Futures evaluated per model (one HiGHS call)")] = 25,
+    out: Annotated[Path | None, typer.Option(help="Folder for the tables and charts "
+                                                  "[default: reeplan-out/<instance>-stress]")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary")] = False,
+    store: StoreOpt = None,
+    no_store: NoStoreOpt = False,
+) -> None:
+    """Stress-test a plan: keep what it builds and when, sample futures, re-optimise operation in each."""
+    from reeplan.report.stress_charts import write_stress_charts
+    from reeplan.uncertainty.stress import plan_from_result, stress_result, stress_test
+
+    run_store = _store_of(store, no_store)
+    inst, result = load_plan(plan, run_store.path if run_store else store)
+    with _progress_bar("futures", quiet) as bar:
+        task = bar.add_task("futures", total=samples)
+        report = stress_test(inst, plan_from_result(inst, result), samples=samples, seed=seed, workers=workers,
+                             scheduler=scheduler, batch=batch, plan_label=f"plan of {inst.name}",
+                             on_progress=lambda d, t: bar.update(task, completed=d))
+    folder = out or Path("reeplan-out") / f"{inst.name}-stress"
+    report.write(folder)
+    write_stress_charts(report, folder)
+    out_console.print(report.text())
+    if not quiet:
+        shown = report.tornado.rename(columns={"hpo_low_t": "HPO at P10", "hpo_high_t": "HPO at P90",
+                                               "overrun_low_bn_rub": "overrun at P10", "overrun_high_bn_rub":
+                                               "overrun at P90", "hpo_swing_t": "HPO swing"})
+        out_console.print(_frame_table(shown.drop(columns="hpo_nominal_t"), "Tornado: each input at its P10 / P90, "
+                                       "others at point estimates (HPO t, overrun bn RUB)"))
+    out_console.print(f"{report.seconds['total']:.1f} s ({report.seconds['per_sample'] * 1e3:.0f} ms per future); "
+                      f"wrote samples, targets, tornado, drivers, summary.json and charts to {folder}/")
+    if run_store is not None:
+        _record_quietly(run_store, stress_result(report, inst), inst, "stress", f"{samples} futures, seed {seed}")
+
+
+def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int, eval_samples: int,
+                     eval_seed: int | None, workers: int, out: Path | None, quiet: bool, store: Path | None,
+                     no_store: bool) -> None:
+    """``reeplan solve --robust``: deterministic and robust plans, both stress-tested on the same fresh futures."""
+    from reeplan.cli.render import render_result
+    from reeplan.report.stress_charts import outcome_chart
+    from reeplan.solving.pipeline import solve
+    from reeplan.uncertainty.robust import compare_under_uncertainty, parse_risk, solve_robust
+
+    measure = parse_risk(risk)
+    run_store = _store_of(store, no_store)
+    err_console.print(f"solving {inst.name}: deterministic plan ...")
+    det = solve(inst, replace(opts, marginals=False))
+    if not det.has_plan:
+        raise NoSolutionError(f"no deterministic plan ({det.status.value}): {det.message}")
+    err_console.print(f"robust plan over {scenarios} sampled futures (seed {sample_seed}, {measure.label}) ...")
+    rob = solve_robust(inst, scenarios=scenarios, seed=sample_seed, risk=measure, options=opts)
+    if not rob.has_plan:
+        raise NoSolutionError(f"no robust plan ({rob.status.value}); try fewer --scenarios or a --time-limit")
+    folder = out or Path("reeplan-out") / f"{inst.name}-robust"
+    rob.write(folder, inst)
+    if not quiet:
+        render_result(rob, out_console)
+    seed = sample_seed + 1 if eval_seed is None else eval_seed
+    with _progress_bar("stress tests", quiet) as bar:
+        task = bar.add_task("stress", total=eval_samples)
+        cmp = compare_under_uncertainty(inst, {"deterministic": det, "robust": rob}, samples=eval_samples, seed=seed,
+                                        workers=workers, on_progress=lambda d, t: bar.update(task, completed=d))
+    cmp_dir = folder / "comparison"
+    for label, report in cmp.reports.items():
+        report.write(cmp_dir / label)
+    cmp.table.reset_index().to_csv(cmp_dir / "comparison.csv", index=False)
+    chart = outcome_chart(cmp.reports)
+    (cmp_dir / f"{chart.name}.png").write_bytes(chart.png)
+    k = rob.kpis["robust"]
+    out_console.print(f"robust plan: expected HPO {k['expected_hpo_in_sample_t']:,.0f} t over its {scenarios} "
+                      f"futures ({rob.status.value}, gap {rob.mip_gap}, {rob.seconds['total']:.1f} s)")
+    out_console.print(_frame_table(cmp.table.reset_index(), f"Both plans on the same {eval_samples:,} fresh futures "
+                                                            f"(seed {seed})"))
+    out_console.print(cmp.text())
+    out_console.print(f"wrote the robust plan to {folder}/ and the comparison (CSV, {chart.name}.png) to {cmp_dir}/")
+    if run_store is not None:
+        _record_quietly(run_store, rob, inst, "solve --robust", f"{scenarios} futures, {measure.label}")
+
+
+def register(app: typer.Typer) -> None:
+    """Add stress to the reeplan app."""
+    app.command()(stress)

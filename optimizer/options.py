@@ -1,0 +1,52 @@
+"""What the user chooses before a solve: THE list of objectives and the solver options."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from reeplan.errors import UsageError
+
+# objective name -> unit of its value. The one list of objectives: the CLI choices, the model,
+# the checker and bench all read it.
+OBJECTIVE_UNITS = {"max-hpo": "t HPO", "max-cumulative-hpo": "t HPO (horizon)", "min-cost": "bn RUB"}
+OBJECTIVES = tuple(OBJECTIVE_UNITS)
+OUTPUT_OBJECTIVES = ("max-hpo", "max-cumulative-hpo")  # the ones that maximise oxide (alternatives, robust)
+
+
+def check_objective(objective: str) -> str:
+    """``objective`` if it is one of OBJECTIVES, else a UsageError that lists them."""
+    if objective not in OBJECTIVES:
+        raise UsageError(f"unknown objective {objective!r}; choose one of: {', '.join(OBJECTIVES)}")
+    return objective
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Solver and model options; the defaults are what ``reeplan solve`` uses."""
+
+    objective: str = "max-hpo"
+    time_limit: float | None = None  # seconds, whole solve
+    mip_gap: float = 1e-4  # relative
+    threads: int | None = None  # None: HiGHS decides
+    seed: int = 0
+    lex_tolerance: float = 1e-9  # each stage of the chain keeps the earlier ones within this relative tolerance
+    tie_break: bool = True  # run the objective chain after stage 1 (False: stage 1 only)
+    marginals: bool = True  # LP duals of the rules (integers fixed)
+    why: bool = True  # integer marginals and "why not more?" (re-solves; FORMULATION.md, section 10)
+    diagnose: bool = True
+    solver_options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        check_objective(self.objective)
+        if self.time_limit is not None and self.time_limit <= 0:
+            raise UsageError(f"time limit must be positive, got {self.time_limit}")
+        if not 0 <= self.mip_gap < 1:
+            raise UsageError(f"relative gap must be in [0, 1), got {self.mip_gap}")
+        if self.threads is not None and self.threads < 1:
+            raise UsageError(f"threads must be >= 1, got {self.threads}")
+
+    def highs_options(self) -> dict:
+        """Options passed to HiGHS besides time limit, gap and threads."""
+        return {"random_seed": self.seed, **self.solver_options}
+
+

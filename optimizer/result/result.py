@@ -1,0 +1,181 @@
+"""``Result``: why the solver stopped, whether a plan exists, KPIs and pandas tables; writers."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+
+import pandas as pd
+from reeplan.instance.schema import INVESTMENT_AREAS
+
+
+class Status(str, Enum):
+    """Why the solve stopped (termination), independent of whether a plan exists."""
+
+    OPTIMAL = "optimal"
+    TIME_LIMIT = "time_limit"
+    INTERRUPTED = "interrupted"  # Ctrl-C: the best plan found so far is kept
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    ERROR = "error"
+
+
+AREA_KEYS = INVESTMENT_AREAS  # the allocation table's areas, in order
+INSTANCE_FILE = "instance.yaml"
+TEXT_COLUMNS = {"level", "item", "kind", "rule", "message", "unit"}  # text, even where every cell is empty
+TABLE_FILES = {"allocation", "plants", "flows", "power", "projects", "rd", "output", "constraints", "marginals",
+               "limits", "targets",
+               "diagnosis"}
+
+
+@dataclass
+class Result:
+    """Outcome of one solve. ``status`` says why it stopped; ``has_plan`` whether tables hold a plan."""
+
+    instance_name: str
+    objective_name: str
+    status: Status
+    has_plan: bool
+    objective: float | None = None
+    best_bound: float | None = None
+    mip_gap: float | None = None
+    seconds: dict[str, float] = field(default_factory=dict)
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    kpis: dict = field(default_factory=dict)
+    targets: pd.DataFrame | None = None
+    diagnosis: pd.DataFrame | None = None
+    solver: dict = field(default_factory=dict)
+    instance_sha256: str = ""
+    message: str = ""
+    nodes: int | None = None
+    tie_break: str = ""
+    chain: list[dict] = field(default_factory=list)  # one row per stage of the objective chain
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        # result.allocation, result.plants, ... as attributes for notebook users
+        tables = self.__dict__.get("tables", {})
+        if name in tables:
+            return tables[name]
+        raise AttributeError(name)
+
+    def summary(self) -> dict:
+        """JSON-ready summary (the content of summary.json)."""
+        k = self.kpis
+        return json_safe({
+            "instance": self.instance_name,
+            "objective_name": self.objective_name,
+            "status": self.status.value,
+            "has_plan": self.has_plan,
+            "objective": self.objective,
+            "best_bound": self.best_bound,
+            "mip_gap": self.mip_gap,
+            "hpo_t": k.get("hpo_t"),
+            "reo_t": k.get("reo_t"),
+            "cumulative_hpo_t": k.get("cumulative_hpo_t"),
+            "spend_bn_rub": k.get("spend_bn_rub"),
+            "spend_by_area_bn_rub": k.get("spend_by_area_bn_rub"),
+            "committed_capex_bn_rub": k.get("committed_capex_bn_rub"),
+            "new_capex_bn_rub": k.get("new_capex_bn_rub"),
+            "total_cost_bn_rub": k.get("total_cost_bn_rub"),
+            "new_plants_online": k.get("new_plants_online"),
+            "jobs": k.get("jobs"),
+            "targets": None if self.targets is None else self.targets.to_dict(orient="records"),
+            "marginal_hpo_per_bn_rub": k.get("marginals"),  # LP duals (integers fixed): see integer_marginals
+            "integer_marginals": _records(self.tables.get("marginals")),
+            "why_not_more": _records(self.tables.get("limits")),
+            "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(orient="records"),
+            "seconds": self.seconds,
+            "nodes": self.nodes,
+            "tie_break": self.tie_break,
+            "objective_chain": self.chain,
+            "instance_sha256": self.instance_sha256,
+            "solver": self.solver,
+            "message": self.message,
+        })
+
+    def write(self, out_dir: str | Path, instance=None) -> list[Path]:
+        """Write summary.json, one CSV per table and (if given) instance.yaml to ``out_dir``.
+
+        Each file is replaced atomically, so an interrupted write never leaves a half file."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        written = [atomic_write(out / "summary.json", json.dumps(self.summary(), indent=2) + "\n")]
+        if instance is not None:
+            import yaml
+
+            written.append(atomic_write(out / INSTANCE_FILE, yaml.safe_dump(instance.model_dump(mode="json"),
+                                                                           sort_keys=False, allow_unicode=True)))
+        frames = dict(self.tables)
+        if self.targets is not None:
+            frames["targets"] = self.targets
+        if self.diagnosis is not None:
+            frames["diagnosis"] = self.diagnosis
+        for name, df in frames.items():
+            written.append(atomic_write(out / f"{name}.csv", df.to_csv(index=False)))
+        for name in TABLE_FILES - set(frames):  # a stale table of an earlier run would mislead
+            (out / f"{name}.csv").unlink(missing_ok=True)
+        return written
+
+
+def read_result(folder: str | Path) -> Result:
+    """Load a result written by ``Result.write`` (summary.json and the CSV tables)."""
+    folder = Path(folder)
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    tables = {}
+    for name in TABLE_FILES - {"targets", "diagnosis"}:
+        path = folder / f"{name}.csv"
+        if path.exists():
+            tables[name] = pd.read_csv(path)
+    extra = {name: pd.read_csv(folder / f"{name}.csv") if (folder / f"{name}.csv").exists() else None
+             for name in ("targets", "diagnosis")}
+    for df in [*tables.values(), *(e for e in extra.values() if e is not None)]:
+        for col in TEXT_COLUMNS & set(df.columns):  # an empty CSV cell comes back as NaN
+            df[col] = df[col].fillna("").astype(str)
+    kpis = {key: summary.get(key) for key in ("hpo_t", "reo_t", "cumulative_hpo_t", "spend_bn_rub",
+                                              "spend_by_area_bn_rub", "committed_capex_bn_rub", "new_capex_bn_rub",
+                                              "total_cost_bn_rub", "new_plants_online", "jobs")}
+    kpis["objective"] = summary.get("objective")
+    kpis["marginals"] = summary.get("marginal_hpo_per_bn_rub")
+    return Result(summary.get("instance", folder.name), summary.get("objective_name", "max-hpo"),
+                  Status(summary["status"]), bool(summary.get("has_plan")), summary.get("objective"),
+                  summary.get("best_bound"), summary.get("mip_gap"), summary.get("seconds") or {}, tables, kpis,
+                  extra["targets"], extra["diagnosis"], summary.get("solver") or {}, summary.get("instance_sha256", ""),
+                  summary.get("message", ""), summary.get("nodes"), summary.get("tie_break", ""),
+                  summary.get("objective_chain") or [])
+
+
+def _records(df: pd.DataFrame | None) -> list[dict] | None:
+    return None if df is None else df.to_dict(orient="records")
+
+
+def atomic_write(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def json_safe(obj):
+    """NaN/inf -> None, numpy scalars -> Python, recursively."""
+    if isinstance(obj, dict):
+        return {str(k): json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    if hasattr(obj, "item") and not isinstance(obj, (str, bytes)):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def mip_gap(objective: float | None, bound: float | None) -> float | None:
+    """Relative gap |bound - objective| / |objective| (0 when both are 0)."""
+    if objective is None or bound is None or not math.isfinite(bound):
+        return None
+    diff = abs(bound - objective)
+    if diff <= 1e-9:
+        return 0.0
+    return diff / max(abs(objective), 1e-10)

@@ -1,0 +1,662 @@
+"""The run store: every solve kept in one SQLite file, so that any run can be found, shown, exported and re-solved.
+
+Layout (schema version ``SCHEMA_VERSION``)::
+
+    schema_version(version, applied_utc, reeplan_version)   one row per migration applied
+    instances(sha256 PK, name, json)                         the full validated instance, stored once
+    runs(id PK, uid, created_utc, command, label, instance_name, instance_sha256 -> instances,
+         overrides_json, objective_name, options_json, solver_name, solver_version, solver_json,
+         status, has_plan, objective, best_bound, mip_gap, hpo_t, spend_bn_rub, seconds_total,
+         seconds_json, kpis_json, result_json, extra_json, reeplan_version)
+    run_tables(run_id -> runs, name, format, data)           one row per result table (JSON, exact floats)
+
+Concurrency: WAL journal, a busy timeout, ``BEGIN IMMEDIATE`` for every write and a retry with
+backoff on ``database is locked``. A run is written in ONE transaction (run row, instance, tables),
+so a writer killed at any point leaves either the whole run or nothing.
+
+Versions: opening a store of an older schema migrates it (``MIGRATIONS``, one transaction per step);
+opening a store written by a newer reeplan raises ``StoreVersionError`` instead of misreading it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import random
+import sqlite3
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+from reeplan.errors import ReeplanError, UsageError
+from reeplan.version import __version__
+
+if TYPE_CHECKING:  # pragma: no cover
+    from reeplan.instance.schema import Instance
+    from reeplan.options import SolveOptions
+    from reeplan.result.result import Result
+
+DEFAULT_STORE = "reeplan-runs.sqlite"
+STORE_ENV = "REEPLAN_STORE"
+SCHEMA_VERSION = 1
+TABLE_FORMAT = "json-v1"
+BUSY_TIMEOUT_S = 30.0  # sqlite waits this long for a lock before reporting "database is locked"
+RETRY_FOR_S = 120.0  # then we retry whole transactions, with backoff, for this long
+
+
+class StoreError(ReeplanError):
+    """The run store cannot be used as asked (not a store, unknown run id, ...)."""
+
+    exit_code = 2
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer reeplan (a schema this version does not know)."""
+
+
+class RunNotFoundError(StoreError):
+    """No run with the given id in the store."""
+
+
+# --------------------------------------------------------------------------------------------
+# schema and migrations
+# --------------------------------------------------------------------------------------------
+
+_V1 = [
+    """CREATE TABLE instances (
+        sha256 TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        json TEXT NOT NULL)""",
+    """CREATE TABLE runs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        uid TEXT NOT NULL UNIQUE,
+        created_utc TEXT NOT NULL,
+        command TEXT NOT NULL,
+        label TEXT NOT NULL DEFAULT '',
+        instance_name TEXT NOT NULL,
+        instance_sha256 TEXT NOT NULL REFERENCES instances(sha256),
+        overrides_json TEXT NOT NULL,
+        objective_name TEXT NOT NULL,
+        options_json TEXT NOT NULL,
+        solver_name TEXT,
+        solver_version TEXT,
+        solver_json TEXT NOT NULL,
+        status TEXT NOT NULL,
+        has_plan INTEGER NOT NULL,
+        objective REAL,
+        best_bound REAL,
+        mip_gap REAL,
+        hpo_t REAL,
+        spend_bn_rub REAL,
+        seconds_total REAL,
+        seconds_json TEXT NOT NULL,
+        kpis_json TEXT NOT NULL,
+        result_json TEXT NOT NULL,
+        extra_json TEXT NOT NULL DEFAULT '{}',
+        reeplan_version TEXT NOT NULL)""",
+    "CREATE INDEX runs_instance ON runs(instance_name)",
+    "CREATE INDEX runs_status ON runs(status)",
+    """CREATE TABLE run_tables (
+        run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+        name TEXT NOT NULL,
+        format TEXT NOT NULL,
+        data BLOB NOT NULL,
+        PRIMARY KEY (run_id, name))""",
+]
+
+# MIGRATIONS[v] brings a store from version v to v + 1 (v = 0: an empty file). Append, never edit.
+MIGRATIONS: dict[int, list[str] | Callable[[sqlite3.Connection], None]] = {0: _V1}
+
+
+# --------------------------------------------------------------------------------------------
+# connections, transactions, retries
+# --------------------------------------------------------------------------------------------
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+def _retry(fn: Callable[[], Any], what: str) -> Any:
+    """Run ``fn`` (one whole transaction) again while another writer holds the lock."""
+    deadline = time.monotonic() + RETRY_FOR_S
+    delay = 0.02
+    while True:
+        try:
+            return fn()
+        except sqlite3.OperationalError as exc:
+            if not _is_locked(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise StoreError(f"run store busy: could not {what} within {RETRY_FOR_S:.0f} s ({exc})") from None
+            time.sleep(delay * (0.5 + random.random()))
+            delay = min(delay * 2, 1.0)
+
+
+class Store:
+    """One run store file. Cheap to create: each operation opens its own short-lived connection."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+
+    def __repr__(self) -> str:
+        return f"Store({str(self.path)!r})"
+
+    def connect(self) -> sqlite3.Connection:
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot open run store {self.path}: {exc}") from None
+        conn.row_factory = sqlite3.Row
+        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable at checkpoints, never corrupt
+        return conn
+
+    @contextmanager
+    def _connection(self) -> Iterator[sqlite3.Connection]:
+        conn = self.connect()
+        try:
+            yield conn
+        except sqlite3.DatabaseError as exc:
+            if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
+                raise
+            raise StoreError(f"run store {self.path}: {exc}") from None
+        finally:
+            conn.close()
+
+    def write(self, fn: Callable[[sqlite3.Connection], Any], what: str) -> Any:
+        """Run ``fn(conn)`` in one ``BEGIN IMMEDIATE`` transaction, retried while the store is locked."""
+
+        def attempt():
+            with self._connection() as conn:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    out = fn(conn)
+                    conn.execute("COMMIT")
+                    return out
+                except BaseException:
+                    if conn.in_transaction:
+                        conn.execute("ROLLBACK")
+                    raise
+
+        return _retry(attempt, what)
+
+    def read(self, fn: Callable[[sqlite3.Connection], Any], what: str) -> Any:
+        """Run ``fn(conn)`` in one read transaction (a consistent snapshot)."""
+
+        def attempt():
+            with self._connection() as conn:
+                conn.execute("BEGIN")
+                try:
+                    return fn(conn)
+                finally:
+                    conn.execute("ROLLBACK")
+
+        return _retry(attempt, what)
+
+    # the API functions below, as methods, for notebook users
+    def record_run(self, *args, **kwargs) -> int:
+        return record_run(self, *args, **kwargs)
+
+    def list_runs(self, **kwargs) -> pd.DataFrame:
+        return list_runs(self, **kwargs)
+
+    def get_run(self, run_id: int) -> dict:
+        return get_run(self, run_id)
+
+    def load_result(self, run_id: int) -> Result:
+        return load_result(self, run_id)
+
+    def load_instance(self, run_id: int) -> Instance:
+        return load_instance(self, run_id)
+
+    def export_run(self, run_id: int, out_dir: str | Path) -> list[Path]:
+        return export_run(self, run_id, out_dir)
+
+    def remove_run(self, run_id: int) -> None:
+        remove_run(self, run_id)
+
+
+def default_store_path() -> Path:
+    """``$REEPLAN_STORE`` if set, else ``reeplan-runs.sqlite`` in the working directory."""
+    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+def open_store(path: str | Path | None = None, *, create: bool = True) -> Store:
+    """Open (creating or migrating if needed) the run store at ``path`` (default: see ``default_store_path``).
+
+    ``create=False``: a missing file is an error (for read-only commands such as ``runs list``)."""
+    store = Store(Path(path) if path is not None else default_store_path())
+    if not store.path.exists():
+        if not create:
+            raise StoreError(f"no run store at {store.path} (solve something first, or give --store PATH)")
+        if store.path.parent and not store.path.parent.exists():
+            store.path.parent.mkdir(parents=True, exist_ok=True)
+    elif store.path.is_dir():
+        raise StoreError(f"run store {store.path} is a directory, not a file")
+    _ensure_schema(store)
+    return store
+
+
+def as_store(store: Store | str | Path | None) -> Store:
+    return store if isinstance(store, Store) else open_store(store, create=False)
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "schema_version" not in names:
+        if names - {"sqlite_sequence"}:
+            raise StoreError("not a reeplan run store (it has tables but no schema_version)")
+        return 0
+    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def _check_not_newer(store: Store, version: int) -> None:
+    if version > SCHEMA_VERSION:
+        raise StoreVersionError(
+            f"run store {store.path} has schema version {version}, written by a newer reeplan; this is "
+            f"reeplan {__version__} (schema version {SCHEMA_VERSION}). Upgrade reeplan to read it, or use "
+            "another store (--store PATH or REEPLAN_STORE)")
+
+
+def _ensure_schema(store: Store) -> None:
+    """Create or migrate the schema, one migration per transaction; refuse a newer schema."""
+
+    def current(conn):
+        return _schema_version(conn)
+
+    try:
+        version = store.read(current, "read the schema version")
+    except sqlite3.DatabaseError as exc:  # pragma: no cover - mapped by _connection
+        raise StoreError(f"run store {store.path}: {exc}") from None
+    _check_not_newer(store, version)
+    if version < SCHEMA_VERSION:
+        _enable_wal(store)
+    while version < SCHEMA_VERSION:
+
+        def step(conn, expected=version):
+            now = _schema_version(conn)  # another process may have migrated meanwhile
+            _check_not_newer(store, now)
+            if now != expected:
+                return now
+            if now == 0:
+                conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL, "
+                             "reeplan_version TEXT NOT NULL)")
+            migration = MIGRATIONS[now]
+            if callable(migration):
+                migration(conn)
+            else:
+                for sql in migration:
+                    conn.execute(sql)
+
+            conn.execute("INSERT INTO schema_version VALUES (?, ?, ?)", (now + 1, _now(), __version__))
+            return now + 1
+
+        version = store.write(step, f"migrate the run store to schema version {version + 1}")
+
+
+def _enable_wal(store: Store) -> None:
+    def wal():
+        with store._connection() as conn:
+            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            return mode
+
+    _retry(wal, "switch the run store to WAL mode")
+
+
+def _now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# --------------------------------------------------------------------------------------------
+# tables <-> JSON (exact: floats through repr, dtypes kept)
+# --------------------------------------------------------------------------------------------
+
+
+def _py(value):
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    return value
+
+
+def frame_to_json(df: pd.DataFrame) -> str:
+    """A DataFrame as JSON that ``frame_from_json`` turns back into an equal frame (dtypes included)."""
+    payload = {
+        "columns": [str(c) for c in df.columns],
+        "dtypes": [str(t) for t in df.dtypes],
+        "data": [[_py(v) for v in row] for row in df.itertuples(index=False, name=None)],
+    }
+    return json.dumps(payload, allow_nan=True, separators=(",", ":"))
+
+
+def frame_from_json(text: str | bytes) -> pd.DataFrame:
+    payload = json.loads(text)
+    df = pd.DataFrame(payload["data"], columns=payload["columns"])
+    if df.empty:
+        df = pd.DataFrame({c: pd.Series([], dtype="object") for c in payload["columns"]})
+    for col, dtype in zip(payload["columns"], payload["dtypes"]):
+        if dtype == "object":
+            df[col] = df[col].astype(object)
+            continue
+        try:
+            df[col] = df[col].astype(dtype)
+        except (TypeError, ValueError):  # e.g. an int column with NA: keep what pandas inferred
+            pass
+    return df
+
+
+# --------------------------------------------------------------------------------------------
+# recording
+# --------------------------------------------------------------------------------------------
+
+
+def _options_dict(options, objective_name: str) -> dict:
+    if options is None:
+        return {"objective": objective_name}  # rerun fills in the SolveOptions defaults
+    if dataclasses.is_dataclass(options) and not isinstance(options, type):
+        return dataclasses.asdict(options)
+    return dict(options)
+
+
+def _result_meta(result: Result) -> dict:
+    return {
+        "instance_name": result.instance_name, "objective_name": result.objective_name,
+        "status": result.status.value, "has_plan": result.has_plan, "objective": result.objective,
+        "best_bound": result.best_bound, "mip_gap": result.mip_gap, "seconds": result.seconds,
+        "kpis": result.kpis, "solver": result.solver, "instance_sha256": result.instance_sha256,
+        "message": result.message, "nodes": result.nodes, "tie_break": result.tie_break,
+        "objective_chain": result.chain,
+    }
+
+
+def _dumps(obj) -> str:
+    return json.dumps(obj, allow_nan=True, default=_py)
+
+
+def _finite(x) -> float | None:
+    if x is None:
+        return None
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+def _run_payload(result: Result, instance: Instance, command: str, overrides, options, label: str,
+                 extra: dict | None) -> dict:
+    from reeplan.instance.io import instance_sha256
+
+    sha = instance_sha256(instance)
+    if result.instance_sha256 and result.instance_sha256 != sha:
+        raise UsageError("record_run: the result was not computed from this instance (sha256 differs)")
+    solver = result.solver or {}
+    k = result.kpis or {}
+    if isinstance(overrides, dict):
+        overrides = [f"{key}={value}" for key, value in overrides.items()]
+    return {
+        "uid": uuid.uuid4().hex, "created_utc": _now(), "command": command, "label": label,
+        "instance_name": instance.name, "instance_sha256": sha,
+        "instance_json": json.dumps(instance.model_dump(mode="json"), sort_keys=True, separators=(",", ":")),
+        "overrides_json": _dumps(list(overrides or [])), "objective_name": result.objective_name,
+        "options_json": _dumps(_options_dict(options, result.objective_name)),
+        "solver_name": solver.get("name"), "solver_version": solver.get("version"), "solver_json": _dumps(solver),
+        "status": result.status.value, "has_plan": int(bool(result.has_plan)), "objective": _finite(result.objective),
+        "best_bound": _finite(result.best_bound), "mip_gap": _finite(result.mip_gap), "hpo_t": _finite(k.get("hpo_t")),
+        "spend_bn_rub": _finite(k.get("spend_bn_rub")), "seconds_total": _finite((result.seconds or {}).get("total")),
+        "seconds_json": _dumps(result.seconds or {}), "kpis_json": _dumps(k), "result_json": _dumps(_result_meta(result)),
+        "extra_json": _dumps(extra or {}), "reeplan_version": __version__,
+    }
+
+
+def _result_frames(result: Result) -> dict[str, pd.DataFrame]:
+    frames = dict(result.tables)
+    if result.targets is not None:
+        frames["targets"] = result.targets
+    if result.diagnosis is not None:
+        frames["diagnosis"] = result.diagnosis
+    return frames
+
+
+_RUN_COLUMNS = ("uid", "created_utc", "command", "label", "instance_name", "instance_sha256", "overrides_json",
+                "objective_name", "options_json", "solver_name", "solver_version", "solver_json", "status", "has_plan",
+                "objective", "best_bound", "mip_gap", "hpo_t", "spend_bn_rub", "seconds_total", "seconds_json",
+                "kpis_json", "result_json", "extra_json", "reeplan_version")
+
+
+def _insert_run_row(conn: sqlite3.Connection, payload: dict) -> int:
+    """First half of a run's transaction: the instance (once per content) and the run row."""
+    conn.execute("INSERT OR IGNORE INTO instances (sha256, name, json) VALUES (?, ?, ?)",
+                 (payload["instance_sha256"], payload["instance_name"], payload["instance_json"]))
+    cur = conn.execute(f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' * len(_RUN_COLUMNS))})",
+                       [payload[c] for c in _RUN_COLUMNS])
+    return int(cur.lastrowid)
+
+
+def _insert_tables(conn: sqlite3.Connection, run_id: int, tables: dict[str, str]) -> None:
+    """Second half: the result tables (already encoded)."""
+    conn.executemany("INSERT INTO run_tables (run_id, name, format, data) VALUES (?, ?, ?, ?)",
+                     [(run_id, name, TABLE_FORMAT, text.encode()) for name, text in tables.items()])
+
+
+def record_run(store: Store | str | Path | None, result: Result, instance: Instance, command: str = "solve",
+               overrides: list[str] | dict | None = None, options: SolveOptions | dict | None = None, *,
+               label: str = "", extra: dict | None = None) -> int:
+    """Record one solve (inputs, options, versions, status, KPIs, every table) in ONE transaction; return its id.
+
+    ``command``: what produced it (solve, sweep, compare, bench, rerun); ``overrides``: the ``--set`` strings
+    (already applied to ``instance``); ``options``: the ``SolveOptions`` used (re-used by ``rerun``);
+    ``label``: a free text (sweep point, scenario name); ``extra``: any JSON-ready metadata."""
+    store = store if isinstance(store, Store) else open_store(store)
+    payload = _run_payload(result, instance, command, overrides, options, label, extra)
+    tables = {name: frame_to_json(df) for name, df in _result_frames(result).items()}  # encode outside the lock
+
+    def write(conn):
+        run_id = _insert_run_row(conn, payload)
+        _insert_tables(conn, run_id, tables)
+        return run_id
+
+    return store.write(write, "record the run")
+
+
+# --------------------------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------------------------
+
+def record_run_quietly(store: Store | str | Path | None, result: Result, instance: Instance, command: str,
+                       overrides=(), options=None, label: str = "") -> int | None:
+    """``record_run``, or None when the store cannot take the run: a store problem never fails a solve."""
+    try:
+        return record_run(store, result, instance, command, overrides, options, label=label)
+    except StoreError:
+        return None
+
+
+LIST_COLUMNS = ["id", "created_utc", "command", "label", "instance", "objective_name", "status", "objective",
+                "best_bound", "mip_gap", "hpo_t", "spend_bn_rub", "seconds", "reeplan_version"]
+
+
+def list_runs(store: Store | str | Path | None = None, *, instance: str | None = None, status: str | None = None,
+              command: str | None = None, limit: int | None = None) -> pd.DataFrame:
+    """Runs, oldest first (``limit``: only the newest N), filtered by instance name, status and command."""
+    store = as_store(store)
+    where, args = [], []
+    for column, value in (("instance_name", instance), ("status", status), ("command", command)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            args.append(value)
+    sql = ("SELECT id, created_utc, command, label, instance_name AS instance, objective_name, status, objective, "
+           "best_bound, mip_gap, hpo_t, spend_bn_rub, seconds_total AS seconds, reeplan_version FROM runs")
+    if where:
+        sql += " WHERE " + " AND ".join(where)
+    sql += " ORDER BY id DESC"
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+
+    rows = store.read(lambda conn: [tuple(r) for r in conn.execute(sql, args)], "list runs")
+    df = pd.DataFrame(rows[::-1], columns=LIST_COLUMNS)
+    df["id"] = df["id"].astype("int64")
+    for col in ("objective", "best_bound", "mip_gap", "hpo_t", "spend_bn_rub", "seconds"):
+        df[col] = df[col].astype("float64")
+    return df
+
+
+def _run_row(conn: sqlite3.Connection, run_id: int) -> sqlite3.Row:
+    row = conn.execute("SELECT * FROM runs WHERE id = ?", (_run_id(run_id),)).fetchone()
+    if row is None:
+        raise RunNotFoundError(f"no run {run_id} in the run store (see `reeplan runs list`)")
+    return row
+
+
+def _run_id(run_id) -> int:
+    try:
+        return int(str(run_id).lstrip("#"))
+    except ValueError:
+        raise UsageError(f"a run id is a number (see `reeplan runs list`), got {run_id!r}") from None
+
+
+def get_run(store: Store | str | Path | None, run_id: int) -> dict:
+    """Everything recorded about one run except the tables: ids, time, command, instance (full), overrides,
+    options, solver, status, bound, gap, timings, KPIs, versions, and the names of the stored tables."""
+    store = as_store(store)
+
+    def read(conn):
+        row = _run_row(conn, run_id)
+        inst = conn.execute("SELECT json FROM instances WHERE sha256 = ?", (row["instance_sha256"],)).fetchone()
+        names = [r[0] for r in conn.execute("SELECT name FROM run_tables WHERE run_id = ? ORDER BY name", (row["id"],))]
+        return row, inst, names
+
+    row, inst, names = store.read(read, "read a run")
+    meta = json.loads(row["result_json"])
+    return {
+        "id": row["id"], "uid": row["uid"], "created_utc": row["created_utc"], "command": row["command"],
+        "label": row["label"], "instance_name": row["instance_name"], "instance_sha256": row["instance_sha256"],
+        "instance": json.loads(inst[0]) if inst else None, "overrides": json.loads(row["overrides_json"]),
+        "objective_name": row["objective_name"], "options": json.loads(row["options_json"]),
+        "solver": json.loads(row["solver_json"]), "status": row["status"], "has_plan": bool(row["has_plan"]),
+        "objective": row["objective"], "best_bound": row["best_bound"], "mip_gap": row["mip_gap"],
+        "seconds": json.loads(row["seconds_json"]), "kpis": json.loads(row["kpis_json"]),
+        "message": meta.get("message", ""), "tie_break": meta.get("tie_break", ""), "nodes": meta.get("nodes"),
+        "extra": json.loads(row["extra_json"]), "reeplan_version": row["reeplan_version"], "tables": names,
+    }
+
+
+def load_result(store: Store | str | Path | None, run_id: int) -> Result:
+    """The stored run as a ``Result`` (tables, KPIs, targets, diagnosis, solver, timings) - for reports and export."""
+    from reeplan.result.result import Result, Status
+
+    store = as_store(store)
+
+    def read(conn):
+        row = _run_row(conn, run_id)
+        tables = conn.execute("SELECT name, format, data FROM run_tables WHERE run_id = ? ORDER BY rowid",
+                              (row["id"],)).fetchall()
+        return row, tables
+
+    row, tables = store.read(read, "read a run")
+    meta = json.loads(row["result_json"])
+    frames = {}
+    for name, fmt, data in tables:
+        if fmt != TABLE_FORMAT:
+            raise StoreVersionError(f"run {run_id}: table {name!r} is stored as {fmt!r}, unknown to this reeplan")
+        frames[name] = frame_from_json(data)
+    targets, diagnosis = frames.pop("targets", None), frames.pop("diagnosis", None)
+    return Result(meta["instance_name"], meta["objective_name"], Status(meta["status"]), meta["has_plan"],
+                  objective=meta["objective"], best_bound=meta["best_bound"], mip_gap=meta["mip_gap"],
+                  seconds=meta["seconds"], tables=frames, kpis=meta["kpis"], targets=targets, diagnosis=diagnosis,
+                  solver=meta["solver"], instance_sha256=meta["instance_sha256"], message=meta["message"],
+                  nodes=meta["nodes"], tie_break=meta["tie_break"], chain=meta.get("objective_chain") or [])
+
+
+def load_instance(store: Store | str | Path | None, run_id: int) -> Instance:
+    """The exact instance the run solved (overrides applied), rebuilt and validated."""
+    from reeplan.instance.io import instance_sha256
+    from reeplan.instance.schema import Instance
+
+    run = get_run(store, run_id)
+    if run["instance"] is None:  # pragma: no cover - prevented by the foreign key
+        raise StoreError(f"run {run_id}: its instance is missing from the store")
+    instance = Instance.model_validate(run["instance"])
+    if instance_sha256(instance) != run["instance_sha256"]:
+        raise StoreError(f"run {run_id}: the stored instance does not match its sha256 (store damaged?)")
+    return instance
+
+
+def find_instance(store: Store | str | Path | None, sha256: str) -> Instance | None:
+    """The stored instance with this content hash, if any run used it."""
+    from reeplan.instance.schema import Instance
+
+    store = as_store(store)
+    row = store.read(lambda conn: conn.execute("SELECT json FROM instances WHERE sha256 = ?", (sha256,)).fetchone(),
+                     "read an instance")
+    return None if row is None else Instance.model_validate(json.loads(row[0]))
+
+
+def export_run(store: Store | str | Path | None, run_id: int, out_dir: str | Path) -> list[Path]:
+    """Write the run with ``Result.write``: summary.json, one CSV per table and instance.yaml (the exact
+    instance solved, overrides applied: ``reeplan solve out_dir/instance.yaml`` re-solves it)."""
+    store = as_store(store)
+    return load_result(store, run_id).write(out_dir, instance=load_instance(store, run_id))
+
+
+def remove_run(store: Store | str | Path | None, run_id: int) -> None:
+    """Delete a run and its tables (and its instance when no other run uses it)."""
+    store = as_store(store)
+
+    def delete(conn):
+        row = _run_row(conn, run_id)
+        conn.execute("DELETE FROM run_tables WHERE run_id = ?", (row["id"],))
+        conn.execute("DELETE FROM runs WHERE id = ?", (row["id"],))
+        conn.execute("DELETE FROM instances WHERE sha256 = ? AND NOT EXISTS "
+                     "(SELECT 1 FROM runs WHERE runs.instance_sha256 = instances.sha256)", (row["instance_sha256"],))
+
+    store.write(delete, f"remove run {run_id}")
+
+
+def integrity_check(store: Store | str | Path | None) -> list[str]:
+    """SQLite's integrity and foreign-key checks; [] when the store is sound."""
+    store = as_store(store)
+
+    def check(conn):
+        problems = [r[0] for r in conn.execute("PRAGMA integrity_check") if r[0] != "ok"]
+        problems += [f"foreign key: {tuple(r)}" for r in conn.execute("PRAGMA foreign_key_check")]
+        return problems
+
+    return store.read(check, "check the store")
+
+
+def record_bench_run(store: Store | str | Path | None, rec: dict, objective_name: str = "max-hpo") -> int | None:
+    """Record one ``reeplan bench`` run of a reeplan instance (KPIs, timings, solver; no plan tables).
+
+    MPS runs carry no reeplan instance to store and are skipped (None); they stay in the bench's runs.csv."""
+    if rec.get("kind") != "reeplan":
+        return None
+    from reeplan.instance.io import load_instance as read_instance
+    from reeplan.result.result import Result, Status
+
+    instance = read_instance(rec["path"])
+    try:
+        status = Status(rec.get("status"))
+    except ValueError:
+        status = Status.ERROR
+    seconds = {key[:-2]: float(rec[key]) for key in ("build_s", "transfer_s", "solve_s", "extract_s", "total_s")
+               if isinstance(rec.get(key), (int, float)) and math.isfinite(rec[key])}
+    options = rec.get("options")
+    solver = {"name": rec.get("solver"), "version": rec.get("solver_version"),
+              "options": json.loads(options) if isinstance(options, str) and options.startswith("{") else options}
+    result = Result(instance.name, objective_name, status, bool(rec.get("has_solution")), _finite(rec.get("objective")),
+                    _finite(rec.get("bound")), _finite(rec.get("gap")), seconds, {}, {}, solver=solver)
+    extra = {k: v for k, v in rec.items() if isinstance(v, (str, int, float, bool)) or v is None}
+    return record_run(store, result, instance, "bench", label=f"bench {rec.get('config')} r{rec.get('repeat')}",
+                      extra=extra)

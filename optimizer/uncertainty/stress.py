@@ -1,0 +1,331 @@
+"""Monte Carlo stress test of a plan: keep its first-stage decisions, sample futures, re-optimise the rest.
+
+Per future, what is built and funded (and when) is fixed; shipments, power draw and the technology
+level in use adapt, and the budget and policy rules become measurements (overrun, target met or not).
+Futures are evaluated in batches (one model with a copy per future, ``models/stochastic.py``), in this
+process, in spawned workers or on a Dask cluster.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+import pandas as pd
+import pyomo.environ as pyo
+from reeplan.errors import UsageError
+from reeplan.instance.schema import Instance
+from reeplan.models.components.plants import jobs, new_modules_online
+from reeplan.models.data import AREAS, ModelData, model_data
+from reeplan.models.stochastic import build_stress_model
+from reeplan.options import SolveOptions
+from reeplan.parallel import map_chunks
+from reeplan.result.result import Result, Status, atomic_write, json_safe
+from reeplan.solving import highs
+from reeplan.solving.pipeline import run_chain
+from reeplan.uncertainty.futures import UNCERTAIN_INPUTS, apply_future, quantile, sample_futures, uncertain_items
+
+Plan = dict[tuple[str, tuple], float]  # first-stage decisions: (variable, index) -> value
+TORNADO_QUANTILES = (0.1, 0.9)
+RULE_UNITS = {"plants_online": "new plants", "jobs": "jobs", "reo_output": "t/yr REO", "hpo_output": "t/yr HPO",
+              "hp_share": "fraction"}
+
+
+def plan_from_result(instance: Instance, result: Result) -> Plan:
+    """The first-stage decisions of a solved plan, read from its ``plants`` and ``projects`` tables."""
+    if not result.has_plan or "plants" not in result.tables:
+        raise UsageError(f"result of {result.instance_name!r} has no plan ({result.status.value}); nothing to stress")
+    data = model_data(instance)
+    plants, projects = result.tables["plants"], result.tables["projects"]
+    started = {(s, int(t)): int(n) for s, t, n in zip(plants["site"], plants["year"], plants["modules_started"]) if n}
+    opened = {s: int(t) for s, t, o in zip(plants["site"], plants["year"], plants["opened"]) if bool(o)}
+    begun = {f"{k}:{p}": int(t) for k, p, t in zip(projects["kind"], projects["project"], projects["start_year"])}
+    plan: Plan = {}
+    module_years = {}
+    for s, t in data.module_start:
+        module_years.setdefault(s, []).append(t)
+    for s, t in started:
+        if t not in module_years.get(s, []):
+            raise UsageError(f"the plan starts modules at {s!r} in {t}, which this instance does not allow")
+    for s, years in module_years.items():
+        total = 0
+        for t in years:
+            total += started.get((s, t), 0)
+            plan[("Modules_Built_By", (s, t))] = float(total)
+            if s in data.new_sites:
+                plan[("Site_Open_By", (s, t))] = float(s in opened and opened[s] <= t)
+    unknown = set(begun) - set(data.projects)
+    if unknown:
+        raise UsageError(f"the plan funds projects this instance does not have: {', '.join(sorted(unknown))}")
+    for key, t in data.project_start:
+        plan[("Project_Begun", (key, t))] = float(key in begun and begun[key] <= t)
+    return plan
+
+
+@dataclass
+class StressReport:
+    """Outcomes of a plan over sampled futures: per-sample table, summary, target odds and tornado."""
+
+    instance_name: str
+    plan_label: str
+    samples: pd.DataFrame  # one row per future: sampled inputs, then outcomes
+    nominal: dict  # outcomes in the point-estimate future
+    summary: dict
+    targets: pd.DataFrame
+    tornado: pd.DataFrame
+    drivers: pd.DataFrame
+    seconds: dict = field(default_factory=dict)
+
+    def text(self) -> str:
+        """The report in plain words."""
+        return describe(self)
+
+    def write(self, out_dir: str | Path) -> list[Path]:
+        """samples.csv/.parquet, targets.csv, tornado.csv, drivers.csv and summary.json, each written atomically
+        (the charts: ``reeplan.report.stress_charts.write_stress_charts``)."""
+        out = Path(out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = [atomic_write(out / "samples.csv", self.samples.to_csv(index=False))]
+        tmp = out / ".samples.parquet.tmp"
+        self.samples.to_parquet(tmp, index=False)
+        tmp.replace(out / "samples.parquet")
+        paths.append(out / "samples.parquet")
+        for name in ("targets", "tornado", "drivers"):
+            paths.append(atomic_write(out / f"{name}.csv", getattr(self, name).to_csv(index=False)))
+        meta = {"plan": self.plan_label, "instance": self.instance_name, "summary": self.summary,
+                "nominal": self.nominal, "seconds": self.seconds, "text": self.text()}
+        paths.append(atomic_write(out / "summary.json", json.dumps(json_safe(meta), indent=2, default=str)))
+        return paths
+
+
+def _rules(instance: Instance) -> dict:
+    policy = instance.policy
+    return {name: getattr(policy, name) for name in RULE_UNITS if getattr(policy, name) is not None}
+
+
+def _outcome(sub: pyo.Block, data: ModelData, nominal: Instance) -> dict:
+    """What one future's copy achieved (target year and policy years) and spent."""
+    target = nominal.target_year
+    budget = nominal.budget
+    spend = sum(pyo.value(sub.Spend[t]) for t in data.years)
+    capex = {a: sum(pyo.value(sub.Capex[a, t]) for t in data.years) for a in AREAS}
+    reo, hpo = pyo.value(sub.REO_Output[target]), pyo.value(sub.HPO_Output[target])
+    row = {"hpo_t": hpo, "reo_t": reo, "hp_share": hpo / reo if reo > 1e-9 else 0.0,
+           "cumulative_hpo_t": sum(pyo.value(sub.HPO_Output[t]) for t in data.years),
+           "spend_bn_rub": spend, **{f"capex_{a}_bn_rub": v for a, v in capex.items()},
+           "overrun_bn_rub": max(0.0, spend - budget.total_bn_rub),
+           "rd_overrun_bn_rub": max(0.0, capex["rd"] - budget.rd_envelope_bn_rub)}
+    for name, rule in _rules(nominal).items():
+        y = rule.year
+        if name == "plants_online":
+            achieved = sum(pyo.value(new_modules_online(sub, data, s.name, y)) >= 0.5 for s in data.instance.sites)
+            goal = rule.min_count
+        elif name == "jobs":
+            achieved, goal = pyo.value(jobs(sub, data, y)), rule.min_jobs
+        elif name == "hp_share":
+            r, h = pyo.value(sub.REO_Output[y]), pyo.value(sub.HPO_Output[y])
+            achieved, goal = (h / r if r > 1e-9 else 0.0), rule.min_share
+        else:
+            achieved = pyo.value((sub.REO_Output if name == "reo_output" else sub.HPO_Output)[y])
+            goal = rule.min_t_per_yr
+        row[f"{name}_achieved"] = float(achieved)
+        row[f"{name}_met"] = bool(achieved >= goal - 1e-6 * max(1.0, abs(goal)))
+    return row
+
+
+def evaluate_futures(nominal: Instance, plan: Plan, futures: list[dict], *, batch: int = 25,
+                     options: SolveOptions | None = None) -> list[dict]:
+    """Outcome rows of ``plan`` in each future (a dict of sampled values, ``{}`` = point estimate)."""
+    opts = options or SolveOptions(threads=1, mip_gap=1e-6, marginals=False, diagnose=False)
+    rows = []
+    for start in range(0, len(futures), batch):
+        rows += _evaluate_batch(nominal, plan, futures[start:start + batch], opts)
+    return rows
+
+
+def _evaluate_batch(nominal: Instance, plan: Plan, futures: list[dict], opts: SolveOptions) -> list[dict]:
+    tick = time.perf_counter()
+    gc.disable()  # the build makes many small objects and no cycles worth collecting
+    try:
+        m = build_stress_model(nominal, [apply_future(nominal, f) for f in futures], plan)
+        opt = highs.new_solver()
+        opt.set_instance(m)
+    finally:
+        gc.enable()
+    run = highs.run(opt, m, time_limit=opts.time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
+                    options=opts.highs_options())
+    if not run.has_plan:
+        return [{"status": run.status.value, "seconds": (time.perf_counter() - tick) / len(futures)} for _ in futures]
+    run.results.solution_loader.load_vars()
+    if nominal.budget.opex_counts and run.status == Status.OPTIMAL:  # opex is spend: run each future cheapest
+        run_chain(opt, m, opts, run.incumbent, opts.time_limit)
+    seconds = (time.perf_counter() - tick) / len(futures)
+    return [{"status": run.status.value, **_outcome(sub, data, nominal), "seconds": seconds}
+            for sub, data in m.scenarios]
+
+
+def _run_chunk(nominal: Instance, plan: Plan, batch: int, chunk: list[tuple[int, dict]]) -> list[dict]:
+    """Worker entry point: evaluate (index, future) pairs, return rows tagged with their index."""
+    rows = evaluate_futures(nominal, plan, [f for _, f in chunk], batch=batch)
+    return [{"sample": i, **row} for (i, _), row in zip(chunk, rows)]
+
+
+def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: int = 0, workers: int = 1,
+                scheduler: str | None = None, batch: int = 25, plan_label: str = "plan",
+                on_progress: Callable[[int, int], None] | None = None) -> StressReport:
+    """Sample ``samples`` futures (seeded) and evaluate the plan in each; same inputs, same numbers."""
+    if samples < 1:
+        raise UsageError(f"--samples must be at least 1, got {samples}")
+    if batch < 1 or workers < 1:
+        raise UsageError("batch and workers must be at least 1")
+    clock = time.perf_counter()
+    table = sample_futures(instance, samples, seed)
+    futures = table.to_dict("records")
+    oat = _tornado_futures(instance)
+    jobs_list = [(i, f) for i, f in enumerate(futures)] + [(samples + j, f) for j, (_, f) in enumerate(oat)]
+    jobs_list.append((-1, {}))  # the point-estimate future
+    done: dict[int, dict] = {}
+    report = on_progress or (lambda d, t: None)
+
+    def collect(rows: list[dict]) -> None:
+        for row in rows:
+            done[row["sample"]] = row
+        report(min(len(done), samples), samples)
+
+    chunks = _split(jobs_list, batch, 1 if scheduler is None and workers <= 1 else max(workers, 1))
+    if scheduler is None and workers <= 1:
+        for chunk in chunks:
+            collect(_run_chunk(instance, plan, batch, chunk))
+    else:
+        map_chunks(partial(_run_chunk, instance, plan, batch), chunks, collect, workers=workers, scheduler=scheduler)
+    nominal = done[-1]
+    outcomes = pd.DataFrame([done[i] for i in range(samples)]).drop(columns="sample")
+    sample_table = pd.concat([table.reset_index(), outcomes], axis=1)
+    tornado = _tornado_table(oat, [done[samples + j] for j in range(len(oat))], nominal)
+    seconds = {"total": time.perf_counter() - clock, "per_sample": float(outcomes["seconds"].mean()),
+               "workers": workers if scheduler is None else None}
+    return StressReport(instance.name, plan_label, sample_table, nominal,
+                        summarise(instance, sample_table, nominal, samples=samples, seed=seed),
+                        targets_odds(instance, sample_table, nominal), tornado,
+                        drivers(sample_table, [it.column for it in uncertain_items(instance)]), seconds)
+
+
+def _split(jobs_list: list, batch: int, workers: int) -> list[list]:
+    """Chunks of whole batches, about four per worker so that uneven chunks even out."""
+    n_batches = math.ceil(len(jobs_list) / batch)
+    per_chunk = max(1, math.ceil(n_batches / (4 * workers))) * batch if workers > 1 else len(jobs_list)
+    return [jobs_list[i:i + per_chunk] for i in range(0, len(jobs_list), per_chunk)]
+
+
+def _tornado_futures(instance: Instance) -> list[tuple[tuple[str, str], dict]]:
+    """One-at-a-time futures: every item of one input at its low (P10) or high (P90) quantile."""
+    items = uncertain_items(instance)
+    out = []
+    for key in UNCERTAIN_INPUTS:
+        mine = [it for it in items if it.input == key]
+        if mine:
+            for side, q in zip(("low", "high"), TORNADO_QUANTILES):
+                out.append(((key, side), {it.column: quantile(it.distribution, q) for it in mine}))
+    return out
+
+
+def _tornado_table(oat: list, rows: list[dict], nominal: dict) -> pd.DataFrame:
+    """HPO and overrun with each input at its P10 and P90, against the point-estimate future."""
+    by_input: dict[str, dict] = {}
+    for ((key, side), _), row in zip(oat, rows):
+        entry = by_input.setdefault(key, {"input": key})
+        entry[f"hpo_{side}_t"] = row.get("hpo_t")
+        entry[f"overrun_{side}_bn_rub"] = row.get("overrun_bn_rub")
+    df = pd.DataFrame(list(by_input.values()), columns=["input", "hpo_low_t", "hpo_high_t", "overrun_low_bn_rub",
+                                                         "overrun_high_bn_rub"])
+    df["hpo_nominal_t"] = nominal["hpo_t"]
+    df["hpo_swing_t"] = (df["hpo_high_t"] - df["hpo_low_t"]).abs()
+    return df.sort_values("hpo_swing_t", ascending=False, ignore_index=True)
+
+
+def drivers(samples: pd.DataFrame, columns: list[str], top: int = 15) -> pd.DataFrame:
+    """Items whose sampled values move target-year HPO most (Spearman rank correlation over the samples)."""
+    if len(samples) < 3 or not columns:
+        return pd.DataFrame(columns=["item", "spearman_hpo", "spearman_overrun"])
+    ranks = samples[columns + ["hpo_t", "overrun_bn_rub"]].rank()
+    corr = ranks.corr().loc[columns, ["hpo_t", "overrun_bn_rub"]].fillna(0.0)
+    corr.columns = ["spearman_hpo", "spearman_overrun"]
+    corr = corr.reindex(corr["spearman_hpo"].abs().sort_values(ascending=False).index)
+    return corr.head(top).rename_axis("item").reset_index()
+
+
+def summarise(instance: Instance, table: pd.DataFrame, nominal: dict, **meta) -> dict:
+    """Distribution of target-year HPO, the odds of each target, expected budget overrun."""
+    hpo = table["hpo_t"].astype(float)
+    return {
+        **meta, "target_year": instance.target_year, "planned_hpo_t": nominal["hpo_t"],
+        "hpo_mean_t": float(hpo.mean()), "hpo_std_t": float(hpo.std(ddof=0)),
+        "hpo_p10_t": float(hpo.quantile(0.1)), "hpo_p50_t": float(hpo.quantile(0.5)),
+        "hpo_p90_t": float(hpo.quantile(0.9)), "hpo_min_t": float(hpo.min()), "hpo_max_t": float(hpo.max()),
+        "p_hpo_at_least_planned": float((hpo >= nominal["hpo_t"] - 1e-6).mean()),
+        "expected_overrun_bn_rub": float(table["overrun_bn_rub"].mean()),
+        "p_overrun": float((table["overrun_bn_rub"] > 1e-9).mean()),
+        "expected_rd_overrun_bn_rub": float(table["rd_overrun_bn_rub"].mean()),
+        "expected_spend_bn_rub": float(table["spend_bn_rub"].mean()),
+        "planned_spend_bn_rub": nominal["spend_bn_rub"],
+        "budget_bn_rub": instance.budget.total_bn_rub,
+        "failed_samples": int((table["status"] != Status.OPTIMAL.value).sum()),
+    }
+
+
+def targets_odds(instance: Instance, samples: pd.DataFrame, nominal: dict) -> pd.DataFrame:
+    """Per policy rule: target, value in the point-estimate future, probability met, mean and P10 achieved."""
+    rows = []
+    for name, rule in _rules(instance).items():
+        achieved = samples[f"{name}_achieved"].astype(float)
+        goal = next(getattr(rule, a) for a in ("min_count", "min_jobs", "min_t_per_yr", "min_share") if hasattr(rule, a))
+        rows.append(dict(rule=name, year=rule.year, enforced=rule.enabled, target=float(goal), unit=RULE_UNITS[name],
+                         planned=nominal[f"{name}_achieved"], planned_met=nominal[f"{name}_met"],
+                         probability_met=float(samples[f"{name}_met"].astype(bool).mean()),
+                         mean_achieved=float(achieved.mean()), p10_achieved=float(achieved.quantile(0.1))))
+    return pd.DataFrame(rows, columns=["rule", "year", "enforced", "target", "unit", "planned", "planned_met",
+                                       "probability_met", "mean_achieved", "p10_achieved"])
+
+
+def describe(report: StressReport) -> str:
+    """Plain-words summary of a stress test."""
+    s, year = report.summary, report.summary["target_year"]
+    lines = [
+        f"{report.plan_label}: in {s['samples']:,} sampled futures (seed {s['seed']}), HPO in {year} averages "
+        f"{s['hpo_mean_t']:,.0f} t (P10 {s['hpo_p10_t']:,.0f}, P50 {s['hpo_p50_t']:,.0f}, P90 {s['hpo_p90_t']:,.0f}) "
+        f"against {s['planned_hpo_t']:,.0f} t planned; it reaches the planned output in "
+        f"{s['p_hpo_at_least_planned']:.0%} of futures.",
+    ]
+    for row in report.targets.itertuples():
+        target = f"{row.target:.0%}" if row.unit == "fraction" else f"{row.target:,.0f} {row.unit}"
+        lines.append(f"  - {row.rule} {target} by {row.year}: met in {row.probability_met:.0%} of futures "
+                     f"(planned: {'met' if row.planned_met else 'not met'}).")
+    lines.append(f"  - budget {s['budget_bn_rub']:,.0f} bn RUB: overrun in {s['p_overrun']:.0%} of futures, expected "
+                 f"overrun {s['expected_overrun_bn_rub']:,.1f} bn RUB (R&D envelope: "
+                 f"{s['expected_rd_overrun_bn_rub']:,.1f} bn RUB); expected spend {s['expected_spend_bn_rub']:,.1f} "
+                 f"of {s['planned_spend_bn_rub']:,.1f} bn RUB planned.")
+    if len(report.tornado):
+        top = report.tornado.iloc[0]
+        lines.append(f"  - the biggest driver of HPO is {top['input']}: {top['hpo_low_t']:,.0f} t at its P10, "
+                     f"{top['hpo_high_t']:,.0f} t at its P90.")
+    if s.get("failed_samples"):
+        lines.append(f"  - {s['failed_samples']} futures did not solve; see the status column.")
+    return "\n".join(lines)
+
+
+def stress_result(report: StressReport, instance: Instance) -> Result:
+    """The report as a ``Result`` (tables and KPIs) so that the run store can keep it."""
+    from reeplan.instance.io import instance_sha256
+
+    return Result(instance.name, "stress", Status.OPTIMAL, True, objective=report.summary["hpo_mean_t"],
+                  seconds=report.seconds, kpis={**report.summary, "hpo_t": report.summary["hpo_mean_t"],
+                                                "spend_bn_rub": report.summary["expected_spend_bn_rub"]},
+                  tables={"samples": report.samples, "tornado": report.tornado, "drivers": report.drivers,
+                          "target_odds": report.targets},
+                  instance_sha256=instance_sha256(instance), message=describe(report))

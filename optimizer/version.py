@@ -1,0 +1,3 @@
+"""The version of reeplan (one home: the package, the store and reports read it here)."""
+
+__version__ = "0.1.0"
