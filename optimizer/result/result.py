@@ -7,9 +7,13 @@ import math
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
+from typing import Any, Generic, TypeVar
 
 import pandas as pd
+import yaml
+
 from reeplan.instance.schema import INVESTMENT_AREAS
+from reeplan.result.tables import TABLE_FILES, read_table_csv
 
 
 class Status(str, Enum):
@@ -25,10 +29,63 @@ class Status(str, Enum):
 
 AREA_KEYS = INVESTMENT_AREAS  # the allocation table's areas, in order
 INSTANCE_FILE = "instance.yaml"
-TEXT_COLUMNS = {"level", "item", "kind", "rule", "message", "unit"}  # text, even where every cell is empty
-TABLE_FILES = {"allocation", "plants", "flows", "power", "projects", "rd", "output", "constraints", "marginals",
-               "limits", "targets",
-               "diagnosis"}
+
+# the KPIs summary.json holds at its top level (as Kpis fields of the same names)
+KPI_KEYS = ("hpo_t", "reo_t", "cumulative_hpo_t", "spend_bn_rub", "spend_by_area_bn_rub", "committed_capex_bn_rub",
+            "new_capex_bn_rub", "total_cost_bn_rub", "new_plants_online", "jobs")
+
+T = TypeVar("T")
+
+
+class _Figure(Generic[T]):
+    """One KPI as a typed attribute of ``Kpis``: ``kpis.hpo_t`` is ``kpis.get("hpo_t")``."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Kpis | None, objtype: type | None = None) -> T | None:
+        if obj is None:
+            return self  # type: ignore[return-value]  # the descriptor itself, on the class
+        return obj.get(self.name)
+
+    def __set__(self, obj: Kpis, value: T | None) -> None:
+        obj[self.name] = value
+
+
+class Kpis(dict[str, Any]):
+    """Headline figures of a plan (target year unless the name says otherwise).
+
+    A dict (JSON-ready, ``kpis["hpo_t"]``, ``.get``) whose known figures are also typed attributes
+    (``result.kpis.hpo_t``, tab completion); commands may add more keys (``"robust"``, stress summaries)."""
+
+    objective: _Figure[float] = _Figure()
+    hpo_t: _Figure[float] = _Figure()  # t HPO in the target year
+    reo_t: _Figure[float] = _Figure()  # t REO in the target year
+    cumulative_hpo_t: _Figure[float] = _Figure()  # t HPO over the horizon
+    spend_bn_rub: _Figure[float] = _Figure()  # counted against the budget, whole horizon
+    spend_by_area_bn_rub: _Figure[dict[str, float]] = _Figure()  # capex by investment area
+    committed_capex_bn_rub: _Figure[float] = _Figure()  # capital of projects already under way
+    new_capex_bn_rub: _Figure[float] = _Figure()  # capital the plan decides
+    total_cost_bn_rub: _Figure[float] = _Figure()  # capex + opex, whole horizon
+    new_plants_online: _Figure[int] = _Figure()  # new sites online in the target year
+    jobs: _Figure[float] = _Figure()  # new jobs in the target year
+    marginals: _Figure[dict[str, float]] = _Figure()  # LP duals of the budget rules (t HPO per bn RUB)
+
+
+class _TableAttribute:
+    """``result.plants`` is ``result.tables["plants"]``: a real attribute (tab completion, types)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, obj: Result | None, objtype: type | None = None) -> pd.DataFrame:
+        if obj is None:
+            return self  # type: ignore[return-value]  # the descriptor itself, on the class
+        try:
+            return obj.tables[self.name]
+        except KeyError:
+            raise AttributeError(f"this result has no {self.name!r} table (it has: "
+                                 f"{', '.join(obj.tables) or 'none'})") from None
 
 
 @dataclass
@@ -44,7 +101,7 @@ class Result:
     mip_gap: float | None = None
     seconds: dict[str, float] = field(default_factory=dict)
     tables: dict[str, pd.DataFrame] = field(default_factory=dict)
-    kpis: dict = field(default_factory=dict)
+    kpis: Kpis = field(default_factory=Kpis)
     targets: pd.DataFrame | None = None
     diagnosis: pd.DataFrame | None = None
     solver: dict = field(default_factory=dict)
@@ -54,12 +111,21 @@ class Result:
     tie_break: str = ""
     chain: list[dict] = field(default_factory=list)  # one row per stage of the objective chain
 
-    def __getattr__(self, name: str) -> pd.DataFrame:
-        # result.allocation, result.plants, ... as attributes for notebook users
-        tables = self.__dict__.get("tables", {})
-        if name in tables:
-            return tables[name]
-        raise AttributeError(name)
+    # the tables of a plan as attributes (see tables.md); ``targets`` and ``diagnosis`` are fields
+    allocation = _TableAttribute()
+    plants = _TableAttribute()
+    flows = _TableAttribute()
+    power = _TableAttribute()
+    projects = _TableAttribute()
+    rd = _TableAttribute()
+    output = _TableAttribute()
+    constraints = _TableAttribute()
+    marginals = _TableAttribute()
+    limits = _TableAttribute()
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.kpis, Kpis):
+            self.kpis = Kpis(self.kpis)
 
     def summary(self) -> dict:
         """JSON-ready summary (the content of summary.json)."""
@@ -72,18 +138,9 @@ class Result:
             "objective": self.objective,
             "best_bound": self.best_bound,
             "mip_gap": self.mip_gap,
-            "hpo_t": k.get("hpo_t"),
-            "reo_t": k.get("reo_t"),
-            "cumulative_hpo_t": k.get("cumulative_hpo_t"),
-            "spend_bn_rub": k.get("spend_bn_rub"),
-            "spend_by_area_bn_rub": k.get("spend_by_area_bn_rub"),
-            "committed_capex_bn_rub": k.get("committed_capex_bn_rub"),
-            "new_capex_bn_rub": k.get("new_capex_bn_rub"),
-            "total_cost_bn_rub": k.get("total_cost_bn_rub"),
-            "new_plants_online": k.get("new_plants_online"),
-            "jobs": k.get("jobs"),
+            **{key: k.get(key) for key in KPI_KEYS},
             "targets": None if self.targets is None else self.targets.to_dict(orient="records"),
-            "marginal_hpo_per_bn_rub": k.get("marginals"),  # LP duals (integers fixed): see integer_marginals
+            "marginal_hpo_per_bn_rub": k.marginals,  # LP duals (integers fixed): see integer_marginals
             "integer_marginals": _records(self.tables.get("marginals")),
             "why_not_more": _records(self.tables.get("limits")),
             "diagnosis": None if self.diagnosis is None else self.diagnosis.to_dict(orient="records"),
@@ -104,8 +161,6 @@ class Result:
         out.mkdir(parents=True, exist_ok=True)
         written = [atomic_write(out / "summary.json", json.dumps(self.summary(), indent=2) + "\n")]
         if instance is not None:
-            import yaml
-
             written.append(atomic_write(out / INSTANCE_FILE, yaml.safe_dump(instance.model_dump(mode="json"),
                                                                            sort_keys=False, allow_unicode=True)))
         frames = dict(self.tables)
@@ -125,20 +180,14 @@ def read_result(folder: str | Path) -> Result:
     folder = Path(folder)
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     tables = {}
-    for name in TABLE_FILES - {"targets", "diagnosis"}:
+    for name in sorted(TABLE_FILES - {"targets", "diagnosis"}):
         path = folder / f"{name}.csv"
         if path.exists():
-            tables[name] = pd.read_csv(path)
-    extra = {name: pd.read_csv(folder / f"{name}.csv") if (folder / f"{name}.csv").exists() else None
+            tables[name] = read_table_csv(name, path)
+    extra = {name: read_table_csv(name, folder / f"{name}.csv") if (folder / f"{name}.csv").exists() else None
              for name in ("targets", "diagnosis")}
-    for df in [*tables.values(), *(e for e in extra.values() if e is not None)]:
-        for col in TEXT_COLUMNS & set(df.columns):  # an empty CSV cell comes back as NaN
-            df[col] = df[col].fillna("").astype(str)
-    kpis = {key: summary.get(key) for key in ("hpo_t", "reo_t", "cumulative_hpo_t", "spend_bn_rub",
-                                              "spend_by_area_bn_rub", "committed_capex_bn_rub", "new_capex_bn_rub",
-                                              "total_cost_bn_rub", "new_plants_online", "jobs")}
-    kpis["objective"] = summary.get("objective")
-    kpis["marginals"] = summary.get("marginal_hpo_per_bn_rub")
+    kpis = Kpis({key: summary.get(key) for key in KPI_KEYS}, objective=summary.get("objective"),
+                marginals=summary.get("marginal_hpo_per_bn_rub"))
     return Result(summary.get("instance", folder.name), summary.get("objective_name", "max-hpo"),
                   Status(summary["status"]), bool(summary.get("has_plan")), summary.get("objective"),
                   summary.get("best_bound"), summary.get("mip_gap"), summary.get("seconds") or {}, tables, kpis,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 from reeplan.instance.schema import PLANT_ONLINE_MIN_FEED_T, Instance
+from reeplan.result.tables import TABLES, conform
 
-COLUMNS = ["rule", "year", "enforced", "target", "achieved", "shortfall", "unit", "note"]
+COLUMNS = TABLES["targets"].names
 
 
 def new_plants_online(instance: Instance, plants: pd.DataFrame, year: int) -> int:
@@ -66,4 +67,4 @@ def targets_table(instance: Instance, tables: dict[str, pd.DataFrame]) -> pd.Dat
         # an empty year does not meet the floor: its share counts as 0 (not "undefined, so met")
         produced = reo >= r.min_output_t_per_yr * (1 - 1e-6) and reo > 0
         add("hp_share", r, r.min_share, float(hpo / reo) if produced else 0.0, "fraction")
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return conform("targets", pd.DataFrame(rows, columns=COLUMNS))

@@ -9,9 +9,10 @@ from reeplan.instance.schema import Instance
 from reeplan.models.components.policy import enabled_rules
 from reeplan.models.data import ModelData, model_data
 from reeplan.models.investment import build_model
+from reeplan.result.tables import TABLES, conform
 from reeplan.solving import highs
 
-COLUMNS = ["rule", "year", "required", "reachable", "gives_by", "unit", "relative", "message"]
+COLUMNS = TABLES["diagnosis"].names
 
 
 def diagnose(instance: Instance, time_limit: float | None = None, data: ModelData | None = None) -> pd.DataFrame:
@@ -21,12 +22,12 @@ def diagnose(instance: Instance, time_limit: float | None = None, data: ModelDat
     opt = highs.new_solver()
     run = highs.run(opt, m, time_limit=time_limit, mip_gap=1e-6, threads=None, options={"random_seed": 0})
     if not run.has_plan:
-        return pd.DataFrame([dict(rule="(none)", message=f"elastic re-solve found no plan ({run.status.value})")],
-                            columns=COLUMNS)
+        return conform("diagnosis", pd.DataFrame(
+            [dict(rule="(none)", message=f"elastic re-solve found no plan ({run.status.value})")], columns=COLUMNS))
     run.results.solution_loader.load_vars()
     rows = [row for (kind, label), var in m.elastic_slacks.items()
             if (row := _row(instance, data, m, kind, label, float(var.value or 0.0))) is not None]
-    df = pd.DataFrame(rows, columns=COLUMNS)
+    df = conform("diagnosis", pd.DataFrame(rows, columns=COLUMNS))
     return df.sort_values("relative", ascending=False, ignore_index=True)
 
 

@@ -7,6 +7,7 @@ import pyomo.environ as pyo
 from reeplan.models.components.plants import new_modules_online
 from reeplan.models.components.policy import POLICY_ROWS
 from reeplan.models.data import ModelData
+from reeplan.result.tables import TABLES, conform
 
 TOL = 1e-6
 
@@ -34,8 +35,9 @@ def extract_tables(m: pyo.ConcreteModel, data: ModelData, duals: dict | None = N
     }
 
 
-def _frame(rows: list[dict], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=columns)
+def _frame(name: str, rows: list[dict]) -> pd.DataFrame:
+    """The rows as the contract's table ``name`` (columns, order and dtypes of reeplan.result.tables)."""
+    return conform(name, pd.DataFrame(rows, columns=TABLES[name].names))
 
 
 def _allocation(m, data: ModelData) -> pd.DataFrame:
@@ -56,7 +58,7 @@ def _allocation(m, data: ModelData) -> pd.DataFrame:
         for year, money in sorted(c.capex_remaining_bn_rub.items()):
             if money > 0:
                 rows.append(dict(year=year, area=c.area, item=c.name, kind="committed", bn_rub=money))
-    df = _frame(rows, ["year", "area", "item", "kind", "bn_rub"])
+    df = _frame("allocation", rows)
     return df.sort_values(["year", "area", "item"], ignore_index=True)
 
 
@@ -71,7 +73,7 @@ def _plants(m, data: ModelData) -> pd.DataFrame:
             rows.append(dict(site=s.name, year=t, opened=t in opened, modules_started=started, modules_online=online,
                              capacity_t=online * s.module_capacity_t_per_yr, feed_t=_val(m.Feed[s.name, t]),
                              jobs=s.jobs_per_module * new_online))
-    return _frame(rows, ["site", "year", "opened", "modules_started", "modules_online", "capacity_t", "feed_t", "jobs"])
+    return _frame("plants", rows)
 
 
 def _flows(m, data: ModelData) -> pd.DataFrame:
@@ -79,14 +81,14 @@ def _flows(m, data: ModelData) -> pd.DataFrame:
     rows = [dict(link=l, deposit=links[l].deposit, site=links[l].site, mode=links[l].mode, ship_year=t,
                  arrival_year=t + links[l].transit_yr, t=_val(var))
             for (l, t), var in m.Ship.items() if _val(var) > TOL]
-    return _frame(rows, ["link", "deposit", "site", "mode", "ship_year", "arrival_year", "t"])
+    return _frame("flows", rows)
 
 
 def _power(m, data: ModelData) -> pd.DataFrame:
     conns = {c.name: c for c in data.instance.power_connections}
     rows = [dict(connection=c, source=conns[c].source, site=conns[c].site, year=t, gwh=_val(var))
             for (c, t), var in m.Power_Drawn.items() if _val(var) > TOL]
-    return _frame(rows, ["connection", "source", "site", "year", "gwh"])
+    return _frame("power", rows)
 
 
 def _projects(m, data: ModelData) -> pd.DataFrame:
@@ -96,14 +98,15 @@ def _projects(m, data: ModelData) -> pd.DataFrame:
             p = data.projects[k]
             rows.append(dict(project=p.name, kind=p.kind, area=p.area, start_year=t, ready_year=t + p.lead_time_yr,
                              capex_bn_rub=p.capex_bn_rub))
-    return _frame(rows, ["project", "kind", "area", "start_year", "ready_year", "capex_bn_rub"])
+    return _frame("projects", rows)
 
 
 def _rd(m, data: ModelData) -> pd.DataFrame:
     projects = _projects(m, data)
     rd = projects[projects["kind"] == "programme"]
-    return pd.DataFrame({"programme": rd["project"], "start_year": rd["start_year"],
-                         "completion_year": rd["ready_year"], "cost_bn_rub": rd["capex_bn_rub"]}).reset_index(drop=True)
+    return conform("rd", pd.DataFrame({"programme": rd["project"], "start_year": rd["start_year"],
+                                       "completion_year": rd["ready_year"],
+                                       "cost_bn_rub": rd["capex_bn_rub"]}).reset_index(drop=True))
 
 
 def _output(m, data: ModelData) -> pd.DataFrame:
@@ -119,8 +122,7 @@ def _output(m, data: ModelData) -> pd.DataFrame:
                          capex_bn_rub=capex, opex_bn_rub=_val(m.Opex[t]), spend_bn_rub=_val(m.Spend[t]),
                          jobs=sum(s.jobs_per_module * _int(new_modules_online(m, data, s.name, t))
                                   for s in data.instance.sites)))
-    return _frame(rows, ["year", "feed_t", "reo_t", "hpo_t", "recovery", "hp_share", "level", "capex_bn_rub",
-                         "opex_bn_rub", "spend_bn_rub", "jobs"])
+    return _frame("output", rows)
 
 
 def rule_constraints(m) -> list[tuple[str, object, object]]:
@@ -144,4 +146,4 @@ def _constraints(m, data: ModelData, duals: dict) -> pd.DataFrame:
             rhs, slack = _val(con.lower), body - _val(con.lower)
         rows.append(dict(rule=rule, year=year, lhs=body, rhs=rhs, slack=slack,
                          binding=abs(slack) <= 1e-6 * max(1.0, abs(rhs)), marginal=duals.get(con.name, float("nan"))))
-    return _frame(rows, ["rule", "year", "lhs", "rhs", "slack", "binding", "marginal"])
+    return _frame("constraints", rows)

@@ -17,6 +17,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from reeplan.instance.schema import Instance
 from reeplan.options import OBJECTIVE_UNITS
+from reeplan.result.tables import TABLES, conform
 from reeplan.solving import highs
 
 MONEY_STEP_BN_RUB = 10.0  # relaxation of each budget rule (about the cost of one plant module)
@@ -25,9 +26,8 @@ HP_SHARE_STEP = 0.05  # the HP-share floor is lowered by 5 percentage points
 SUPPLY_STEP = 0.10  # reachable concentrate: every deposit's supply and link's capacity +10 %
 LEAD_STEP_YR = 1  # lead times: every build and programme one year shorter
 
-MARGINAL_COLUMNS = ["rule", "year", "limit", "used", "step", "unit", "objective_after", "gain", "gain_unit",
-                    "gain_per_unit", "lp_dual"]
-LIMIT_COLUMNS = ["rank", "limit", "relaxation", "gain", "gain_unit", "detail"]
+MARGINAL_COLUMNS = TABLES["marginals"].names
+LIMIT_COLUMNS = TABLES["limits"].names
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def integer_marginals(opt, m: pyo.ConcreteModel, instance: Instance, objective: 
         highs.push_changes_with_start(opt, m)
         for v, val in values:
             v.set_value(val, skip_validation=True)
-    return pd.DataFrame(rows, columns=MARGINAL_COLUMNS)
+    return conform("marginals", pd.DataFrame(rows, columns=MARGINAL_COLUMNS))
 
 
 def _constraint_of(m, r: Relaxation):
@@ -215,7 +215,7 @@ def limits_table(instance: Instance, objective: str, z1: float, tables: dict[str
     df = pd.DataFrame(rows, columns=LIMIT_COLUMNS[1:])
     df = df.sort_values("gain", ascending=False, na_position="last", kind="stable", ignore_index=True)
     df.insert(0, "rank", range(1, len(df) + 1))
-    return df
+    return conform("limits", df)
 
 
 def _rule_detail(r) -> str:

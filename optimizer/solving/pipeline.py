@@ -13,7 +13,7 @@ from reeplan.instance.schema import Instance
 from reeplan.models.data import AREAS, ModelData, model_data
 from reeplan.models.investment import build_model
 from reeplan.options import SolveOptions
-from reeplan.result.result import Result, Status, mip_gap
+from reeplan.result.result import Kpis, Result, Status, mip_gap
 from reeplan.result.targets import new_plants_online, targets_table
 from reeplan.solving import highs
 from reeplan.solving.extract import extract_tables, rule_constraints
@@ -287,7 +287,7 @@ def _no_plan_message(status: Status) -> str:
     }.get(status, "the solver stopped with an error before finding a plan")
 
 
-def kpis_of(instance: Instance, tables: dict[str, pd.DataFrame], objective: float) -> dict:
+def kpis_of(instance: Instance, tables: dict[str, pd.DataFrame], objective: float) -> Kpis:
     """Headline figures of a plan from its tables (target year: HPO, REO, jobs; totals; marginals)."""
     out = tables["output"].set_index("year")
     target = instance.target_year
@@ -296,18 +296,18 @@ def kpis_of(instance: Instance, tables: dict[str, pd.DataFrame], objective: floa
     cons = tables["constraints"]
     marginals = {(r if pd.isna(y) else f"{r} {int(y)}"): float(mv)
                  for r, y, mv in zip(cons["rule"], cons["year"], cons["marginal"]) if r.startswith("budget")}
-    return {
-        "objective": objective,
-        "hpo_t": float(out.loc[target, "hpo_t"]),
-        "reo_t": float(out.loc[target, "reo_t"]),
-        "cumulative_hpo_t": float(out["hpo_t"].sum()),
-        "spend_bn_rub": float(out["spend_bn_rub"].sum()),
-        "spend_by_area_bn_rub": by_area,
+    return Kpis(
+        objective=objective,
+        hpo_t=float(out.loc[target, "hpo_t"]),
+        reo_t=float(out.loc[target, "reo_t"]),
+        cumulative_hpo_t=float(out["hpo_t"].sum()),
+        spend_bn_rub=float(out["spend_bn_rub"].sum()),
+        spend_by_area_bn_rub=by_area,
         # capital of projects already under way vs capital the plan decides (bn RUB, whole horizon)
-        "committed_capex_bn_rub": float(alloc.loc[alloc["kind"] == "committed", "bn_rub"].sum()),
-        "new_capex_bn_rub": float(alloc.loc[alloc["kind"] != "committed", "bn_rub"].sum()),
-        "total_cost_bn_rub": float(out["capex_bn_rub"].sum() + out["opex_bn_rub"].sum()),
-        "new_plants_online": new_plants_online(instance, tables["plants"], target),
-        "jobs": float(out.loc[target, "jobs"]),
-        "marginals": marginals,
-    }
+        committed_capex_bn_rub=float(alloc.loc[alloc["kind"] == "committed", "bn_rub"].sum()),
+        new_capex_bn_rub=float(alloc.loc[alloc["kind"] != "committed", "bn_rub"].sum()),
+        total_cost_bn_rub=float(out["capex_bn_rub"].sum() + out["opex_bn_rub"].sum()),
+        new_plants_online=new_plants_online(instance, tables["plants"], target),
+        jobs=float(out.loc[target, "jobs"]),
+        marginals=marginals,
+    )
