@@ -13,6 +13,7 @@ from reeplan.analysis.alternatives import alternatives_table, find_alternatives
 from reeplan.analysis.compare import compare, solve_missing
 from reeplan.analysis.sweep import POINTS_DIR, make_plan, parse_values, run_sweep, threshold_budget
 from reeplan.instance.io import load_instance
+from reeplan.report.compare_plots import compare_charts
 from reeplan.solving.pipeline import solve
 from reeplan.sources import parse_scenario
 from reeplan.store.runs import record_run_quietly
@@ -39,7 +40,7 @@ def test_compare_two_budgets_hand_checked(tmp_path):
     assert list(cmp.plants["site"]) == ["New"] and cmp.plants["difference"][0] == f"new plant only in {a}"
     assert set(cmp.timing["project"]) == {"road", "P-New"}
     assert list(cmp.inputs["parameter"]) == ["budget.total_bn_rub"]
-    written = cmp.write(tmp_path)
+    written = cmp.write(tmp_path) + compare_charts(cmp, tmp_path)
     assert (tmp_path / "spend_by_area.png").stat().st_size > 1000 and len(written) == 8
 
 
