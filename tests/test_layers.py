@@ -3,7 +3,7 @@
 The layers, lowest first (a module may import from its own package and from lower layers only;
 packages in the same layer are independent of each other):
 
-    errors, version -> options, parallel -> instance -> result -> store -> models -> solving
+    errors, version, numbers -> options, parallel -> instance -> result -> store -> models -> solving
     -> analysis | uncertainty -> report -> generate -> sources | bench -> cli -> reeplan (the lazy API)
 
 Every import counts, at module level or inside a function. An import inside a function is allowed
@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIRS = {"reeplan": "optimizer", "reeplan.models": "models"}  # import name -> folder (pyproject.toml)
 
 LAYERS: list[tuple[str, ...]] = [
-    ("reeplan.errors", "reeplan.version"),
+    ("reeplan.errors", "reeplan.version", "reeplan.numbers"),
     ("reeplan.options", "reeplan.parallel"),
     ("reeplan.instance",),
     ("reeplan.result",),

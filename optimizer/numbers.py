@@ -1,0 +1,46 @@
+"""How numbers are shown: the one set of formatters of the CLI, the report, bench tables and messages."""
+
+from __future__ import annotations
+
+import math
+
+MISSING = "-"  # what a missing, NaN or infinite value shows as
+
+
+def is_number(x: object) -> bool:
+    """A finite real number (not a bool, not None, not NaN or infinite)."""
+    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(float(x))
+
+
+def fixed(x: object, digits: int = 1, unit: str = "") -> str:
+    """``1,234.5`` (thousands separated, ``digits`` decimals), with ``unit`` after a space; MISSING if not a number."""
+    if not is_number(x):
+        return MISSING
+    return f"{float(x):,.{digits}f} {unit}".rstrip()  # type: ignore[arg-type]  # is_number checked it
+
+
+def significant(x: object, digits: int = 3) -> str:
+    """``x`` to ``digits`` significant figures (large values in full); text as it is; MISSING if NaN/None."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return MISSING
+    if isinstance(x, float):
+        return f"{x:.{digits}g}" if abs(x) < 1e6 else f"{x:.10g}"
+    return str(x)
+
+
+def adaptive(x: float | None, unit: str = "") -> str:
+    """Whole numbers from 100 up, three significant figures below: a figure that changes while it is read."""
+    if x is None:
+        return MISSING
+    text = f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
+    return f"{text} {unit}".rstrip()
+
+
+def gap(x: object) -> str:
+    """A relative MIP gap, ``1.00e-04``; MISSING if unknown."""
+    return f"{float(x):.2e}" if is_number(x) else MISSING  # type: ignore[arg-type]  # is_number checked it
+
+
+def precise(x: float) -> str:
+    """Ten significant figures: enough to show the small difference a check reports."""
+    return f"{x:.10g}"
