@@ -2,7 +2,7 @@
 spent outside HiGHS.
 
 For each family (``reeplan.generate.FAMILIES``) and repeat, three child processes side by side
-(``reeplan.bench.run.run_isolated``: one fresh Python process each, peak memory = its ru_maxrss):
+(``reeplan.bench.isolate.run_isolated``: one fresh Python process each, peak memory = its ru_maxrss):
 
 1. reeplan stage 1, phase by phase: build (model_data + build_model), transfer (Pyomo -> HiGHS:
    time inside ``opt.solve`` minus HiGHS's run time), HiGHS, extraction (load values + tables);
@@ -34,7 +34,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from reeplan.bench.run import machine_info, run_isolated, save_png_svg
+from reeplan.bench.isolate import run_isolated
+from reeplan.bench.report import machine_info, save_png_svg
 from reeplan.generate import FAMILIES, generate_family, write_generated
 from reeplan.solving.export import export_model
 

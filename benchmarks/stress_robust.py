@@ -119,7 +119,7 @@ def run_child(args: list[str]) -> dict:
 
 
 def meta(args: argparse.Namespace, rows: list[dict]) -> dict:
-    from reeplan.bench.run import machine_info
+    from reeplan.bench.report import machine_info
 
     info = {"machine": machine_info(), "started": args.started, "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "commit": args.commit, "instance": str(BASE.relative_to(ROOT)), "seed": 0, "threads": 1, "mip_gap": 1e-4,

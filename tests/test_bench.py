@@ -1,29 +1,23 @@
 """The benchmark harness: summaries and performance-profile maths on hand-made tables, failing runs
-recorded (a corrupt MPS file, a child that raises, dies or hangs) while the benchmark goes on, a
+recorded (a corrupt MPS file, a child that raises, dies, hangs or blows up its memory) while the benchmark goes on, a
 MIPLIB file's known optimum, and a reeplan instance timed phase by phase."""
 
 from __future__ import annotations
 
 import math
+import resource
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
-from reeplan.bench.run import (
-    KNOWN_OPTIMA,
-    collect_instances,
-    disagreements,
-    parse_option,
-    performance_profile,
-    performance_ratios,
-    run_bench,
-    run_isolated,
-    shifted_geometric_mean,
-    solver_configs,
-    summarize,
-)
+from reeplan.bench.configs import parse_option, solver_configs
+from reeplan.bench.inputs import KNOWN_OPTIMA, collect_instances
+from reeplan.bench.isolate import run_isolated
+from reeplan.bench.run import run_bench
+from reeplan.bench.stats import disagreements, performance_profile, performance_ratios, shifted_geometric_mean, summarize
 from reeplan.cli.app import main
 from reeplan.errors import UsageError
 
@@ -167,20 +161,66 @@ def test_failing_runs_are_recorded_and_the_benchmark_goes_on(tmp_path):
         assert (tmp_path / "out" / "profile.svg").stat().st_size > 0
 
 
-@pytest.mark.parametrize("fault,status", [("raise", "error"), ("exit", "crashed"), ("hang", "killed")])
+# The real child entry (reeplan.bench.child._child_main: read the spec, write the record), its run
+# replaced by a fault named on the command line: run_isolated starts this script instead of the child.
+FAULTY_CHILD = '''
+import os, sys, time
+from reeplan.bench import child
+
+real_run_child = child.run_child
+
+def run_child(spec):
+    fault, _, mb = sys.argv[1].partition(":")
+    if fault == "raise":
+        raise RuntimeError("fault injected by the test harness")
+    if fault == "exit":
+        os._exit(3)
+    if fault == "hang":
+        time.sleep(3600)
+    if fault == "memory":  # touch MB megabytes, then die of it
+        hog = b"x" * (int(mb) * 2**20)
+        raise MemoryError(f"fault injected by the test harness after {len(hog) >> 20} MB")
+    return real_run_child(spec)
+
+child.run_child = run_child
+sys.exit(child._child_main(sys.argv[3:]))  # argv: fault --child SPEC RESULT
+'''
+
+
+@pytest.mark.parametrize("fault,status", [("raise", "error"), ("exit", "crashed"), ("hang", "killed"),
+                                          ("memory", "error")])
 def test_a_failing_child_is_recorded(tmp_path, fault, status):
+    script = tmp_path / "faulty_child.py"
+    script.write_text(FAULTY_CHILD)
     spec = dict(kind="mps", path=str(MIPLIB / "flugpl.mps"), solver="highs", options={}, threads=1, seed=0,
-                time_limit=10, mip_gap=1e-4, objective="max-hpo", fault=fault)
-    rec = run_isolated(spec, wall_limit=2.0, log_path=tmp_path / "child.log")
+                time_limit=10, mip_gap=1e-4, objective="max-hpo")
+    # A child's ru_maxrss starts at the parent's resident memory (Linux): the hog must be bigger to show.
+    hog_mb = max(300, int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024) + 100)
+    arg = f"memory:{hog_mb}" if fault == "memory" else fault
+    rec = run_isolated(spec, wall_limit=2.0 if fault == "hang" else 30.0, log_path=tmp_path / "child.log",
+                       command=[sys.executable, str(script), arg])
     assert rec["status"] == status
     assert rec["message"]
     assert rec["peak_rss_mb"] is not None and rec["wall_s"] > 0
-    if fault == "raise":
+    if fault in ("raise", "memory"):
         assert "fault injected" in rec["message"]
     if fault == "exit":
         assert rec["exit_code"] == 3
     if fault == "hang":
         assert 2.0 <= rec["wall_s"] < 30
+    if fault == "memory":
+        assert rec["peak_rss_mb"] >= hog_mb
+
+
+def test_the_child_without_a_fault_solves(tmp_path):
+    """The same script with no fault runs the real child: the harness above exercises the real protocol."""
+    script = tmp_path / "faulty_child.py"
+    script.write_text(FAULTY_CHILD)
+    spec = dict(kind="mps", path=str(MIPLIB / "flugpl.mps"), solver="highs", options={}, threads=1, seed=0,
+                time_limit=10, mip_gap=1e-4, objective="max-hpo")
+    rec = run_isolated(spec, wall_limit=30.0, command=[sys.executable, str(script), "none"])
+    assert rec["status"] == "optimal" and rec["exit_code"] == 0
+    assert abs(rec["objective"] - KNOWN_OPTIMA["flugpl"]) <= 1e-6 * KNOWN_OPTIMA["flugpl"]
 
 
 def test_reeplan_instance_phases(tmp_path):

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from reeplan.store.runs import get_run, list_runs, record_bench_run
+from reeplan.bench.record import record_bench_run
+from reeplan.store.runs import get_run, list_runs
 
 from tests.conftest import ROOT
 

@@ -1,6 +1,7 @@
 """CLI commands ``reeplan generate`` and ``reeplan bench`` (registered on the main app by optimizer/cli/app.py).
 
-Thin layers: parse options, call ``reeplan.generate`` / ``reeplan.bench.run``, render with rich, exit.
+Thin layers: parse options, call ``reeplan.generate`` / ``reeplan.bench.run`` (``reeplan.bench.record`` for the
+run store), render with rich, exit.
 """
 
 from __future__ import annotations
@@ -85,9 +86,10 @@ def register(app: typer.Typer) -> None:
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not record runs in the run store")] = False,
     ) -> None:
         """Benchmark solvers: each instance x configuration x repeat in its own process."""
+        from reeplan.bench.record import record_bench_run
         from reeplan.bench.run import run_bench
         from reeplan.cli.console import err_console, out_console
-        from reeplan.store.runs import StoreError, open_store, record_bench_run
+        from reeplan.store.runs import StoreError, open_store
         from rich.markup import escape
         from rich.table import Table
 

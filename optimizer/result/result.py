@@ -11,7 +11,6 @@ from typing import Any, Generic, TypeVar
 
 import pandas as pd
 import yaml
-
 from reeplan.instance.schema import INVESTMENT_AREAS
 from reeplan.result.tables import TABLE_FILES, read_table_csv
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import highspy
 import numpy as np
 import pyomo.environ as pyo
-from pyomo.contrib.solver.common.results import SolutionStatus, TerminationCondition
+from pyomo.contrib.solver.common.results import Results, SolutionStatus, TerminationCondition
 from reeplan.errors import SolverUnavailableError
 from reeplan.result.result import Status
 
@@ -24,6 +24,21 @@ _STATUS = {
     TerminationCondition.infeasibleOrUnbounded: Status.INFEASIBLE,
     TerminationCondition.unbounded: Status.UNBOUNDED,
 }
+
+
+def status_name(model_status) -> str:
+    """The reeplan status (a ``Status`` value) of a raw HiGHS model status or its int, for code driving highspy itself.
+
+    Read as Pyomo's interface reads it, then ``_STATUS``: the same answer ``run`` gives, except that only ``run``
+    turns a Ctrl-C it asked for into ``interrupted``."""
+    s = highspy.HighsModelStatus
+    termination = {s.kOptimal: TerminationCondition.convergenceCriteriaSatisfied,
+                   s.kTimeLimit: TerminationCondition.maxTimeLimit, s.kIterationLimit: TerminationCondition.iterationLimit,
+                   s.kSolutionLimit: TerminationCondition.iterationLimit, s.kInterrupt: TerminationCondition.interrupted,
+                   s.kInfeasible: TerminationCondition.provenInfeasible,
+                   s.kUnboundedOrInfeasible: TerminationCondition.infeasibleOrUnbounded,
+                   s.kUnbounded: TerminationCondition.unbounded}.get(s(int(model_status)))
+    return _STATUS.get(termination, Status.ERROR).value
 
 
 class _InterruptIsExpected(logging.Filter):
@@ -46,7 +61,7 @@ class Run:
     bound: float | None
     seconds: float
     nodes: int | None
-    results: object
+    results: Results  # Pyomo's: solution_loader, timing_info, ...
 
 
 def new_solver():

@@ -1,0 +1,328 @@
+"""One benchmark run inside its own process: ``python -m reeplan.bench.child --child SPEC RESULT``.
+
+The parent (``reeplan.bench.isolate.run_isolated``) writes SPEC (JSON: kind, path, solver, options,
+threads, seed, time limit, gap, objective, pipeline); this process does the run and writes its
+record to RESULT, or the exception that stopped it. For a reeplan instance the phases are timed
+here, calling the same functions as ``reeplan.solve()`` (stage 1 only: the MILP every solver is given):
+
+- build: ``model_data`` + ``reeplan.models.investment.build_model``;
+- transfer: the hand-off to the solver. HiGHS (Pyomo's persistent in-memory interface): the time
+  inside ``opt.solve`` minus HiGHS's own run time (``results.timing_info.highs_time``). Other
+  solvers: writing the MPS file plus the solver reading it (SCIP), or Pyomo's whole call minus the
+  solver's reported time (cbc, glpk);
+- solve: the solver's own run time;
+- extraction: loading the solution into the Pyomo model and ``reeplan.solving.extract.extract_tables``.
+
+For an MPS file, transfer is the solver reading the file and extraction reading the solution vector.
+Top-level imports stay light: they weigh on every run's wall time and peak memory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import resource
+import sys
+import tempfile
+import time
+import traceback
+import weakref
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from reeplan.errors import ReeplanError
+from reeplan.options import SolveOptions
+
+
+class BenchError(ReeplanError):
+    """A run could not be set up (unreadable model, bad solver option)."""
+
+
+def json_default(x):
+    """JSON encoding of the spec and record files: numpy scalars as numbers, anything else as text."""
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating,)):
+        return float(x)
+    return str(x)
+
+
+def _run_mps_highs(spec: dict, rec: dict) -> None:
+    import highspy
+
+    h = highspy.Highs()
+    h.setOptionValue("output_flag", False)
+    tick = time.perf_counter()
+    status = h.readModel(spec["path"])
+    rec["transfer_s"] = time.perf_counter() - tick
+    if status == highspy.HighsStatus.kError or h.getNumCol() == 0:
+        raise BenchError(f"HiGHS cannot read {spec['path']} as an MPS model")
+    options = {"time_limit": spec["time_limit"], "mip_rel_gap": spec["mip_gap"], "threads": spec["threads"],
+               "random_seed": spec["seed"], **spec["options"]}
+    for key, value in options.items():
+        if value is not None and h.setOptionValue(key, value) == highspy.HighsStatus.kError:
+            raise BenchError(f"HiGHS rejects option {key}={value!r}")
+    lp = h.getLp()
+    integrality = list(lp.integrality_) if len(lp.integrality_) else []
+    rec.update(variables=h.getNumCol(), constraints=h.getNumRow(),
+               integers=sum(1 for t in integrality if t != highspy.HighsVarType.kContinuous),
+               objective_sense="max" if h.getObjectiveSense()[1] == highspy.ObjSense.kMaximize else "min")
+    tick = time.perf_counter()
+    h.run()
+    rec["solve_s"] = time.perf_counter() - tick
+    # Named by the parent (reeplan.solving.highs.status_name): importing the Pyomo adapter here would add
+    # about 1.5 s and 100 MB to every HiGHS run on an MPS file (and not to SCIP's).
+    rec["highs_model_status"] = int(h.getModelStatus())
+    tick = time.perf_counter()
+    info = h.getInfo()
+    rec["has_solution"] = info.primal_solution_status == 2
+    if rec["has_solution"]:
+        h.getSolution()
+        rec["objective"] = float(info.objective_function_value)
+    rec["bound"] = float(info.mip_dual_bound) if rec["integers"] else rec["objective"]
+    rec["nodes"] = int(info.mip_node_count) if info.mip_node_count >= 0 else None
+    rec["simplex_iterations"] = int(info.simplex_iteration_count)
+    rec["extract_s"] = time.perf_counter() - tick
+
+
+_SCIP_STATUS = {"optimal": "optimal", "timelimit": "time_limit", "gaplimit": "optimal", "infeasible": "infeasible",
+                "unbounded": "unbounded", "inforunbd": "infeasible", "nodelimit": "time_limit",
+                "userinterrupt": "time_limit"}
+
+
+def _scip_model(spec: dict, path: str, rec: dict):
+    import pyscipopt
+
+    s = pyscipopt.Model()
+    s.hideOutput()
+    tick = time.perf_counter()
+    try:
+        s.readProblem(path)
+    except Exception as exc:  # noqa: BLE001 - pyscipopt raises plain Exceptions for unreadable files
+        raise BenchError(f"SCIP cannot read {path}: {exc}") from None
+    rec["transfer_s"] = rec.get("transfer_s", 0.0) + time.perf_counter() - tick
+    params = {"limits/gap": spec["mip_gap"], "randomization/randomseedshift": spec["seed"], **spec["options"]}
+    if spec["time_limit"] is not None:
+        params["limits/time"] = spec["time_limit"]
+    for key, value in params.items():
+        try:
+            s.setParam(key, value)
+        except Exception as exc:  # noqa: BLE001
+            raise BenchError(f"SCIP rejects parameter {key}={value!r}: {exc}") from None
+    svars = s.getVars()
+    rec.update(variables=len(svars), constraints=s.getNConss(),
+               integers=sum(1 for v in svars if v.vtype() in ("BINARY", "INTEGER", "IMPLINT")),
+               objective_sense="max" if s.getObjectiveSense() == "maximize" else "min")
+    return s
+
+
+def _scip_solve(s, rec: dict) -> None:
+    tick = time.perf_counter()
+    s.optimize()
+    rec["solve_s"] = time.perf_counter() - tick
+    rec["status"] = _SCIP_STATUS.get(s.getStatus(), "error")
+    if rec["status"] == "error":
+        rec["message"] = f"SCIP status {s.getStatus()}"
+    rec["has_solution"] = s.getNSols() > 0
+    if rec["has_solution"]:
+        rec["objective"] = float(s.getObjVal())
+    bound = s.getDualbound()
+    rec["bound"] = float(bound) if math.isfinite(bound) else None
+    rec["nodes"] = int(s.getNNodes())
+    rec["simplex_iterations"] = int(s.getNLPIterations())
+
+
+def _run_mps_scip(spec: dict, rec: dict) -> None:
+    s = _scip_model(spec, spec["path"], rec)
+    _scip_solve(s, rec)
+    tick = time.perf_counter()
+    if rec["has_solution"]:
+        best = s.getBestSol()
+        [s.getSolVal(best, v) for v in s.getVars()]
+    rec["extract_s"] = time.perf_counter() - tick
+
+
+def _model_size(m) -> dict:
+    import pyomo.environ as pyo
+
+    n = ni = 0
+    for v in m.component_data_objects(pyo.Var, active=True):
+        n += 1
+        ni += v.is_integer() or v.is_binary()
+    nc = sum(1 for _ in m.component_data_objects(pyo.Constraint, active=True))
+    return {"variables": n, "constraints": nc, "integers": ni}
+
+
+def _run_reeplan(spec: dict, rec: dict) -> None:
+    import pyomo.environ as pyo
+    from reeplan.instance.io import load_instance
+    from reeplan.models.data import model_data
+    from reeplan.models.investment import build_model
+    from reeplan.solving.extract import extract_tables
+
+    tick = time.perf_counter()
+    inst = load_instance(spec["path"])
+    rec["load_s"] = time.perf_counter() - tick
+    tick = time.perf_counter()
+    data = model_data(inst)
+    m = build_model(inst, spec["objective"], data=data)
+    rec["build_s"] = time.perf_counter() - tick
+    rec.update(_model_size(m))  # the stage-2 parts are deactivated and not counted
+    rec["objective_sense"] = "max" if m.stage1_objective.sense == pyo.maximize else "min"
+    solver = spec["solver"]
+    if solver == "highs":
+        loaded = _reeplan_highs(spec, m, rec)
+    elif solver == "scip":
+        loaded = _reeplan_scip(spec, m, rec)
+    else:
+        loaded = _reeplan_pyomo(spec, m, rec)
+    tick = time.perf_counter()
+    if rec.get("has_solution"):
+        loaded()
+        extract_tables(m, data)
+        rec["objective"] = float(pyo.value(m.Primary))
+    rec["extract_s"] = time.perf_counter() - tick
+
+
+def _reeplan_highs(spec: dict, m, rec: dict) -> Callable[[], None]:
+    from reeplan.solving import highs
+
+    opt = highs.new_solver()
+    tick = time.perf_counter()
+    run = highs.run(opt, m, time_limit=spec["time_limit"], mip_gap=spec["mip_gap"], threads=spec["threads"],
+                    options={"random_seed": spec["seed"], **spec["options"]})
+    call = time.perf_counter() - tick
+    highs_time = float(getattr(run.results.timing_info, "highs_time", None) or opt._solver_model.getRunTime())
+    rec.update(transfer_s=call - highs_time, solve_s=highs_time, status=run.status.value, has_solution=run.has_plan,
+               objective=run.incumbent, bound=run.bound, nodes=run.nodes,
+               simplex_iterations=int(opt._solver_model.getInfo().simplex_iteration_count))
+    return run.results.solution_loader.load_vars
+
+
+def _reeplan_scip(spec: dict, m, rec: dict) -> Callable[[], None]:
+    from reeplan.models.components.objective import stage1_only
+
+    stage1_only(m)
+    with tempfile.TemporaryDirectory(prefix="reeplan-bench-") as tmp:
+        path = Path(tmp) / "model.mps"
+        tick = time.perf_counter()
+        _, smap_id = m.write(str(path), io_options={"symbolic_solver_labels": True})
+        rec["transfer_s"] = time.perf_counter() - tick
+        s = _scip_model(spec, str(path), rec)
+    _scip_solve(s, rec)
+    by_symbol = m.solutions.symbol_map[smap_id].bySymbol
+
+    def load() -> None:
+        best = s.getBestSol()
+        for v in s.getVars():
+            var = by_symbol.get(v.name)
+            var = var() if isinstance(var, weakref.ref) else var
+            if var is not None:
+                var.set_value(s.getSolVal(best, v), skip_validation=True)
+
+    return load
+
+
+def _reeplan_pyomo(spec: dict, m, rec: dict) -> Callable[[], None]:
+    import pyomo.environ as pyo
+    from pyomo.opt import TerminationCondition as TC
+    from reeplan.models.components.objective import stage1_only
+
+    stage1_only(m)
+    opt = pyo.SolverFactory(spec["solver"])
+    options = dict(spec["options"])
+    if spec["solver"] == "cbc":
+        options.setdefault("ratioGap", spec["mip_gap"])
+        options.setdefault("threads", spec["threads"])
+        if spec["time_limit"] is not None:
+            options.setdefault("sec", spec["time_limit"])
+    elif spec["solver"] == "glpk":
+        options.setdefault("mipgap", spec["mip_gap"])
+        if spec["time_limit"] is not None:
+            options.setdefault("tmlim", int(math.ceil(spec["time_limit"])))
+    tick = time.perf_counter()
+    res = opt.solve(m, options=options, load_solutions=False)
+    call = time.perf_counter() - tick
+    solver_time = getattr(res.solver, "wallclock_time", None) or getattr(res.solver, "time", None)
+    solver_time = float(solver_time) if isinstance(solver_time, (int, float)) and solver_time > 0 else call
+    tc = res.solver.termination_condition
+    status = {TC.optimal: "optimal", TC.maxTimeLimit: "time_limit", TC.infeasible: "infeasible",
+              TC.unbounded: "unbounded", TC.infeasibleOrUnbounded: "infeasible"}.get(tc, "error")
+    has = len(res.solution) > 0
+    sense_max = m.stage1_objective.sense == pyo.maximize
+    bound = res.problem.upper_bound if sense_max else res.problem.lower_bound
+    bound = float(bound) if isinstance(bound, (int, float)) and math.isfinite(bound) else None
+    rec.update(transfer_s=max(0.0, call - solver_time), solve_s=solver_time, status=status, has_solution=has,
+               bound=bound, message="" if status != "error" else f"termination {tc}")
+
+    def load() -> None:
+        m.solutions.load_from(res)
+
+    return load
+
+
+def run_child(spec: dict) -> dict:
+    """Do one run in this process and return its record (raises on any failure)."""
+    rec: dict = {"status": "error", "has_solution": False}
+    if spec["kind"] == "mps":
+        if spec["solver"] == "highs":
+            _run_mps_highs(spec, rec)
+        elif spec["solver"] == "scip":
+            _run_mps_scip(spec, rec)
+        else:
+            raise BenchError(f"MPS input runs on HiGHS and SCIP only, not {spec['solver']}")
+    elif spec.get("pipeline", "stage1") == "solve":
+        if spec["solver"] != "highs":
+            raise BenchError("the whole reeplan solve runs on HiGHS only")
+        _run_reeplan_solve(spec, rec)
+    else:
+        _run_reeplan(spec, rec)
+    return rec
+
+
+def _run_reeplan_solve(spec: dict, rec: dict) -> None:
+    """The whole ``reeplan.solve()`` (stage 1, tie-break, marginals, extraction) as ``reeplan solve`` runs it.
+
+    Its own phase times are kept: build, solve (both stages, hand-off included: transfer is not
+    separated), marginals, extraction; ``total_s`` is its ``seconds["total"]``."""
+    from reeplan.instance.io import load_instance
+    from reeplan.solving.pipeline import solve
+
+    tick = time.perf_counter()
+    inst = load_instance(spec["path"])
+    rec["load_s"] = time.perf_counter() - tick
+    opts = SolveOptions(objective=spec["objective"], time_limit=spec["time_limit"], mip_gap=spec["mip_gap"],
+                        threads=spec["threads"], seed=spec["seed"], solver_options=dict(spec["options"]))
+    res = solve(inst, opts)
+    sec = res.seconds
+    rec.update(status=res.status.value, has_solution=res.has_plan, objective=res.objective, bound=res.best_bound,
+               nodes=res.nodes, build_s=sec.get("build"), solve_s=sec.get("solve"), marginals_s=sec.get("marginals"),
+               extract_s=sec.get("extract"), total_s=sec.get("total"),
+               message="; ".join(x for x in (res.message, f"tie-break: {res.tie_break}" if res.tie_break else "") if x))
+
+
+def _child_main(argv: list[str]) -> int:
+    """Read the spec file ``argv[0]``, run it, write the record to ``argv[1]``; 1 if the run raised."""
+    spec_file, out_file = Path(argv[0]), Path(argv[1])
+    spec = json.loads(spec_file.read_text())
+    rec: dict
+    code = 0
+    try:
+        rec = run_child(spec)
+    except BaseException as exc:  # noqa: BLE001 - everything is recorded, nothing escapes the run
+        traceback.print_exc()
+        rec = {"status": "error", "has_solution": False, "message": f"{exc.__class__.__name__}: {exc}"}
+        code = 1
+    rec["peak_rss_mb_self"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    tmp = out_file.with_suffix(".partial")
+    tmp.write_text(json.dumps(rec, default=json_default))
+    tmp.replace(out_file)
+    return code
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "--child":
+        sys.exit(_child_main(sys.argv[2:]))
+    sys.stderr.write("usage: reeplan bench ... (this module's entry point is for child runs only)\n")
+    sys.exit(2)
