@@ -19,6 +19,9 @@ PROJECT_AREAS = {
     "programme": "rd",
 }
 AREAS = INVESTMENT_AREAS
+# The policy switches of the instance, and the rows they give (``hp_share_output`` beside ``hp_share``).
+POLICY_RULES = ("plants_online", "jobs", "reo_output", "hpo_output", "hp_share")
+POLICY_ROWS = POLICY_RULES + ("hp_share_output",)
 
 
 @dataclass(frozen=True)
@@ -48,7 +51,11 @@ class TechLevel:
 
 @dataclass
 class ModelData:
-    """Sparse index sets and parameters for one Instance."""
+    """Sparse index sets and parameters for one Instance, and what variant of the model to build.
+
+    The last three fields are the build's choices (``build_model`` sets them on a copy): the stage-1
+    objective (None: none), the elastic diagnosis variant, and whether the budget and policy rules
+    are part of the model (not in the scenario copies of ``models/stochastic.py``)."""
 
     instance: Instance
     years: list[int]
@@ -68,18 +75,35 @@ class ModelData:
     committed_modules: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # site -> (ready, count)
     committed_capex: dict[tuple[str, int], float] = field(default_factory=dict)  # (area, year) -> bn RUB
     sites_to_open: list[str] = field(default_factory=list)  # new sites whose opening is a decision
+    # what to build (models/investment.py:build_model)
+    objective: str | None = "max-hpo"  # stage-1 objective (reeplan.options.OBJECTIVES), None: no objective
+    elastic: bool = False  # the infeasibility diagnosis: a slack on every rule, minimise their relative sum
+    rules: bool = True  # budget and policy rules (False: the scenario copies of models/stochastic.py)
 
     def committed_modules_online(self, site: str, year: int) -> int:
         """Committed modules at ``site`` producing in ``year``."""
         return sum(n for ready, n in self.committed_modules.get(site, []) if ready <= year)
 
-    def ready_starts(self, key: str, year: int) -> list[tuple[str, int]]:
-        """Start indices of project ``key`` that make it ready by ``year``."""
-        lead = self.projects[key].lead_time_yr
-        return [(key, t) for t in self.years if t + lead <= year and (key, t) in self._project_start_set]
+    def site_lead(self, site: str) -> int:
+        """Lead time of a module at ``site`` (yr), from its start to its first year online."""
+        return next(s.lead_time_yr for s in self.instance.sites if s.name == site)
 
-    def __post_init__(self) -> None:
-        self._project_start_set: set = set()
+    @property
+    def cap_years(self) -> list[int]:
+        """Years with a yearly spending cap."""
+        return [t for t in self.years if t in self.instance.budget.yearly_cap_bn_rub]
+
+
+def enabled_rules(data: ModelData) -> dict:
+    """The policy rules switched on in the instance, by name."""
+    policy = data.instance.policy
+    return {name: getattr(policy, name) for name in POLICY_RULES
+            if getattr(policy, name) is not None and getattr(policy, name).enabled}
+
+
+def policy_row_names(rules: dict) -> list[str]:
+    """The rows of the enabled rules: one per rule, and ``hp_share_output`` beside ``hp_share``."""
+    return [row for name in rules for row in ([name, "hp_share_output"] if name == "hp_share" else [name])]
 
 
 def _project_rows(instance: Instance) -> list[tuple[str, str, float, int]]:
@@ -132,7 +156,6 @@ def model_data(instance: Instance, index_from: Instance | None = None, tight_bou
         key = f"{kind}:{name}"
         data.projects[key] = Project(key, kind, name, capex, lead)
         data.project_start += [(key, t) for t in years if t + nominal_lead[key] <= end]
-    data._project_start_set = set(data.project_start)
     _committed(instance, data)
     room = {s.name: s.max_modules - s.existing_modules - sum(n for _, n in data.committed_modules.get(s.name, []))
             for s in instance.sites}

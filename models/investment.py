@@ -1,18 +1,29 @@
-"""build_model(instance) -> ConcreteModel: composes the components in dependency order."""
+"""build_model(instance) -> ConcreteModel: the components of ``COMPONENTS``, declared in order.
+
+Every component module (models/components/) has ``declare(m, data)``: it adds its sets, parameters,
+variables, named expressions and constraints, reading only ``ModelData`` and what the components
+before it in ``COMPONENTS`` declared on ``m`` (each module's docstring says what it declares and reads).
+"""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pyomo.environ as pyo
 from reeplan.instance.schema import Instance
-from reeplan.models.components.budget import add_budget_rules, add_money
-from reeplan.models.components.logistics import add_logistics
-from reeplan.models.components.objective import add_elastic_objective, add_objectives
-from reeplan.models.components.output import add_output, add_rd_prerequisites
-from reeplan.models.components.plants import add_plant_capacity, add_plants
-from reeplan.models.components.policy import add_policy
-from reeplan.models.components.power import add_power
-from reeplan.models.components.projects import add_projects
+from reeplan.models.components import budget, elastic, logistics, objective, output, plants, policy, power, projects
 from reeplan.models.data import ModelData, model_data
+
+# Dependency order, lowest first: projects (readiness) feeds plants (modules online), both feed logistics
+# (shipments, feed within capacity online), feed drives power and output; elastic's slacks precede the
+# budget and policy rules that use them; the objectives read everything.
+COMPONENTS = (projects, plants, logistics, power, output, elastic, budget, policy, objective)
+
+
+def declare_components(m: pyo.Block, data: ModelData) -> None:
+    """Declare every component of ``COMPONENTS`` on ``m``, in order."""
+    for component in COMPONENTS:
+        component.declare(m, data)
 
 
 def build_model(instance: Instance, objective: str | None = "max-hpo", elastic: bool = False,
@@ -20,23 +31,9 @@ def build_model(instance: Instance, objective: str | None = "max-hpo", elastic: 
     """The investment MILP for one instance; ``elastic`` builds the diagnosis variant.
 
     ``objective=None`` adds no objective and ``rules=False`` no budget or policy rule: the pieces a
-    caller composes into bigger models (the scenario copies of ``models/stochastic.py``)."""
-    data = data or model_data(instance)
+    caller composes into bigger models (the scenario copies of ``models/stochastic.py``). The choices
+    travel in a copy of ``data`` (``ModelData.objective``, ``elastic``, ``rules``); ``data`` is not changed."""
+    data = replace(data or model_data(instance), objective=objective, elastic=elastic, rules=rules)
     m = pyo.ConcreteModel(name=instance.name)
-    m.reeplan_data = data
-    add_projects(m, data)
-    add_plants(m, data)
-    add_logistics(m, data)
-    add_plant_capacity(m, data)
-    add_power(m, data)
-    add_rd_prerequisites(m, data)
-    add_output(m, data)
-    add_money(m, data)
-    if rules:
-        add_budget_rules(m, data, elastic=elastic)
-        add_policy(m, data, elastic=elastic)
-    if elastic:
-        add_elastic_objective(m, data)
-    elif objective is not None:
-        add_objectives(m, data, objective)
+    declare_components(m, data)
     return m

@@ -1,8 +1,10 @@
 """Scenario models: the extensive form of the two-stage stochastic plan, and the fixed-plan stress model.
 
 Both hang one copy of the investment model per sampled future under a root model (as mpi-sppy's
-extensive form does). First-stage decisions (which sites, modules, projects and programmes, and
-when) are tied across copies; everything else is per-future recourse. See FORMULATION.md, section 12.
+extensive form does): each copy is ``build_model`` of the future (every component of
+``investment.COMPONENTS`` declared on it) without rules or objective, a block ``scenario_<k>``.
+First-stage decisions (which sites, modules, projects and programmes, and when) are tied across
+copies; everything else is per-future recourse. See FORMULATION.md, section 12.
 """
 
 from __future__ import annotations
@@ -49,38 +51,40 @@ def _target_hpo(block: pyo.Block, instance: Instance):
 
 
 def build_stress_model(nominal: Instance, futures: list[Instance], plan: dict[tuple[str, tuple], float]
-                       ) -> pyo.ConcreteModel:
+                       ) -> tuple[pyo.ConcreteModel, list[tuple[pyo.Block, ModelData]]]:
     """The plan's first stage fixed in every future's copy; maximise the sum of target-year HPO (the
-    futures are independent, so this maximises each), tie-break: least total cost."""
+    futures are independent, so this maximises each), tie-break: least total cost.
+
+    Returns the root model and, per future in order, its copy (block ``scenario_<k>``) and data."""
     root = pyo.ConcreteModel(name=f"{nominal.name}-stress")
-    root.scenarios = []
+    scenarios = []
     for k, future in enumerate(futures):
         sub, data = scenario_model(future, nominal)
         for name in FIRST_STAGE:
             for idx, var in getattr(sub, name).items():
                 var.fix(plan.get((name, idx), 0.0))
         root.add_component(f"scenario_{k}", sub)
-        root.scenarios.append((sub, data))
-    add_objective_chain(root, [("primary", sum(_target_hpo(sub, nominal) for sub, _ in root.scenarios), pyo.maximize),
-                               ("cost", sum(sub.Total_Cost for sub, _ in root.scenarios), pyo.minimize)])
-    return root
+        scenarios.append((sub, data))
+    add_objective_chain(root, [("primary", sum(_target_hpo(sub, nominal) for sub, _ in scenarios), pyo.maximize),
+                               ("cost", sum(sub.Total_Cost for sub, _ in scenarios), pyo.minimize)])
+    return root, scenarios
 
 
 def build_extensive_form(nominal: Instance, futures: list[Instance], risk: Risk = Risk()) -> pyo.ConcreteModel:
     """Two-stage stochastic plan: the nominal model (its budget and policy rules bind the first stage)
     plus one recourse copy per future, tied by non-anticipativity; maximise the risk measure of HPO."""
     root = build_model(nominal, objective=None)
-    root.scenarios = []
+    subs = []
     weight = 1.0 / len(futures)
     for k, future in enumerate(futures):
-        sub, data = scenario_model(future, nominal)
+        sub, _ = scenario_model(future, nominal)
         root.add_component(f"scenario_{k}", sub)
-        root.scenarios.append((sub, data))
+        subs.append(sub)
         pairs = [(getattr(sub, name)[idx], var) for name in FIRST_STAGE for idx, var in getattr(root, name).items()]
         sub.nonanticipativity_constraint = pyo.ConstraintList()
         for copy, decision in pairs:
             sub.nonanticipativity_constraint.add(copy == decision)
-    hpo = {k: _target_hpo(sub, nominal) for k, (sub, _) in enumerate(root.scenarios)}
+    hpo = {k: _target_hpo(sub, nominal) for k, sub in enumerate(subs)}
     expected = sum(weight * h for h in hpo.values())
     if risk.weight > 0:
         # CVaR of a gain (Rockafellar-Uryasev): max VaR - E[(VaR - HPO)+] / (1 - alpha)
@@ -94,6 +98,6 @@ def build_extensive_form(nominal: Instance, futures: list[Instance], risk: Risk 
     else:
         primary = expected
     root.Expected_HPO = pyo.Expression(expr=expected)
-    root.Expected_Total_Cost = pyo.Expression(expr=sum(weight * sub.Total_Cost for sub, _ in root.scenarios))
+    root.Expected_Total_Cost = pyo.Expression(expr=sum(weight * sub.Total_Cost for sub in subs))
     add_objective_chain(root, [("primary", primary, pyo.maximize), ("cost", root.Expected_Total_Cost, pyo.minimize)])
     return root

@@ -45,11 +45,14 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from reeplan.errors import UsageError
 from reeplan.instance.io import write_csv_folder, write_yaml
 from reeplan.instance.schema import Instance
+
+Row = dict[str, Any]  # one raw table row (field -> value of mixed types), as Instance.model_validate reads it
 
 MAX_PROGRAMMES = 8  # technology levels are enumerated (2**R subsets); validation caps at 12
 START_YEAR = 2025
@@ -140,7 +143,7 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
 
     # ---- sites (base case: one brownfield works, the rest greenfield 1,500-2,500 t modules);
     # a repeat line in a brownfield hall takes 1-2 years, a greenfield module 2-4 (base 3)
-    site_rows = []
+    site_rows: list[Row] = []
     for i in range(sites):
         brownfield = i == 0 or rng.random() < 0.1
         cap = float(rng.choice([1300, 1500, 2000, 2500])) if not brownfield else 1300.0
@@ -158,17 +161,18 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
 
     # ---- deposits: about a quarter produce today (base: 2 of 10), some are committed mines whose
     # supply starts in a later year; the rest are prospects that need a mine (expansion, 2-5 years)
-    dep_rows, exp_rows = [], []
+    dep_rows: list[Row] = []
+    exp_rows: list[Row] = []
     for j in range(deposits):
         draw = rng.random()
         producing = j == 0 or draw < 0.25
-        committed = not producing and draw < 0.4
-        row = dict(name=f"deposit-{j:04d}", region="generated",
-                   supply_t_per_yr=float(round(rng.uniform(1000, 4000), -2)) if producing or committed else 0.0)
-        if committed:
+        committed_mine = not producing and draw < 0.4
+        row: Row = dict(name=f"deposit-{j:04d}", region="generated",
+                        supply_t_per_yr=float(round(rng.uniform(1000, 4000), -2)) if producing or committed_mine else 0.0)
+        if committed_mine:
             row["available_from_year"] = START_YEAR + int(rng.integers(1, min(4, span) + 1))
         dep_rows.append(row)
-        n_exp = int(rng.integers(0, 2)) if producing or committed else 1
+        n_exp = int(rng.integers(0, 2)) if producing or committed_mine else 1
         for k in range(n_exp):
             added = float(round(min(15000.0, rng.lognormal(math.log(2500), 0.6)), -2))
             exp_rows.append(dict(
@@ -177,7 +181,8 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
                 lead_time_yr=lead(2, 3, 4, 4, 5), supply_added_t_per_yr=max(added, 500.0)))
 
     # ---- power: spare energy 10-400 GWh/yr, tariffs 2,500-6,500 RUB/MWh; a quarter can expand
-    src_rows, pexp_rows = [], []
+    src_rows: list[Row] = []
+    pexp_rows: list[Row] = []
     for p in range(power_sources):
         src_rows.append(dict(name=f"power-{p:04d}", region="generated",
                              spare_energy_gwh_per_yr=float(round(rng.lognormal(math.log(80), 0.9), 0)) + 10.0,
@@ -190,7 +195,7 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
 
     # Every site: an existing feeder from its nearest source; often a new 220 kV line from it, and
     # sometimes a long line from the second nearest (line 15-40 m RUB/km + substation 1-3 bn).
-    conn_rows = []
+    conn_rows: list[Row] = []
     d_src = np.hypot(*(site_xy[:, None, :] - src_xy[None, :, :]).transpose(2, 0, 1))
     for i, site in enumerate(site_rows):
         order = np.argsort(d_src[i], kind="stable")
@@ -221,7 +226,8 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
         pairs += [(j, int(i)) for i in np.argsort(d_ds[j], kind="stable")[:k]]
     linked = {i for _, i in pairs}
     pairs += [(int(np.argmin(d_ds[:, i])), i) for i in range(sites) if i not in linked]
-    link_rows, up_rows = [], []
+    link_rows: list[Row] = []
+    up_rows: list[Row] = []
 
     def add_upgrade(link: str, mode: str, km: float) -> None:
         if mode in ("river", "sea"):  # a berth or pier: 1.5-4 bn, 1-2 years (GEO 4)
@@ -284,7 +290,7 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
     optional = list(range(2, programmes))
     dependent = {int(r) for r in rng.choice(optional, size=round(0.4 * len(optional)), replace=False)} \
         if optional else set()
-    rd_rows = []
+    rd_rows: list[Row] = []
     for r in range(programmes):
         if r == 0:
             row = dict(cost_bn_rub=_r(rng.uniform(10, 14), 1), prerequisites=[], recovery_gain=0.02, hp_share_gain=0.30)
@@ -369,8 +375,8 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
     ))
 
 
-def _committed_rows(seed: int, end_year: int, site_rows, conn_rows, up_rows, exp_rows, pexp_rows, rd_rows
-                    ) -> tuple[list[dict], bool]:
+def _committed_rows(seed: int, end_year: int, site_rows: list[Row], conn_rows: list[Row], up_rows: list[Row],
+                    exp_rows: list[Row], pexp_rows: list[Row], rd_rows: list[Row]) -> tuple[list[Row], bool]:
     """Projects under way, each kind with probability 1/2: ready 1..span years after the start, with
     30-80 % of the item's capex still to spend before then. A separate stream of the seed, so that the
     rest of the instance is the same with or without them."""
@@ -378,7 +384,7 @@ def _committed_rows(seed: int, end_year: int, site_rows, conn_rows, up_rows, exp
     span = end_year - START_YEAR
     if span < 1:
         return [], False
-    rows: list[dict] = []
+    rows: list[Row] = []
 
     def add(kind: str, item: str, capex: float, **extra) -> None:
         ready = START_YEAR + int(rng.integers(1, span + 1))

@@ -27,7 +27,7 @@ def parse_scenario(spec: str, store=None) -> Scenario:
     path = Path(path_text)
     if run_text.isdigit() and not path.exists():
         run_id = int(run_text)
-        return Scenario(f"run {run_id}", runs.load_instance(store, run_id), runs.load_result(store, run_id), source=spec)
+        return Scenario(f"run {run_id}", runs.load_run_instance(store, run_id), runs.load_result(store, run_id), source=spec)
     if path.is_dir() and (path / "summary.json").exists():
         inst = None
         if (path / INSTANCE_FILE).exists():
@@ -93,7 +93,7 @@ def resolve_source(source, store=None, instance=None) -> tuple[Result, object, s
     if isinstance(source, int) or text.lstrip("#").isdigit():
         run_id = int(text.lstrip("#"))
         st = store if isinstance(store, runs.Store) else runs.open_store(store, create=False)
-        return runs.load_result(st, run_id), instance or runs.load_instance(st, run_id), f"run {run_id}"
+        return runs.load_result(st, run_id), instance or runs.load_run_instance(st, run_id), f"run {run_id}"
     raise ReportInputError(f"{source!r} is neither a run id (see `reeplan runs list`) nor a folder with summary.json")
 
 
@@ -117,4 +117,4 @@ def rerun(store: runs.Store | str | Path | None, run_id: int, **option_overrides
     run = runs.get_run(store, run_id)
     known = {f.name for f in dataclasses.fields(SolveOptions)}
     stored = {k: v for k, v in run["options"].items() if k in known}
-    return solve(runs.load_instance(store, run_id), SolveOptions(**{**stored, **option_overrides}))
+    return solve(runs.load_run_instance(store, run_id), SolveOptions(**{**stored, **option_overrides}))

@@ -1,14 +1,23 @@
-"""Money: capital committed per area and year, operating cost, total / R&D / yearly budget rules."""
+"""Money: capital committed per area and year, operating cost, total / R&D / yearly budget rules.
+
+Declares: `AREAS`, `Capex`, `Opex`, `Spend`, `Total_Cost`; with ``data.rules`` also `total_budget_bn_rub`,
+`rd_envelope_bn_rub`, `CAP_YEARS`, `yearly_cap_bn_rub`, `budget_total_constraint`, `budget_rd_constraint`,
+`budget_yearly_constraint`. Reads: `YEARS`, `PROJECT_START`, `Project_Started` (projects); `PLANT_SITES`, `MODULE_START`,
+`NEW_SITE_START`, `Modules_Started`, `Site_Opened` (plants); `SHIP_YEARS`, `Ship`, `Feed` (logistics);
+`Power_Drawn` (power); `Overrun_Budget` (elastic, when declared).
+"""
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
-from reeplan.models.components.elastic import elastic_var
-from reeplan.models.components.logistics import transport_cost_bn_rub
-from reeplan.models.components.plants import plants_capex
-from reeplan.models.components.power import power_cost_bn_rub
-from reeplan.models.components.projects import project_capex
 from reeplan.models.data import AREAS, ModelData
+
+
+def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """The money expressions, and (with ``data.rules``) the budget rules on them."""
+    add_money(m, data)
+    if data.rules:
+        add_budget_rules(m, data)
 
 
 def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -16,21 +25,47 @@ def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:
     sites = {s.name: s for s in data.instance.sites}
     m.AREAS = pyo.Set(initialize=AREAS, ordered=True)
     m.Capex = pyo.Expression(
-        m.AREAS, data.years,
-        rule=lambda m, a, t: plants_capex(m, data, t) if a == "plants" else project_capex(m, data, a, t),
+        m.AREAS, m.YEARS,
+        rule=lambda m, a, t: _plants_capex(m, data, t) if a == "plants" else _project_capex(m, data, a, t),
     )
     m.Opex = pyo.Expression(
-        data.years,
+        m.YEARS,
         rule=lambda m, t: sum(sites[s].opex_m_rub_per_t / 1e3 * m.Feed[s, t] for s in m.PLANT_SITES)
-        + power_cost_bn_rub(m, data, t) + transport_cost_bn_rub(m, data, t),
+        + _power_cost_bn_rub(m, data, t) + _transport_cost_bn_rub(m, data, t),
     )
     opex_counts = data.instance.budget.opex_counts
     committed = committed_counted(data)
     m.Spend = pyo.Expression(
-        data.years, rule=lambda m, t: sum(m.Capex[a, t] for a in m.AREAS) + (m.Opex[t] if opex_counts else 0)
+        m.YEARS, rule=lambda m, t: sum(m.Capex[a, t] for a in m.AREAS) + (m.Opex[t] if opex_counts else 0)
         + sum(committed.get((a, t), 0.0) for a in AREAS))
     m.Total_Cost = pyo.Expression(expr=sum(sum(m.Capex[a, t] for a in m.AREAS) + m.Opex[t] for t in data.years)
                                   + sum(data.committed_capex.values()))
+
+
+def _plants_capex(m: pyo.ConcreteModel, data: ModelData, year: int):
+    """Money committed in ``year`` to modules and site openings (bn RUB)."""
+    sites = {s.name: s for s in data.instance.sites}
+    return sum(sites[s].capex_bn_rub_per_module * m.Modules_Started[s, t] for s, t in m.MODULE_START if t == year) + sum(
+        sites[s].development_cost_bn_rub * m.Site_Opened[s, t] for s, t in m.NEW_SITE_START if t == year)
+
+
+def _project_capex(m: pyo.ConcreteModel, data: ModelData, area: str, year: int):
+    """Money committed in ``year`` to projects of one investment area (bn RUB)."""
+    return sum(p.capex_bn_rub * m.Project_Started[p.key, year]
+               for p in data.projects.values() if p.area == area and (p.key, year) in m.PROJECT_START)
+
+
+def _power_cost_bn_rub(m: pyo.ConcreteModel, data: ModelData, year: int):
+    """Cost of energy drawn in ``year`` (bn RUB): GWh x RUB/MWh x 1e3 MWh/GWh / 1e9."""
+    tariff = {p.name: p.tariff_rub_per_mwh for p in data.instance.power_sources}
+    return sum(tariff[c.source] / 1e6 * m.Power_Drawn[c.name, year] for c in data.instance.power_connections)
+
+
+def _transport_cost_bn_rub(m: pyo.ConcreteModel, data: ModelData, year: int):
+    """Transport cost of shipments made in ``year`` (bn RUB)."""
+    links = {ln.name: ln for ln in data.instance.links}
+    return sum(links[l].tariff_rub_per_t_km * links[l].distance_km / 1e9 * m.Ship[l, t]
+               for l, t in m.SHIP_YEARS if t == year)
 
 
 def committed_counted(data: ModelData) -> dict[tuple[str, int], float]:
@@ -38,16 +73,19 @@ def committed_counted(data: ModelData) -> dict[tuple[str, int], float]:
     return data.committed_capex if data.instance.budget.committed_counts else {}
 
 
-def add_budget_rules(m: pyo.ConcreteModel, data: ModelData, elastic: bool = False) -> None:
-    """Total budget, R&D envelope and yearly caps; with ``elastic`` each gets an Overrun variable."""
+def add_budget_rules(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Total budget, R&D envelope and yearly caps; each less its Overrun_Budget slack when elastic declared one."""
     budget = data.instance.budget
     m.total_budget_bn_rub = pyo.Param(initialize=budget.total_bn_rub, mutable=True)
     m.rd_envelope_bn_rub = pyo.Param(initialize=budget.rd_envelope_bn_rub, mutable=True)
-    cap_years = [t for t in data.years if t in budget.yearly_cap_bn_rub]
-    m.CAP_YEARS = pyo.Set(initialize=cap_years, ordered=True)
+    m.CAP_YEARS = pyo.Set(initialize=data.cap_years, ordered=True)
     m.yearly_cap_bn_rub = pyo.Param(m.CAP_YEARS, initialize=lambda m, t: budget.yearly_cap_bn_rub[t], mutable=True)
 
-    overrun = elastic_var(m, "Overrun_Budget", ["total", "rd"] + [f"year {t}" for t in cap_years], elastic)
+    slack = m.component("Overrun_Budget")  # the diagnosis variant's slack (elastic), else none
+
+    def overrun(label: str):
+        return 0 if slack is None else slack[label]
+
     m.budget_total_constraint = pyo.Constraint(
         expr=sum(m.Spend[t] for t in data.years) - overrun("total") <= m.total_budget_bn_rub)
     committed_rd = sum(money for (area, _), money in committed_counted(data).items() if area == "rd")
@@ -55,4 +93,3 @@ def add_budget_rules(m: pyo.ConcreteModel, data: ModelData, elastic: bool = Fals
         expr=sum(m.Capex["rd", t] for t in data.years) + committed_rd - overrun("rd") <= m.rd_envelope_bn_rub)
     m.budget_yearly_constraint = pyo.Constraint(
         m.CAP_YEARS, rule=lambda m, t: m.Spend[t] - overrun(f"year {t}") <= m.yearly_cap_bn_rub[t])
-

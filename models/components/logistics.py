@@ -1,14 +1,20 @@
-"""Logistics: shipments on deposit -> site links, link capacity with upgrades, deposit supply."""
+"""Logistics: shipments on deposit -> site links, link capacity with upgrades, deposit supply, and the
+feed they deliver to each site within the capacity of its modules online.
+
+Declares: `LINKS`, `DEPOSITS`, `SHIP_YEARS`, `Ship`, `link_capacity_constraint`, `deposit_supply_constraint`,
+`Feed`, `plant_capacity_constraint`. Reads: `YEARS`, `Project_Ready` (projects); `PLANT_SITES`,
+`Modules_Online` (plants).
+"""
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
-from reeplan.models.components.projects import project_ready
 from reeplan.models.data import ModelData
 
 
-def add_logistics(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """Ship[l,t] within link capacity and deposit supply; Feed[s,t] = shipments arriving at s in t."""
+def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Ship[l,t] within link capacity and deposit supply; Feed[s,t] = shipments arriving at s in t, within
+    the capacity of the modules online at s."""
     inst = data.instance
     links = {ln.name: ln for ln in inst.links}
     m.LINKS = pyo.Set(initialize=list(links), ordered=True)
@@ -22,7 +28,7 @@ def add_logistics(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.link_capacity_constraint = pyo.Constraint(
         m.SHIP_YEARS,
         rule=lambda m, l, t: m.Ship[l, t] <= links[l].capacity_t_per_yr + sum(
-            min(u.capacity_added_t_per_yr, data.link_max_t[l]) * project_ready(m, data, f"link_upgrade:{u.name}", t)
+            min(u.capacity_added_t_per_yr, data.link_max_t[l]) * m.Project_Ready[f"link_upgrade:{u.name}", t]
             for u in upgrades_of[l]),
     )
 
@@ -41,20 +47,18 @@ def add_logistics(m: pyo.ConcreteModel, data: ModelData) -> None:
         if not shipped:
             return pyo.Constraint.Skip
         base = deposits[d].supply_t_per_yr if t >= (deposits[d].available_from_year or t) else 0.0
-        added = sum(e.supply_added_t_per_yr * project_ready(m, data, f"deposit_expansion:{e.name}", t)
+        added = sum(e.supply_added_t_per_yr * m.Project_Ready[f"deposit_expansion:{e.name}", t]
                     for e in expansions_of[d])
         return sum(m.Ship[i] for i in shipped) <= base + added
 
     m.deposit_supply_constraint = pyo.Constraint(
         sorted({(links[l].deposit, t) for l, t in data.ship_years}), rule=supply_rule)
     m.Feed = pyo.Expression(
-        [(s.name, t) for s in inst.sites for t in data.years],
+        m.PLANT_SITES, m.YEARS,
         rule=lambda m, s, t: sum(m.Ship[i] for i in arrivals.get((s, t), [])),
     )
-
-
-def transport_cost_bn_rub(m: pyo.ConcreteModel, data: ModelData, year: int):
-    """Transport cost of shipments made in ``year`` (bn RUB)."""
-    links = {ln.name: ln for ln in data.instance.links}
-    return sum(links[l].tariff_rub_per_t_km * links[l].distance_km / 1e9 * m.Ship[l, t]
-               for l, t in m.SHIP_YEARS if t == year)
+    sites = {s.name: s for s in inst.sites}
+    m.plant_capacity_constraint = pyo.Constraint(
+        m.PLANT_SITES, m.YEARS,
+        rule=lambda m, s, t: m.Feed[s, t] <= sites[s].module_capacity_t_per_yr * m.Modules_Online[s, t],
+    )

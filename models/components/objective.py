@@ -1,11 +1,18 @@
 """Objectives: stage 1 (max-hpo, max-cumulative-hpo, min-cost), the lexicographic objective chain
-after it, and the elastic objective of the infeasibility diagnosis."""
+after it, and the elastic objective of the infeasibility diagnosis.
+
+Declares (the chain, when ``data.objective`` is set): `Primary`, `stage1_objective`, `lex_bound`,
+`lexicographic_constraint`, and per later stage `chain_<stage>_objective`, `chain_<stage>_bound`,
+`chain_<stage>_constraint`; (``data.elastic``) `elastic_objective` instead. Reads: `YEARS`,
+`PROJECT_START`, `Project_Begun` (projects); `MODULE_START`, `NEW_SITE_START`, `Modules_Built_By`,
+`Site_Open_By` (plants); `HPO_Output` (output); `Overrun_Budget`, `Shortfall_Policy` (elastic);
+`AREAS`, `Capex`, `Opex`, `Spend` (budget).
+"""
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
-from reeplan.models.components.policy import enabled_rules
-from reeplan.models.data import ModelData
+from reeplan.models.data import ModelData, enabled_rules
 from reeplan.options import OBJECTIVES
 
 # The chain after the primary objective (FORMULATION.md, section 9), in order, with what each stage means.
@@ -20,6 +27,14 @@ CHAIN_STAGES = {
 TIMING_TIE_BN_RUB = 1e-3
 
 
+def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """The elastic objective (diagnosis variant), else the chain of ``data.objective`` (None: nothing)."""
+    if data.elastic:
+        add_elastic_objective(m, data)
+    elif data.objective is not None:
+        add_objectives(m, data, data.objective)
+
+
 def add_objectives(m: pyo.ConcreteModel, data: ModelData, objective: str) -> None:
     """Stage-1 objective (active) and the deactivated objective chain after it."""
     target = data.instance.target_year
@@ -32,7 +47,6 @@ def add_objectives(m: pyo.ConcreteModel, data: ModelData, objective: str) -> Non
         primary, sense = sum(m.Spend[t] for t in data.years), pyo.minimize
     else:
         raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
-    m.objective_name = objective
     stages = [("primary", primary, sense)]
     if not (objective == "min-cost" and not data.instance.budget.opex_counts):  # else capital is the primary
         stages.append(("capital", capital, pyo.minimize))
@@ -65,7 +79,7 @@ def add_objective_chain(m: pyo.Block, stages: list[tuple[str, object, object]]) 
     ``stage1_objective`` (active) on ``Primary``, with ``lexicographic_constraint`` keeping it no
     worse than ``lex_bound``; each later stage ``name`` gets a deactivated ``chain_<name>_objective``
     and, for the stages after it, ``chain_<name>_constraint`` against the mutable ``chain_<name>_bound``.
-    ``m.objective_chain`` lists (name, objective, bound, constraint) in order; the solver walks it."""
+    ``objective_chain(m)`` lists (name, objective, bound, constraint) in order; the solver walks it."""
     (_, primary, sense), rest = stages[0], stages[1:]
     m.Primary = pyo.Expression(expr=primary)
     m.stage1_objective = pyo.Objective(expr=m.Primary, sense=sense)
@@ -73,7 +87,6 @@ def add_objective_chain(m: pyo.Block, stages: list[tuple[str, object, object]]) 
     m.lexicographic_constraint = pyo.Constraint(
         expr=m.Primary >= m.lex_bound if sense == pyo.maximize else m.Primary <= m.lex_bound)
     m.lexicographic_constraint.deactivate()
-    chain = [("primary", m.stage1_objective, m.lex_bound, m.lexicographic_constraint)]
     for name, expr, stage_sense in rest:
         obj = pyo.Objective(expr=expr, sense=stage_sense)
         m.add_component(f"chain_{name}_objective", obj)
@@ -83,18 +96,29 @@ def add_objective_chain(m: pyo.Block, stages: list[tuple[str, object, object]]) 
         con = pyo.Constraint(expr=obj.expr >= bound if stage_sense == pyo.maximize else obj.expr <= bound)
         m.add_component(f"chain_{name}_constraint", con)
         con.deactivate()
-        chain.append((name, obj, bound, con))
-    m.objective_chain = chain
+
+
+def objective_chain(m: pyo.Block) -> list[tuple[str, pyo.Objective, pyo.Param, pyo.Constraint]]:
+    """(stage name, objective, bound, constraint) of the chain on ``m``, primary first, in declaration
+    order; read off the named components (``stage1_objective``, ``chain_<name>_objective``, ...). After
+    ``stage1_only`` the chain is the primary alone, without its constraint (None)."""
+    chain = [("primary", m.stage1_objective, m.lex_bound, m.component("lexicographic_constraint"))]
+    for obj in m.component_objects(pyo.Objective, descend_into=False):
+        name = obj.local_name
+        if name.startswith("chain_") and name.endswith("_objective"):
+            stage = name.removeprefix("chain_").removesuffix("_objective")
+            chain.append((stage, obj, m.component(f"chain_{stage}_bound"), m.component(f"chain_{stage}_constraint")))
+    return chain
 
 
 def stage1_only(m: pyo.Block) -> None:
     """Drop every deactivated part of the chain, so that a file or a benchmark holds exactly stage 1."""
-    for name, obj, bound, con in m.objective_chain:
-        m.del_component(con)
+    for name, obj, bound, con in objective_chain(m):
+        if con is not None:
+            m.del_component(con)
         if name != "primary":
             m.del_component(obj)
             m.del_component(bound)
-    m.objective_chain = m.objective_chain[:1]
 
 
 def add_elastic_objective(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -110,7 +134,8 @@ def add_elastic_objective(m: pyo.ConcreteModel, data: ModelData) -> None:
         **({("Shortfall_Policy", "hp_share_output"): rules["hp_share"].min_output_t_per_yr} if "hp_share" in rules
            else {}),
     }
-    slacks = getattr(m, "elastic_slacks", {})
+    slacks = {(name, label): var for name in ("Overrun_Budget", "Shortfall_Policy") if m.component(name) is not None
+              for label, var in m.component(name).items()}
     m.elastic_objective = pyo.Objective(
         expr=sum(var / max(1.0, scale.get(key, 1.0)) for key, var in slacks.items()), sense=pyo.minimize)
 

@@ -1,46 +1,49 @@
-"""R&D prerequisites and the exact linearisation of output = feed x recovery x HP share."""
+"""R&D prerequisites and the exact linearisation of output = feed x recovery x HP share.
+
+Declares: `rd_prerequisite_constraint`, `TECH_LEVELS`, `Level_Used`, `Feed_At_Level`, `one_level_constraint`,
+`level_needs_programme_constraint`, `feed_split_constraint`, `level_feed_limit_constraint`, `REO_Output`,
+`HPO_Output`. Reads: `YEARS`, `Project_Started`, `Project_Ready` (projects); `PLANT_SITES` (plants);
+`Feed` (logistics).
+"""
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
-from reeplan.models.components.projects import project_ready
 from reeplan.models.data import ModelData
 
 
-def add_rd_prerequisites(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """A programme may start only in a year its prerequisites are complete."""
+def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """A programme starts only when its prerequisites are complete; one technology level per year, all
+    feed processed at it; REO and HPO are linear in the split."""
     prereqs = {r.name: r.prerequisites for r in data.instance.rd_programmes}
     index = [(f"programme:{r}", q, t) for (key, t) in data.project_start
              if key.startswith("programme:") for r in [key.split(":", 1)[1]] for q in prereqs[r]]
     m.rd_prerequisite_constraint = pyo.Constraint(
         index,
-        rule=lambda m, k, q, t: m.Project_Started[k, t] <= project_ready(m, data, f"programme:{q}", t),
+        rule=lambda m, k, q, t: m.Project_Started[k, t] <= m.Project_Ready[f"programme:{q}", t],
     )
 
-
-def add_output(m: pyo.ConcreteModel, data: ModelData) -> None:
-    """One technology level per year; all feed processed at it; REO and HPO are linear in the split."""
     levels = {lv.key: lv for lv in data.levels}
     m.TECH_LEVELS = pyo.Set(initialize=list(levels), ordered=True)
-    m.Level_Used = pyo.Var(m.TECH_LEVELS, data.years, domain=pyo.Binary)
-    m.Feed_At_Level = pyo.Var(m.TECH_LEVELS, data.years, domain=pyo.NonNegativeReals, bounds=(0, data.feed_max_t))
+    m.Level_Used = pyo.Var(m.TECH_LEVELS, m.YEARS, domain=pyo.Binary)
+    m.Feed_At_Level = pyo.Var(m.TECH_LEVELS, m.YEARS, domain=pyo.NonNegativeReals, bounds=(0, data.feed_max_t))
     m.one_level_constraint = pyo.Constraint(
-        data.years, rule=lambda m, t: sum(m.Level_Used[s, t] for s in m.TECH_LEVELS) == 1)
+        m.YEARS, rule=lambda m, t: sum(m.Level_Used[s, t] for s in m.TECH_LEVELS) == 1)
     m.level_needs_programme_constraint = pyo.Constraint(
         [(s, r, t) for s, lv in levels.items() for r in lv.programmes for t in data.years],
-        rule=lambda m, s, r, t: m.Level_Used[s, t] <= project_ready(m, data, f"programme:{r}", t),
+        rule=lambda m, s, r, t: m.Level_Used[s, t] <= m.Project_Ready[f"programme:{r}", t],
     )
     m.feed_split_constraint = pyo.Constraint(
-        data.years,
+        m.YEARS,
         rule=lambda m, t: sum(m.Feed_At_Level[s, t] for s in m.TECH_LEVELS) == sum(m.Feed[s, t] for s in m.PLANT_SITES),
     )
     m.level_feed_limit_constraint = pyo.Constraint(
-        m.TECH_LEVELS, data.years,
+        m.TECH_LEVELS, m.YEARS,
         rule=lambda m, s, t: m.Feed_At_Level[s, t] <= data.feed_max_by_year[t] * m.Level_Used[s, t],
     )
     m.REO_Output = pyo.Expression(
-        data.years, rule=lambda m, t: sum(levels[s].recovery * m.Feed_At_Level[s, t] for s in m.TECH_LEVELS))
+        m.YEARS, rule=lambda m, t: sum(levels[s].recovery * m.Feed_At_Level[s, t] for s in m.TECH_LEVELS))
     m.HPO_Output = pyo.Expression(
-        data.years,
+        m.YEARS,
         rule=lambda m, t: sum(levels[s].recovery * levels[s].hp_share * m.Feed_At_Level[s, t] for s in m.TECH_LEVELS),
     )

@@ -1,37 +1,35 @@
-"""Policy switches: plants online, jobs, REO and HPO output, HP share, each in its year when enabled."""
+"""Policy switches: plants online, jobs, REO and HPO output, HP share, each in its year when enabled.
+
+Declares (only with ``data.rules``): `POLICY_RULES`, `Policy_Level`, `PLANTS_ELIGIBLE`, `Plant_Online`,
+`plant_online_link_constraint`, `plant_online_feed_constraint`, `hp_share_floor`, `policy_level_constraint`,
+`policy_target`, and `policy_<rule>_constraint` per enabled rule row. Reads: `New_Modules_Online`,
+`Jobs` (plants); `Feed` (logistics); `REO_Output`, `HPO_Output` (output); `Shortfall_Policy` (elastic,
+when declared).
+"""
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
-from reeplan.models.components.elastic import elastic_var
-from reeplan.models.components.plants import jobs, new_modules_online
-from reeplan.models.data import ModelData
+from reeplan.models.data import POLICY_ROWS, POLICY_RULES, ModelData, enabled_rules, policy_row_names
 
-POLICY_RULES = ("plants_online", "jobs", "reo_output", "hpo_output", "hp_share")
-POLICY_ROWS = POLICY_RULES + ("hp_share_output",)
+__all__ = ["POLICY_ROWS", "POLICY_RULES", "declare", "enabled_rules", "policy_row_names"]
 
 
-def enabled_rules(data: ModelData) -> dict:
-    """The policy rules switched on in the instance, by name."""
-    policy = data.instance.policy
-    return {name: getattr(policy, name) for name in POLICY_RULES
-            if getattr(policy, name) is not None and getattr(policy, name).enabled}
-
-
-def policy_row_names(rules: dict) -> list[str]:
-    """The rows of the enabled rules: one per rule, and ``hp_share_output`` beside ``hp_share``."""
-    return [row for name in rules for row in ([name, "hp_share_output"] if name == "hp_share" else [name])]
-
-
-def add_policy(m: pyo.ConcreteModel, data: ModelData, elastic: bool = False) -> None:
-    """Add each enabled policy rule; with ``elastic`` each gets a Shortfall variable.
+def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
+    """Add each enabled policy rule; in the diagnosis variant each less its Shortfall_Policy slack.
 
     Each rule reads ``Policy_Level[rule] + Shortfall >= target`` with ``Policy_Level[rule]`` equal to
     the achieved value, so that a rule nothing can reach (e.g. no site can be online by its year) is
     a well-formed infeasible row, not a trivially false expression."""
+    if not data.rules:
+        return
     rules = enabled_rules(data)
     names = policy_row_names(rules)
-    short = elastic_var(m, "Shortfall_Policy", names, elastic)
+    slack = m.component("Shortfall_Policy")  # the diagnosis variant's slack (elastic), else none
+
+    def short(label: str):
+        return 0 if slack is None else slack[label]
+
     m.POLICY_RULES = pyo.Set(initialize=names, ordered=True)
     m.Policy_Level = pyo.Var(m.POLICY_RULES, domain=pyo.Reals)
     achieved, target = {}, {}
@@ -40,18 +38,18 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData, elastic: bool = False) -> 
         # processes at least min_feed in the year: built-but-idle capacity is not a plant "producing".
         rule = rules["plants_online"]
         eligible = [s for s in data.new_sites
-                    if any(t + _lead(data, s) <= rule.year for t in m.module_starts_of[s])
+                    if any(site == s and t + data.site_lead(s) <= rule.year for site, t in data.module_start)
                     or data.committed_modules_online(s, rule.year) > 0]
         m.PLANTS_ELIGIBLE = pyo.Set(initialize=eligible, ordered=True)
         m.Plant_Online = pyo.Var(m.PLANTS_ELIGIBLE, domain=pyo.Binary)
         m.plant_online_link_constraint = pyo.Constraint(
-            m.PLANTS_ELIGIBLE, rule=lambda m, s: m.Plant_Online[s] <= new_modules_online(m, data, s, rule.year))
+            m.PLANTS_ELIGIBLE, rule=lambda m, s: m.Plant_Online[s] <= m.New_Modules_Online[s, rule.year])
         m.plant_online_feed_constraint = pyo.Constraint(
             m.PLANTS_ELIGIBLE, rule=lambda m, s: m.Feed[s, rule.year] >= rule.min_feed_t_per_yr * m.Plant_Online[s])
         achieved["plants_online"] = sum(m.Plant_Online[s] for s in eligible)
         target["plants_online"] = rule.min_count
     if "jobs" in rules:
-        achieved["jobs"], target["jobs"] = jobs(m, data, rules["jobs"].year), rules["jobs"].min_jobs
+        achieved["jobs"], target["jobs"] = m.Jobs[rules["jobs"].year], rules["jobs"].min_jobs
     if "reo_output" in rules:
         rule = rules["reo_output"]
         achieved["reo_output"], target["reo_output"] = m.REO_Output[rule.year], rule.min_t_per_yr
@@ -72,7 +70,3 @@ def add_policy(m: pyo.ConcreteModel, data: ModelData, elastic: bool = False) -> 
     for name in names:
         m.add_component(f"policy_{name}_constraint",
                         pyo.Constraint(expr=m.Policy_Level[name] + short(name) >= m.policy_target[name]))
-
-
-def _lead(data: ModelData, site: str) -> int:
-    return next(s.lead_time_yr for s in data.instance.sites if s.name == site)

@@ -1,24 +1,28 @@
-"""Hydro power: energy drawn through connections (existing or built), within source spare energy."""
+"""Hydro power: energy drawn through connections (existing or built), within source spare energy.
+
+Declares: `CONNECTIONS`, `POWER_SOURCES`, `Power_Drawn`, `power_need_constraint`,
+`connection_capacity_constraint`, `power_source_constraint`. Reads: `YEARS`, `Project_Ready` (projects);
+`PLANT_SITES` (plants); `Feed` (logistics).
+"""
 
 from __future__ import annotations
 
 import pyomo.environ as pyo
-from reeplan.models.components.projects import project_ready
 from reeplan.models.data import ModelData
 
 
-def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
+def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Power_Drawn[c,t] meets each site's electricity need, within connection and source limits."""
     inst = data.instance
     conns = {c.name: c for c in inst.power_connections}
     sites = {s.name: s for s in inst.sites}
     m.CONNECTIONS = pyo.Set(initialize=list(conns), ordered=True)
     m.POWER_SOURCES = pyo.Set(initialize=[p.name for p in inst.power_sources], ordered=True)
-    m.Power_Drawn = pyo.Var(m.CONNECTIONS, data.years, domain=pyo.NonNegativeReals)
+    m.Power_Drawn = pyo.Var(m.CONNECTIONS, m.YEARS, domain=pyo.NonNegativeReals)
 
     conns_at = {s: [c for c in conns if conns[c].site == s] for s in sites}
     m.power_need_constraint = pyo.Constraint(
-        m.PLANT_SITES, data.years,
+        m.PLANT_SITES, m.YEARS,
         rule=lambda m, s, t: sum(m.Power_Drawn[c, t] for c in conns_at[s])
         == sites[s].electricity_mwh_per_t / 1000.0 * m.Feed[s, t],
     )
@@ -27,9 +31,9 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
         cap = data.connection_max_gwh[c]  # capacity, tightened by the most the site or source can use
         if conns[c].exists:
             return m.Power_Drawn[c, t] <= cap
-        return m.Power_Drawn[c, t] <= cap * project_ready(m, data, f"connection:{c}", t)
+        return m.Power_Drawn[c, t] <= cap * m.Project_Ready[f"connection:{c}", t]
 
-    m.connection_capacity_constraint = pyo.Constraint(m.CONNECTIONS, data.years, rule=connection_rule)
+    m.connection_capacity_constraint = pyo.Constraint(m.CONNECTIONS, m.YEARS, rule=connection_rule)
 
     expansions_of = {p.name: [x for x in inst.power_expansions if x.source == p.name] for p in inst.power_sources}
     spare = {p.name: p.spare_energy_gwh_per_yr for p in inst.power_sources}
@@ -37,12 +41,7 @@ def add_power(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.power_source_constraint = pyo.Constraint(
         [(p, t) for p in spare if conns_from[p] for t in data.years],
         rule=lambda m, p, t: sum(m.Power_Drawn[c, t] for c in conns_from[p]) <= spare[p] + sum(
-            min(x.energy_added_gwh_per_yr, data.source_max_need_gwh[p]) * project_ready(m, data, f"power_expansion:{x.name}", t)
+            min(x.energy_added_gwh_per_yr, data.source_max_need_gwh[p]) * m.Project_Ready[f"power_expansion:{x.name}", t]
             for x in expansions_of[p]),
     )
 
-
-def power_cost_bn_rub(m: pyo.ConcreteModel, data: ModelData, year: int):
-    """Cost of energy drawn in ``year`` (bn RUB): GWh x RUB/MWh x 1e3 MWh/GWh / 1e9."""
-    tariff = {p.name: p.tariff_rub_per_mwh for p in data.instance.power_sources}
-    return sum(tariff[c.source] / 1e6 * m.Power_Drawn[c.name, year] for c in data.instance.power_connections)

@@ -5,6 +5,7 @@ plans found so far, with a no-good cut against each), each then made as cheap as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -16,6 +17,9 @@ from reeplan.result.result import Status
 from reeplan.solving import highs
 from reeplan.solving.extract import extract_tables
 from reeplan.solving.pipeline import build, kpis_of, solve_built
+
+if TYPE_CHECKING:
+    from pyomo.core.base.var import VarData
 
 
 @dataclass
@@ -31,18 +35,17 @@ class Alternative:
     distance_to_previous: int
 
 
-def funded_decisions(m: pyo.ConcreteModel) -> dict[str, object]:
+def funded_decisions(m: pyo.ConcreteModel) -> dict[str, VarData]:
     """'Which' decisions as binary variables: site opened / project started at all within the horizon."""
-    out: dict[str, object] = {}
-    for s, years in m.module_starts_of.items():
-        if years and (s, years[-1]) in m.Site_Open_By:
-            out[f"site:{s}"] = m.Site_Open_By[s, years[-1]]
-    for k, years in m.project_years_of.items():
-        out[k] = m.Project_Begun[k, years[-1]]
+    out: dict[str, VarData] = {}
+    for s, t in m.NEW_SITE_START:  # years in order: each key ends on its last start year
+        out[f"site:{s}"] = m.Site_Open_By[s, t]
+    for k, t in m.PROJECT_START:
+        out[k] = m.Project_Begun[k, t]
     return out
 
 
-def _hamming(decisions: dict[str, object], plan: dict[str, int]):
+def _hamming(decisions: dict[str, VarData], plan: dict[str, int]):
     return sum(var if plan[key] == 0 else 1 - var for key, var in decisions.items())
 
 
@@ -60,6 +63,7 @@ def find_alternatives(instance: Instance, count: int = 5, slack: float = 0.02, o
         raise NoSolutionError(first.message)
     m, opt = built.model, built.solver
     z_star = first.objective
+    assert z_star is not None, "a result with a plan has an objective value"
     decisions = funded_decisions(m)
     plans = [{k: int(round(pyo.value(v))) for k, v in decisions.items()}]
     found = [_alternative(instance, built, 1, plans[0], first.objective, None, objective)]

@@ -72,6 +72,12 @@ def compare(scenarios: list[Scenario]) -> Comparison:
                       _timing_diff(scenarios), _input_diff(scenarios), _output(scenarios))
 
 
+def _solved(sc: Scenario) -> Result:
+    """A scenario's result: ``compare`` takes solved scenarios only (see ``solve_missing``)."""
+    assert sc.result is not None, f"scenario {sc.label!r} is not solved (solve_missing solves it)"
+    return sc.result
+
+
 def _unique_labels(labels: list[str]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
@@ -84,7 +90,7 @@ def _unique_labels(labels: list[str]) -> list[str]:
 def _kpis(scenarios: list[Scenario]) -> pd.DataFrame:
     rows = {}
     for sc in scenarios:
-        r = sc.result
+        r = _solved(sc)
         k = r.kpis if r.has_plan else {}
         area = k.get("spend_by_area_bn_rub") or {}
         rows[sc.label] = {
@@ -105,7 +111,7 @@ def _allocation_diff(scenarios: list[Scenario]) -> pd.DataFrame:
     """Money by area, item and year per scenario, with the change against the first; changed rows only."""
     frames = []
     for sc in scenarios:
-        alloc = sc.result.tables.get("allocation") if sc.result.has_plan else None
+        alloc = _solved(sc).tables.get("allocation") if _solved(sc).has_plan else None
         if alloc is None or alloc.empty:
             continue
         grouped = alloc.groupby(["area", "item", "year"], as_index=False)["bn_rub"].sum()
@@ -128,7 +134,7 @@ def _plants_diff(scenarios: list[Scenario]) -> pd.DataFrame:
     """Per site and scenario: first year a new module is online and modules online in the last year."""
     rows: dict[str, dict] = {}
     for sc in scenarios:
-        plants = sc.result.tables.get("plants") if sc.result.has_plan else None
+        plants = _solved(sc).tables.get("plants") if _solved(sc).has_plan else None
         if plants is None:
             continue
         last = plants["year"].max()
@@ -164,7 +170,7 @@ def _timing_diff(scenarios: list[Scenario]) -> pd.DataFrame:
     """Start year of every project (connections, upgrades, expansions, programmes) per scenario."""
     rows: dict[tuple, dict] = {}
     for sc in scenarios:
-        projects = sc.result.tables.get("projects") if sc.result.has_plan else None
+        projects = _solved(sc).tables.get("projects") if _solved(sc).has_plan else None
         if projects is None:
             continue
         for p in projects.itertuples():
@@ -213,6 +219,6 @@ def _cell(value) -> object:
 
 
 def _output(scenarios: list[Scenario]) -> pd.DataFrame:
-    frames = [sc.result.tables["output"].assign(scenario=sc.label) for sc in scenarios
-              if sc.result.has_plan and "output" in sc.result.tables]
+    results = [(sc.label, _solved(sc)) for sc in scenarios]
+    frames = [r.tables["output"].assign(scenario=label) for label, r in results if r.has_plan and "output" in r.tables]
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -88,12 +88,13 @@ def solve_point(plan: SweepPlan, index: int, built_cache: dict) -> dict:
     from reeplan.solving.pipeline import build, can_reuse, retarget, solve_built
 
     tick = time.perf_counter()
-    row = {"index": index, **dict(zip(plan.params, plan.points[index]))}
+    row: dict[str, object] = {"index": index, **dict(zip(plan.params, plan.points[index]))}
     try:
         inst = load_instance(plan.instance_path, plan.overrides_at(index))
-        built = built_cache.get("model")
-        reused = plan.reuse and built is not None and can_reuse(built, inst)
-        if reused:
+        cached = built_cache.get("model")
+        reused = plan.reuse and cached is not None and can_reuse(cached, inst)
+        if reused and cached is not None:  # reused implies a cached model; said again for the type checker
+            built = cached
             retarget(built, inst)
         else:
             built = build(inst, plan.objective)

@@ -15,6 +15,7 @@ out_console = Console(highlight=False, width=None if sys.stdout.isatty() else 12
 err_console = Console(stderr=True, highlight=False)
 
 # The objective choice of every command, built from THE list of objectives (reeplan.options).
+# mypy reads an Enum's members only from literals, so here it knows the class but none of its members.
 Objective = Enum("Objective", {name.replace("-", "_"): name for name in OBJECTIVES}, type=str)  # type: ignore[misc]
 
 InstanceArg = Annotated[Path, typer.Argument(help="Instance: a .yaml file or a folder of CSV tables")]

@@ -144,7 +144,7 @@ def _render_constraints(cons: pd.DataFrame, marginals: pd.DataFrame | None, cons
                    "(re-solved); LP dual with integers fixed, for reference",
                    ("rule", "year", "used", "limit", "slack", "binding", "step", "integer marginal", "LP dual"))
     for r in cons.itertuples():
-        year = None if r.year is None or (isinstance(r.year, float) and math.isnan(r.year)) else int(r.year)
+        year = None if pd.isna(r.year) else int(r.year)
         m = steps.get((r.rule, year))
         step = "" if m is None else (f"{m.step:.0%}".replace("%", " pts") if m.unit == "share"
                                      else f"{_num(m.step, 0)} {m.unit}")

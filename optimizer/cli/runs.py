@@ -160,7 +160,7 @@ def rerun_cmd(
     from reeplan.cli.render import render_result
     from reeplan.result.result import Status
     from reeplan.sources import rerun
-    from reeplan.store.runs import get_run, load_instance, record_run
+    from reeplan.store.runs import get_run, load_run_instance, record_run
 
     st = _store(store)
     old = get_run(st, run_id)
@@ -170,7 +170,7 @@ def rerun_cmd(
     render_result(result, out_console)
     if not no_store:
         known = {k: v for k, v in old["options"].items() if k in SolveOptions.__dataclass_fields__}
-        new_id = record_run(st, result, load_instance(st, run_id), "rerun", old["overrides"],
+        new_id = record_run(st, result, load_run_instance(st, run_id), "rerun", old["overrides"],
                             SolveOptions(**{**known, **overrides}), label=f"rerun of {run_id}",
                             extra={"rerun_of": run_id})
         out_console.print(f"recorded as run {new_id} in {st.path}")

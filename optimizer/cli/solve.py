@@ -12,10 +12,12 @@ from reeplan.cli.console import InstanceArg, Objective, SetOpt, err_console, out
 from reeplan.errors import InfeasibleError, NoSolutionError, UsageError
 from reeplan.options import SolveOptions
 
+MAX_HPO = Objective("max-hpo")  # the default objective (Objective's members are made from a list: no attributes)
+
 
 def solve(
     instance: InstanceArg,
-    objective: Annotated[Objective, typer.Option(help="What to optimise")] = Objective.max_hpo,
+    objective: Annotated[Objective, typer.Option(help="What to optimise")] = MAX_HPO,
     time_limit: Annotated[float | None, typer.Option(help="Seconds for the whole solve")] = None,
     gap: Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS stops")] = 1e-4,
     threads: Annotated[int | None, typer.Option(help="Solver threads (default: HiGHS decides)")] = None,
@@ -61,7 +63,7 @@ def solve(
     if robust:
         from reeplan.cli.uncertainty import solve_robust_cli
 
-        if objective != Objective.max_hpo:
+        if objective != MAX_HPO:
             raise UsageError("--robust maximises target-year HPO over futures; drop --objective")
         return solve_robust_cli(inst, opts, scenarios=scenarios, risk=risk, sample_seed=sample_seed,
                                 eval_samples=eval_samples, eval_seed=eval_seed, workers=workers, out=out, quiet=quiet,
@@ -119,7 +121,7 @@ def export(
     instance: InstanceArg,
     mps: Annotated[Path | None, typer.Option(help="Write the model as free MPS")] = None,
     lp: Annotated[Path | None, typer.Option(help="Write the model in CPLEX LP format")] = None,
-    objective: Annotated[Objective, typer.Option(help="Stage-1 objective written")] = Objective.max_hpo,
+    objective: Annotated[Objective, typer.Option(help="Stage-1 objective written")] = MAX_HPO,
     set_: SetOpt = None,
 ) -> None:
     """Write the exact stage-1 model for any other solver."""

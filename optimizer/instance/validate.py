@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterator
+from typing import TYPE_CHECKING, SupportsIndex, SupportsInt
 
 from pydantic import BaseModel, ValidationError
 from reeplan.errors import InstanceError, Problem
 from reeplan.instance.schema import ENTITY_TABLES, UNCERTAIN_INPUTS, Distribution, Instance
 from reeplan.instance.source import Source
+
+if TYPE_CHECKING:
+    from pydantic_core import ErrorDetails
 
 MAX_RD_PROGRAMMES = 12  # technology levels are enumerated: 2**12 subsets at most
 
@@ -71,7 +75,7 @@ def _field_problems(data: dict, source: Source) -> list[Problem]:
     return []
 
 
-def _problem_from_error(err: dict, data: dict, source: Source) -> Problem:
+def _problem_from_error(err: ErrorDetails, data: dict, source: Source) -> Problem:
     loc = tuple(err["loc"])
     entity = str(loc[0]) if loc else ""
     row, rest = "", loc[1:]
@@ -84,6 +88,12 @@ def _problem_from_error(err: dict, data: dict, source: Source) -> Problem:
         value = "{...}"
     return Problem(source.file_of(entity), entity, row, ".".join(map(str, rest)), value,
                    err["msg"], _hint(loc, err["type"]))
+
+
+def _section(data: dict, key: str) -> dict:
+    """A top-level mapping of the raw data; {} where it is missing or not a mapping (the field pass reports that)."""
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
 
 
 def _rows(data: dict, entity: str) -> Iterator[tuple[int, dict]]:
@@ -103,7 +113,7 @@ def _committed_problems(data: dict, source: Source, names: dict[str, set]) -> li
     """A committed project names an item of its kind, at most once (modules: within the site's room),
     is ready no earlier than the horizon's start, and spends inside the horizon."""
     problems: list[Problem] = []
-    horizon = data.get("horizon") if isinstance(data.get("horizon"), dict) else {}
+    horizon = _section(data, "horizon")
     start, end = _as_int(horizon.get("start_year")), _as_int(horizon.get("end_year"))
     sites = {_name(r.get("name")): r for _, r in _rows(data, "sites")}
     fixed: set = set()
@@ -112,7 +122,7 @@ def _committed_problems(data: dict, source: Source, names: dict[str, set]) -> li
         kind, item = row.get("kind"), _name(row.get("item"))
         label = source.row_label("committed", i, row)
         here = source.file_of("committed")
-        target = COMMITTED_TARGETS.get(kind)
+        target = COMMITTED_TARGETS.get(kind) if kind is not None else None
         if target is None or item is None:
             continue  # reported by the field check
         known = item in names.get(target, set())
@@ -182,8 +192,8 @@ def _reference_problems(data: dict, source: Source) -> list[Problem]:
                 problems.append(_unknown_ref(source, entity, i, row, fieldname, ref, target, names[target]))
     problems += _committed_problems(data, source, names)
 
-    requires = {_name(row.get("name")): _prerequisites(row) for _, row in _rows(data, "rd_programmes")}
-    requires.pop(None, None)
+    named = ((_name(row.get("name")), row) for _, row in _rows(data, "rd_programmes"))
+    requires = {name: _prerequisites(row) for name, row in named if name is not None}
     on_cycle = _programmes_on_cycles(requires)
     for i, row in _rows(data, "rd_programmes"):
         name = _name(row.get("name"))
@@ -263,8 +273,11 @@ def _unknown_ref(source, entity, i, row, fieldname, ref, target, known) -> Probl
 
 
 def _as_int(value: object) -> int | None:
+    """``int(value)``, or None where int() refuses it (missing, a word, a list, an infinite float)."""
+    if not isinstance(value, (str, bytes, bytearray, SupportsInt, SupportsIndex)):
+        return None  # int() raises TypeError
     try:
-        return int(value)  # type: ignore[arg-type]
+        return int(value)
     except (TypeError, ValueError, OverflowError):
         return None
 
@@ -277,7 +290,7 @@ def _name(value: object) -> str | None:
 
 
 def _horizon_problems(data: dict, source: Source) -> list[Problem]:
-    horizon = data.get("horizon") if isinstance(data.get("horizon"), dict) else {}
+    horizon = _section(data, "horizon")
     start, end = _as_int(horizon.get("start_year")), _as_int(horizon.get("end_year"))
     if start is None or end is None:
         return []
@@ -306,20 +319,20 @@ def _horizon_problems(data: dict, source: Source) -> list[Problem]:
             problems.append(Problem(source.file_of("sites"), "sites", source.row_label("sites", i, row),
                                     "existing_modules", existing, f"more than max_modules ({most})",
                                     "max_modules counts existing modules too"))
-    policy = data.get("policy") if isinstance(data.get("policy"), dict) else {}
+    policy = _section(data, "policy")
     for rule, spec in policy.items():
         year = _as_int(spec.get("year")) if isinstance(spec, dict) else None
         if year is not None and not start <= year <= end:
             problems.append(Problem(source.file_of("policy"), "policy", rule, "year", year,
                                     "rule year outside the horizon", f"between {start} and {end}"))
-    budget = data.get("budget") if isinstance(data.get("budget"), dict) else {}
+    budget = _section(data, "budget")
     caps = budget.get("yearly_cap_bn_rub") or {}
     for year in caps if isinstance(caps, dict) else []:
         y = _as_int(year)
         if y is not None and not start <= y <= end:
             problems.append(Problem(source.file_of("budget"), "budget", "", f"yearly_cap_bn_rub.{year}", y,
                                     "cap for a year outside the horizon", f"between {start} and {end}"))
-    tech = data.get("technology") if isinstance(data.get("technology"), dict) else {}
+    tech = _section(data, "technology")
     try:
         if float(tech["recovery_today"]) > float(tech.get("max_recovery", 0.95)):
             problems.append(Problem(source.file_of("technology"), "technology", "", "recovery_today",
@@ -331,8 +344,10 @@ def _horizon_problems(data: dict, source: Source) -> list[Problem]:
 
 def _support(dist: Distribution) -> list[float]:
     """The values a distribution can take (its end points for continuous ones)."""
-    return {"fixed": [dist.value], "uniform": [dist.low, dist.high], "triangular": [dist.low, dist.high],
-            "bernoulli": [0.0, 1.0], "discrete": list(dist.values)}[dist.kind]
+    support: dict[str, list[float | None]] = {
+        "fixed": [dist.value], "uniform": [dist.low, dist.high], "triangular": [dist.low, dist.high],
+        "bernoulli": [0.0, 1.0], "discrete": list(dist.values)}
+    return [v for v in support[dist.kind] if v is not None]  # none is: Distribution validates its kind's parameters
 
 
 def _uncertainty_problems(data: dict, source: Source) -> list[Problem]:

@@ -20,6 +20,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.artist import Artist  # noqa: E402
+from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Patch  # noqa: E402
 
@@ -92,7 +94,9 @@ def _render(fig, name: str, title: str, alt: str) -> Chart:
 def _figure(height_in: float, ncols: int = 1, width_ratios=None, sharey: bool = False):
     fig, axes = plt.subplots(1, ncols, figsize=(WIDTH_IN, height_in), layout="constrained",
                              width_ratios=width_ratios, sharey=sharey)
-    fig.get_layout_engine().set(w_pad=0.08, h_pad=0.08)
+    engine = fig.get_layout_engine()
+    assert isinstance(engine, ConstrainedLayoutEngine), "the figure was made with layout='constrained'"
+    engine.set(w_pad=0.08, h_pad=0.08)
     return fig, axes
 
 
@@ -163,7 +167,7 @@ def project_bars(projects: pd.DataFrame) -> list[_Bar]:
             for r in rows.itertuples()]
 
 
-def _bottom_legend(fig, handles, ncols: int | None = None) -> None:
+def _bottom_legend(fig, handles: list[Artist], ncols: int | None = None) -> None:
     fig.legend(handles=handles, loc="outside lower center", ncols=ncols or len(handles), frameon=False)
 
 
@@ -195,7 +199,7 @@ def gantt_chart(bars: list[_Bar], inputs: PlanInputs, name: str, title: str, gro
     ax.axvspan(inputs.target_year, inputs.target_year + 1, color="#fefcbf", zorder=-1)
     ax.set_xlabel("year")
     ax.set_title(title, loc="left")
-    handles = [Patch(color=AREA_COLORS[g], label=AREA_LABELS[g]) for g in groups]
+    handles: list[Artist] = [Patch(color=AREA_COLORS[g], label=AREA_LABELS[g]) for g in groups]
     handles += [Line2D([], [], marker="D", color=INK, lw=0, label="in service from the start of that year"),
                 Patch(color="#fefcbf", label=f"target year {inputs.target_year}")]
     _bottom_legend(fig, handles)
@@ -270,7 +274,7 @@ def spend_chart(allocation: pd.DataFrame, output: pd.DataFrame, inputs: PlanInpu
     ax2.set_title("Total vs budget", loc="left")
     ax2.grid(axis="y", color=GRID)
     ax2.set_axisbelow(True)
-    handles = [Patch(color=AREA_COLORS[k], label=AREA_LABELS[k]) for k in data]
+    handles: list[Artist] = [Patch(color=AREA_COLORS[k], label=AREA_LABELS[k]) for k in data]
     handles.append(Line2D([], [], color=TARGET_COLOR, lw=2.4, label="cap / budget / R&D envelope"))
     _bottom_legend(fig, handles)
     fig.suptitle("Money committed by area (bn RUB)", x=0.01, ha="left", fontweight="bold", fontsize=13)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
-from reeplan.instance.schema import PLANT_ONLINE_MIN_FEED_T, Instance
+from reeplan.instance.schema import PLANT_ONLINE_MIN_FEED_T, Instance, TargetAtYear
 from reeplan.result.tables import TABLES, conform
 
 COLUMNS = TABLES["targets"].names
@@ -45,7 +45,7 @@ def targets_table(instance: Instance, tables: dict[str, pd.DataFrame]) -> pd.Dat
     plants = tables["plants"]
     rows = []
 
-    def add(rule: str, spec, target: float, achieved: float, unit: str, note: str = "") -> None:
+    def add(rule: str, spec: TargetAtYear, target: float, achieved: float, unit: str, note: str = "") -> None:
         rows.append(dict(rule=rule, year=spec.year, enforced=spec.enabled, target=target, achieved=achieved,
                          shortfall=max(0.0, target - achieved), unit=unit, note=note))
 
@@ -62,9 +62,9 @@ def targets_table(instance: Instance, tables: dict[str, pd.DataFrame]) -> pd.Dat
         r = policy.hpo_output
         add("hpo_output", r, r.min_t_per_yr, float(out.loc[r.year, "hpo_t"]), "t/yr HPO")
     if policy.hp_share:
-        r = policy.hp_share
-        reo, hpo = out.loc[r.year, "reo_t"], out.loc[r.year, "hpo_t"]
+        share = policy.hp_share
+        reo, hpo = out.loc[share.year, "reo_t"], out.loc[share.year, "hpo_t"]
         # an empty year does not meet the floor: its share counts as 0 (not "undefined, so met")
-        produced = reo >= r.min_output_t_per_yr * (1 - 1e-6) and reo > 0
-        add("hp_share", r, r.min_share, float(hpo / reo) if produced else 0.0, "fraction")
+        produced = reo >= share.min_output_t_per_yr * (1 - 1e-6) and reo > 0
+        add("hp_share", share, share.min_share, float(hpo / reo) if produced else 0.0, "fraction")
     return conform("targets", pd.DataFrame(rows, columns=COLUMNS))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pyomo.environ as pyo
 from reeplan.instance.schema import Instance
+from reeplan.models.components.elastic import elastic_slacks
 from reeplan.models.components.policy import enabled_rules
 from reeplan.models.data import ModelData, model_data
 from reeplan.models.investment import build_model
@@ -25,7 +26,7 @@ def diagnose(instance: Instance, time_limit: float | None = None, data: ModelDat
         return conform("diagnosis", pd.DataFrame(
             [dict(rule="(none)", message=f"elastic re-solve found no plan ({run.status.value})")], columns=COLUMNS))
     run.results.solution_loader.load_vars()
-    rows = [row for (kind, label), var in m.elastic_slacks.items()
+    rows = [row for (kind, label), var in elastic_slacks(m).items()
             if (row := _row(instance, data, m, kind, label, float(var.value or 0.0))) is not None]
     df = conform("diagnosis", pd.DataFrame(rows, columns=COLUMNS))
     return df.sort_values("relative", ascending=False, ignore_index=True)

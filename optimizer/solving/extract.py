@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import pyomo.environ as pyo
-from reeplan.models.components.plants import new_modules_online
 from reeplan.models.components.policy import POLICY_ROWS
 from reeplan.models.data import ModelData
 from reeplan.result.tables import TABLES, conform
@@ -68,7 +67,7 @@ def _plants(m, data: ModelData) -> pd.DataFrame:
         opened = {t for (site, t), var in m.Site_Opened.items() if site == s.name and _int(var)}
         for t in data.years:
             started = _int(m.Modules_Started[s.name, t]) if (s.name, t) in m.Modules_Started else 0
-            new_online = _int(new_modules_online(m, data, s.name, t))
+            new_online = _int(m.New_Modules_Online[s.name, t])
             online = s.existing_modules + new_online
             rows.append(dict(site=s.name, year=t, opened=t in opened, modules_started=started, modules_online=online,
                              capacity_t=online * s.module_capacity_t_per_yr, feed_t=_val(m.Feed[s.name, t]),
@@ -120,7 +119,7 @@ def _output(m, data: ModelData) -> pd.DataFrame:
         rows.append(dict(year=t, feed_t=feed, reo_t=_val(m.REO_Output[t]), hpo_t=_val(m.HPO_Output[t]),
                          recovery=levels[used].recovery, hp_share=levels[used].hp_share, level=used,
                          capex_bn_rub=capex, opex_bn_rub=_val(m.Opex[t]), spend_bn_rub=_val(m.Spend[t]),
-                         jobs=sum(s.jobs_per_module * _int(new_modules_online(m, data, s.name, t))
+                         jobs=sum(s.jobs_per_module * _int(m.New_Modules_Online[s.name, t])
                                   for s in data.instance.sites)))
     return _frame("output", rows)
 

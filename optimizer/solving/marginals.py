@@ -12,6 +12,7 @@ solves of a relaxed instance. See FORMULATION.md, section 10.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyomo.environ as pyo
@@ -19,6 +20,9 @@ from reeplan.instance.schema import Instance
 from reeplan.options import OBJECTIVE_UNITS
 from reeplan.result.tables import TABLES, conform
 from reeplan.solving import highs
+
+if TYPE_CHECKING:
+    from pyomo.core.base.param import ParamData
 
 MONEY_STEP_BN_RUB = 10.0  # relaxation of each budget rule (about the cost of one plant module)
 POLICY_STEP_SHARE = 0.10  # output and jobs targets are lowered by 10 %
@@ -37,7 +41,7 @@ class Relaxation:
     rule: str  # the row name of the constraints table (budget_total, policy_jobs, ...)
     year: int | None
     label: str  # in business words
-    param: object  # the mutable Pyomo parameter holding the limit
+    param: ParamData  # the mutable Pyomo parameter holding the limit (a scalar Param or one entry of an indexed one)
     step: float  # added to the limit (money) or taken off the target (policy)
     unit: str
 

@@ -10,6 +10,7 @@ import pyomo.environ as pyo
 from reeplan.errors import UsageError
 from reeplan.instance.io import instance_sha256
 from reeplan.instance.schema import Instance
+from reeplan.models.components.objective import objective_chain
 from reeplan.models.data import AREAS, ModelData, model_data
 from reeplan.models.investment import build_model
 from reeplan.options import SolveOptions
@@ -190,7 +191,7 @@ def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_lim
     """The lexicographic chain after stage 1 (FORMULATION.md, section 9): each stage optimises its own
     objective with every earlier one held within ``lex_tolerance`` of its value, warm-started from the
     plan so far. A stage that finds no plan keeps the previous plan and ends the chain."""
-    chain = m.objective_chain
+    chain = objective_chain(m)
     (_, primary_obj, _, _) = chain[0]
     rows = [dict(stage="primary", sense=_sense(primary_obj), value=z1, status="optimal", seconds=0.0)]
     seconds, note, previous = 0.0, "", (chain[0], z1)

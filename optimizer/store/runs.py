@@ -16,26 +16,26 @@ so a writer killed at any point leaves either the whole run or nothing.
 
 Versions: opening a store of an older schema migrates it (``MIGRATIONS``, one transaction per step);
 opening a store written by a newer reeplan raises ``StoreVersionError`` instead of misreading it.
+
+This module is the public API and the layout; ``reeplan.store.sqlite`` does the connections, locking,
+WAL and migrations, ``reeplan.store.codec`` the JSON of tables and values.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
-import random
 import sqlite3
-import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
-from reeplan.errors import ReeplanError, UsageError
+from reeplan.errors import UsageError
+from reeplan.store.codec import finite as _finite
+from reeplan.store.codec import frame_from_json, frame_to_json, to_json
+from reeplan.store.sqlite import Database, Migrations, StoreError, StoreVersionError, ensure_schema, utc_now
 from reeplan.version import __version__
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -47,18 +47,6 @@ DEFAULT_STORE = "reeplan-runs.sqlite"
 STORE_ENV = "REEPLAN_STORE"
 SCHEMA_VERSION = 1
 TABLE_FORMAT = "json-v1"
-BUSY_TIMEOUT_S = 30.0  # sqlite waits this long for a lock before reporting "database is locked"
-RETRY_FOR_S = 120.0  # then we retry whole transactions, with backoff, for this long
-
-
-class StoreError(ReeplanError):
-    """The run store cannot be used as asked (not a store, unknown run id, ...)."""
-
-    exit_code = 2
-
-
-class StoreVersionError(StoreError):
-    """The store was written by a newer reeplan (a schema this version does not know)."""
 
 
 class RunNotFoundError(StoreError):
@@ -112,96 +100,11 @@ _V1 = [
 ]
 
 # MIGRATIONS[v] brings a store from version v to v + 1 (v = 0: an empty file). Append, never edit.
-MIGRATIONS: dict[int, list[str] | Callable[[sqlite3.Connection], None]] = {0: _V1}
+MIGRATIONS: Migrations = {0: _V1}
 
 
-# --------------------------------------------------------------------------------------------
-# connections, transactions, retries
-# --------------------------------------------------------------------------------------------
-
-
-def _is_locked(exc: sqlite3.OperationalError) -> bool:
-    text = str(exc).lower()
-    return "locked" in text or "busy" in text
-
-
-def _retry(fn: Callable[[], Any], what: str) -> Any:
-    """Run ``fn`` (one whole transaction) again while another writer holds the lock."""
-    deadline = time.monotonic() + RETRY_FOR_S
-    delay = 0.02
-    while True:
-        try:
-            return fn()
-        except sqlite3.OperationalError as exc:
-            if not _is_locked(exc):
-                raise
-            if time.monotonic() > deadline:
-                raise StoreError(f"run store busy: could not {what} within {RETRY_FOR_S:.0f} s ({exc})") from None
-            time.sleep(delay * (0.5 + random.random()))
-            delay = min(delay * 2, 1.0)
-
-
-class Store:
+class Store(Database):
     """One run store file. Cheap to create: each operation opens its own short-lived connection."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-
-    def __repr__(self) -> str:
-        return f"Store({str(self.path)!r})"
-
-    def connect(self) -> sqlite3.Connection:
-        try:
-            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"cannot open run store {self.path}: {exc}") from None
-        conn.row_factory = sqlite3.Row
-        conn.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
-        conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA synchronous = NORMAL")  # with WAL: durable at checkpoints, never corrupt
-        return conn
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        conn = self.connect()
-        try:
-            yield conn
-        except sqlite3.DatabaseError as exc:
-            if isinstance(exc, sqlite3.OperationalError) and _is_locked(exc):
-                raise
-            raise StoreError(f"run store {self.path}: {exc}") from None
-        finally:
-            conn.close()
-
-    def write(self, fn: Callable[[sqlite3.Connection], Any], what: str) -> Any:
-        """Run ``fn(conn)`` in one ``BEGIN IMMEDIATE`` transaction, retried while the store is locked."""
-
-        def attempt():
-            with self._connection() as conn:
-                conn.execute("BEGIN IMMEDIATE")
-                try:
-                    out = fn(conn)
-                    conn.execute("COMMIT")
-                    return out
-                except BaseException:
-                    if conn.in_transaction:
-                        conn.execute("ROLLBACK")
-                    raise
-
-        return _retry(attempt, what)
-
-    def read(self, fn: Callable[[sqlite3.Connection], Any], what: str) -> Any:
-        """Run ``fn(conn)`` in one read transaction (a consistent snapshot)."""
-
-        def attempt():
-            with self._connection() as conn:
-                conn.execute("BEGIN")
-                try:
-                    return fn(conn)
-                finally:
-                    conn.execute("ROLLBACK")
-
-        return _retry(attempt, what)
 
     # the API functions below, as methods, for notebook users
     def record_run(self, *args, **kwargs) -> int:
@@ -216,8 +119,8 @@ class Store:
     def load_result(self, run_id: int) -> Result:
         return load_result(self, run_id)
 
-    def load_instance(self, run_id: int) -> Instance:
-        return load_instance(self, run_id)
+    def load_run_instance(self, run_id: int) -> Instance:
+        return load_run_instance(self, run_id)
 
     def export_run(self, run_id: int, out_dir: str | Path) -> list[Path]:
         return export_run(self, run_id, out_dir)
@@ -243,120 +146,13 @@ def open_store(path: str | Path | None = None, *, create: bool = True) -> Store:
             store.path.parent.mkdir(parents=True, exist_ok=True)
     elif store.path.is_dir():
         raise StoreError(f"run store {store.path} is a directory, not a file")
-    _ensure_schema(store)
+    ensure_schema(store, SCHEMA_VERSION, MIGRATIONS)
     return store
 
 
 def as_store(store: Store | str | Path | None) -> Store:
+    """``store`` itself, or the existing store at that path (default: see ``default_store_path``)."""
     return store if isinstance(store, Store) else open_store(store, create=False)
-
-
-def _schema_version(conn: sqlite3.Connection) -> int:
-    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-    if "schema_version" not in names:
-        if names - {"sqlite_sequence"}:
-            raise StoreError("not a reeplan run store (it has tables but no schema_version)")
-        return 0
-    row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
-    return int(row[0] or 0)
-
-
-def _check_not_newer(store: Store, version: int) -> None:
-    if version > SCHEMA_VERSION:
-        raise StoreVersionError(
-            f"run store {store.path} has schema version {version}, written by a newer reeplan; this is "
-            f"reeplan {__version__} (schema version {SCHEMA_VERSION}). Upgrade reeplan to read it, or use "
-            "another store (--store PATH or REEPLAN_STORE)")
-
-
-def _ensure_schema(store: Store) -> None:
-    """Create or migrate the schema, one migration per transaction; refuse a newer schema."""
-
-    def current(conn):
-        return _schema_version(conn)
-
-    try:
-        version = store.read(current, "read the schema version")
-    except sqlite3.DatabaseError as exc:  # pragma: no cover - mapped by _connection
-        raise StoreError(f"run store {store.path}: {exc}") from None
-    _check_not_newer(store, version)
-    if version < SCHEMA_VERSION:
-        _enable_wal(store)
-    while version < SCHEMA_VERSION:
-
-        def step(conn, expected=version):
-            now = _schema_version(conn)  # another process may have migrated meanwhile
-            _check_not_newer(store, now)
-            if now != expected:
-                return now
-            if now == 0:
-                conn.execute("CREATE TABLE schema_version (version INTEGER PRIMARY KEY, applied_utc TEXT NOT NULL, "
-                             "reeplan_version TEXT NOT NULL)")
-            migration = MIGRATIONS[now]
-            if callable(migration):
-                migration(conn)
-            else:
-                for sql in migration:
-                    conn.execute(sql)
-
-            conn.execute("INSERT INTO schema_version VALUES (?, ?, ?)", (now + 1, _now(), __version__))
-            return now + 1
-
-        version = store.write(step, f"migrate the run store to schema version {version + 1}")
-
-
-def _enable_wal(store: Store) -> None:
-    def wal():
-        with store._connection() as conn:
-            mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-            return mode
-
-    _retry(wal, "switch the run store to WAL mode")
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-# --------------------------------------------------------------------------------------------
-# tables <-> JSON (exact: floats through repr, dtypes kept)
-# --------------------------------------------------------------------------------------------
-
-
-def _py(value):
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
-        value = value.item()
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    return value
-
-
-def frame_to_json(df: pd.DataFrame) -> str:
-    """A DataFrame as JSON that ``frame_from_json`` turns back into an equal frame (dtypes included)."""
-    payload = {
-        "columns": [str(c) for c in df.columns],
-        "dtypes": [str(t) for t in df.dtypes],
-        "data": [[_py(v) for v in row] for row in df.itertuples(index=False, name=None)],
-    }
-    return json.dumps(payload, allow_nan=True, separators=(",", ":"))
-
-
-def frame_from_json(text: str | bytes) -> pd.DataFrame:
-    payload = json.loads(text)
-    df = pd.DataFrame(payload["data"], columns=payload["columns"])
-    if df.empty:
-        df = pd.DataFrame({c: pd.Series([], dtype="object") for c in payload["columns"]})
-    for col, dtype in zip(payload["columns"], payload["dtypes"]):
-        if dtype == "object":
-            df[col] = df[col].astype(object)
-            continue
-        try:
-            df[col] = df[col].astype(dtype)
-        except (TypeError, ValueError):  # e.g. an int column with NA: keep what pandas inferred
-            pass
-    return df
 
 
 # --------------------------------------------------------------------------------------------
@@ -383,17 +179,6 @@ def _result_meta(result: Result) -> dict:
     }
 
 
-def _dumps(obj) -> str:
-    return json.dumps(obj, allow_nan=True, default=_py)
-
-
-def _finite(x) -> float | None:
-    if x is None:
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
-
-
 def _run_payload(result: Result, instance: Instance, command: str, overrides, options, label: str,
                  extra: dict | None) -> dict:
     from reeplan.instance.io import instance_sha256
@@ -406,17 +191,17 @@ def _run_payload(result: Result, instance: Instance, command: str, overrides, op
     if isinstance(overrides, dict):
         overrides = [f"{key}={value}" for key, value in overrides.items()]
     return {
-        "uid": uuid.uuid4().hex, "created_utc": _now(), "command": command, "label": label,
+        "uid": uuid.uuid4().hex, "created_utc": utc_now(), "command": command, "label": label,
         "instance_name": instance.name, "instance_sha256": sha,
         "instance_json": json.dumps(instance.model_dump(mode="json"), sort_keys=True, separators=(",", ":")),
-        "overrides_json": _dumps(list(overrides or [])), "objective_name": result.objective_name,
-        "options_json": _dumps(_options_dict(options, result.objective_name)),
-        "solver_name": solver.get("name"), "solver_version": solver.get("version"), "solver_json": _dumps(solver),
+        "overrides_json": to_json(list(overrides or [])), "objective_name": result.objective_name,
+        "options_json": to_json(_options_dict(options, result.objective_name)),
+        "solver_name": solver.get("name"), "solver_version": solver.get("version"), "solver_json": to_json(solver),
         "status": result.status.value, "has_plan": int(bool(result.has_plan)), "objective": _finite(result.objective),
         "best_bound": _finite(result.best_bound), "mip_gap": _finite(result.mip_gap), "hpo_t": _finite(k.get("hpo_t")),
         "spend_bn_rub": _finite(k.get("spend_bn_rub")), "seconds_total": _finite((result.seconds or {}).get("total")),
-        "seconds_json": _dumps(result.seconds or {}), "kpis_json": _dumps(k), "result_json": _dumps(_result_meta(result)),
-        "extra_json": _dumps(extra or {}), "reeplan_version": __version__,
+        "seconds_json": to_json(result.seconds or {}), "kpis_json": to_json(k), "result_json": to_json(_result_meta(result)),
+        "extra_json": to_json(extra or {}), "reeplan_version": __version__,
     }
 
 
@@ -470,10 +255,6 @@ def record_run(store: Store | str | Path | None, result: Result, instance: Insta
     return store.write(write, "record the run")
 
 
-# --------------------------------------------------------------------------------------------
-# reading
-# --------------------------------------------------------------------------------------------
-
 def record_run_quietly(store: Store | str | Path | None, result: Result, instance: Instance, command: str,
                        overrides=(), options=None, label: str = "") -> int | None:
     """``record_run``, or None when the store cannot take the run: a store problem never fails a solve."""
@@ -482,6 +263,10 @@ def record_run_quietly(store: Store | str | Path | None, result: Result, instanc
     except StoreError:
         return None
 
+
+# --------------------------------------------------------------------------------------------
+# reading
+# --------------------------------------------------------------------------------------------
 
 LIST_COLUMNS = ["id", "created_utc", "command", "label", "instance", "objective_name", "status", "objective",
                 "best_bound", "mip_gap", "hpo_t", "spend_bn_rub", "seconds", "reeplan_version"]
@@ -579,7 +364,7 @@ def load_result(store: Store | str | Path | None, run_id: int) -> Result:
                   nodes=meta["nodes"], tie_break=meta["tie_break"], chain=meta.get("objective_chain") or [])
 
 
-def load_instance(store: Store | str | Path | None, run_id: int) -> Instance:
+def load_run_instance(store: Store | str | Path | None, run_id: int) -> Instance:
     """The exact instance the run solved (overrides applied), rebuilt and validated."""
     from reeplan.instance.io import instance_sha256
     from reeplan.instance.schema import Instance
@@ -607,7 +392,7 @@ def export_run(store: Store | str | Path | None, run_id: int, out_dir: str | Pat
     """Write the run with ``Result.write``: summary.json, one CSV per table and instance.yaml (the exact
     instance solved, overrides applied: ``reeplan solve out_dir/instance.yaml`` re-solves it)."""
     store = as_store(store)
-    return load_result(store, run_id).write(out_dir, instance=load_instance(store, run_id))
+    return load_result(store, run_id).write(out_dir, instance=load_run_instance(store, run_id))
 
 
 def remove_run(store: Store | str | Path | None, run_id: int) -> None:
@@ -634,29 +419,3 @@ def integrity_check(store: Store | str | Path | None) -> list[str]:
         return problems
 
     return store.read(check, "check the store")
-
-
-def record_bench_run(store: Store | str | Path | None, rec: dict, objective_name: str = "max-hpo") -> int | None:
-    """Record one ``reeplan bench`` run of a reeplan instance (KPIs, timings, solver; no plan tables).
-
-    MPS runs carry no reeplan instance to store and are skipped (None); they stay in the bench's runs.csv."""
-    if rec.get("kind") != "reeplan":
-        return None
-    from reeplan.instance.io import load_instance as read_instance
-    from reeplan.result.result import Result, Status
-
-    instance = read_instance(rec["path"])
-    try:
-        status = Status(rec.get("status"))
-    except ValueError:
-        status = Status.ERROR
-    seconds = {key[:-2]: float(rec[key]) for key in ("build_s", "transfer_s", "solve_s", "extract_s", "total_s")
-               if isinstance(rec.get(key), (int, float)) and math.isfinite(rec[key])}
-    options = rec.get("options")
-    solver = {"name": rec.get("solver"), "version": rec.get("solver_version"),
-              "options": json.loads(options) if isinstance(options, str) and options.startswith("{") else options}
-    result = Result(instance.name, objective_name, status, bool(rec.get("has_solution")), _finite(rec.get("objective")),
-                    _finite(rec.get("bound")), _finite(rec.get("gap")), seconds, {}, {}, solver=solver)
-    extra = {k: v for k, v in rec.items() if isinstance(v, (str, int, float, bool)) or v is None}
-    return record_run(store, result, instance, "bench", label=f"bench {rec.get('config')} r{rec.get('repeat')}",
-                      extra=extra)

@@ -89,18 +89,24 @@ def uncertain_items(instance: Instance) -> list[UncertainItem]:
     return items
 
 
+def _given(parameter: float | None) -> float:
+    """A parameter of a distribution that its kind needs: ``Distribution`` does not validate without it."""
+    assert parameter is not None, "Distribution's validator requires every parameter its kind needs"
+    return parameter
+
+
 def draw(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
     """``n`` independent draws of one distribution."""
     if dist.kind == "fixed":
-        return np.full(n, float(dist.value))
+        return np.full(n, float(_given(dist.value)))
     if dist.kind == "uniform":
-        return rng.uniform(dist.low, dist.high, n)
+        return rng.uniform(_given(dist.low), _given(dist.high), n)
     if dist.kind == "triangular":
         if dist.low == dist.high:
-            return np.full(n, float(dist.low))
-        return rng.triangular(dist.low, dist.mode, dist.high, n)
+            return np.full(n, float(_given(dist.low)))
+        return rng.triangular(_given(dist.low), _given(dist.mode), _given(dist.high), n)
     if dist.kind == "bernoulli":
-        return (rng.random(n) < dist.p).astype(float)
+        return (rng.random(n) < _given(dist.p)).astype(float)
     p = np.asarray(dist.probabilities, dtype=float)  # validated to sum to 1 within 1e-6; numpy wants ~1e-8
     return rng.choice(np.asarray(dist.values, dtype=float), size=n, p=p / p.sum())
 
@@ -108,11 +114,12 @@ def draw(dist: Distribution, rng: np.random.Generator, n: int) -> np.ndarray:
 def quantile(dist: Distribution, q: float) -> float:
     """The ``q``-quantile (0..1) of a distribution (inverse CDF; lower quantile for discrete ones)."""
     if dist.kind == "fixed":
-        return float(dist.value)
+        return float(_given(dist.value))
     if dist.kind == "uniform":
-        return dist.low + q * (dist.high - dist.low)
+        low, high = _given(dist.low), _given(dist.high)
+        return low + q * (high - low)
     if dist.kind == "triangular":
-        a, c, b = dist.low, dist.mode, dist.high
+        a, c, b = _given(dist.low), _given(dist.mode), _given(dist.high)
         if b == a:
             return float(a)
         split = (c - a) / (b - a)
@@ -120,7 +127,7 @@ def quantile(dist: Distribution, q: float) -> float:
             return a + float(np.sqrt(q * (b - a) * (c - a)))
         return b - float(np.sqrt((1 - q) * (b - a) * (b - c)))
     if dist.kind == "bernoulli":
-        return 0.0 if q < 1 - dist.p else 1.0
+        return 0.0 if q < 1 - _given(dist.p) else 1.0
     order = np.argsort(dist.values)
     cdf = np.cumsum(np.asarray(dist.probabilities)[order])
     return float(np.asarray(dist.values)[order][min(int(np.searchsorted(cdf, q - 1e-12)), len(cdf) - 1)])

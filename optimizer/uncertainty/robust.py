@@ -75,6 +75,7 @@ def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk
     result.tie_break = "skipped (stage 1 not optimal)"
     if opts.tie_break and first.status == Status.OPTIMAL:
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
+        assert first.incumbent is not None, "an optimal run has an objective value"
         chain = run_chain(opt, m, opts, first.incumbent, remaining)
         seconds["solve"] += chain.seconds
         result.tie_break, result.chain = chain.note, chain.stages

@@ -21,7 +21,6 @@ import pandas as pd
 import pyomo.environ as pyo
 from reeplan.errors import UsageError
 from reeplan.instance.schema import Instance
-from reeplan.models.components.plants import jobs, new_modules_online
 from reeplan.models.data import AREAS, ModelData, model_data
 from reeplan.models.stochastic import build_stress_model
 from reeplan.options import SolveOptions
@@ -124,10 +123,10 @@ def _outcome(sub: pyo.Block, data: ModelData, nominal: Instance) -> dict:
     for name, rule in _rules(nominal).items():
         y = rule.year
         if name == "plants_online":
-            achieved = sum(pyo.value(new_modules_online(sub, data, s.name, y)) >= 0.5 for s in data.instance.sites)
+            achieved = sum(pyo.value(sub.New_Modules_Online[s.name, y]) >= 0.5 for s in data.instance.sites)
             goal = rule.min_count
         elif name == "jobs":
-            achieved, goal = pyo.value(jobs(sub, data, y)), rule.min_jobs
+            achieved, goal = pyo.value(sub.Jobs[y]), rule.min_jobs
         elif name == "hp_share":
             r, h = pyo.value(sub.REO_Output[y]), pyo.value(sub.HPO_Output[y])
             achieved, goal = (h / r if r > 1e-9 else 0.0), rule.min_share
@@ -153,7 +152,7 @@ def _evaluate_batch(nominal: Instance, plan: Plan, futures: list[dict], opts: So
     tick = time.perf_counter()
     gc.disable()  # the build makes many small objects and no cycles worth collecting
     try:
-        m = build_stress_model(nominal, [apply_future(nominal, f) for f in futures], plan)
+        m, scenarios = build_stress_model(nominal, [apply_future(nominal, f) for f in futures], plan)
         opt = highs.new_solver()
         opt.set_instance(m)
     finally:
@@ -167,7 +166,7 @@ def _evaluate_batch(nominal: Instance, plan: Plan, futures: list[dict], opts: So
         run_chain(opt, m, opts, run.incumbent, opts.time_limit)
     seconds = (time.perf_counter() - tick) / len(futures)
     return [{"status": run.status.value, **_outcome(sub, data, nominal), "seconds": seconds}
-            for sub, data in m.scenarios]
+            for sub, data in scenarios]
 
 
 def _run_chunk(nominal: Instance, plan: Plan, batch: int, chunk: list[tuple[int, dict]]) -> list[dict]:
