@@ -58,7 +58,8 @@ class _Plan:
         self.projects = _project_catalogue(inst)
         # committed projects are fixed by the instance: (kind, item) -> first year ready; modules per site
         self.committed = {c.name: c for c in inst.committed}
-        self.committed_ready = {(c.kind, c.item): c.ready_year for c in inst.committed if c.kind != "module"}
+        self.committed_ready: dict[tuple[str, str], int] = {(c.kind, c.item): c.ready_year for c in inst.committed
+                                                             if c.kind != "module"}
         self.committed_modules = defaultdict(list)
         for c in inst.committed:
             if c.kind == "module":

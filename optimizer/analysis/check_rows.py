@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from typing import TypeVar
 
 from reeplan.analysis.check_plan_data import _Plan
 from reeplan.analysis.check_tables import _Findings, _Table
+
+Item = TypeVar("Item")
 
 # --------------------------------------------------------------------------------------------
 # What every row rule does: place a row, skip unknown items, count repeats, compare columns
@@ -17,7 +20,8 @@ def _where(row: dict, columns: tuple[str, ...]) -> str:
     return " ".join(f"{column}={row[column]}" for column in columns)
 
 
-def _known_rows(table: _Table, columns: tuple[str, ...], known: dict, f: _Findings) -> Iterator[tuple[dict, str, object]]:
+def _known_rows(table: _Table, columns: tuple[str, ...], known: Mapping[str, Item],
+                f: _Findings) -> Iterator[tuple[dict, str, Item]]:
     """(row, where, item) for each row whose first key column names an item of ``known``; the others are flagged."""
     kind = columns[0]
     for row in table.rows:
@@ -166,7 +170,7 @@ def _check_allocation(plan: _Plan, table: _Table, f: _Findings) -> None:
     if not table.usable:
         return
     reported: dict[tuple[int, str, str], float] = defaultdict(float)
-    reported_by_area: dict[tuple[str, int], float] = defaultdict(float)
+    reported_by_area: dict[tuple[str | None, int], float] = defaultdict(float)
     for row in table.rows:
         year, kind, item = row["year"], row["kind"], row["item"]
         where = _where(row, ("item", "kind", "year"))
@@ -184,7 +188,7 @@ def _check_allocation(plan: _Plan, table: _Table, f: _Findings) -> None:
         year, kind, item = key
         f.equal("allocation_cost", f"item={item} kind={kind} year={year}", "money",
                 reported.get(key, 0.0), expected.get(key, 0.0), " bn RUB")
-    expected_by_area: dict[tuple[str, int], float] = defaultdict(float)
+    expected_by_area: dict[tuple[str | None, int], float] = defaultdict(float)
     for (year, kind, item), money in expected.items():
         expected_by_area[(plan.area_of(kind, item), year)] += money
     for area, year in sorted(set(reported_by_area) | set(expected_by_area)):

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from typing import TypeGuard, TypeVar
 
 from reeplan.analysis.check_plan_data import _Plan
 from reeplan.analysis.check_tables import ABS_TOL, INTEGRALITY_TOL, _Findings, _num
+from reeplan.instance.schema import TargetAtYear
 from reeplan.options import OBJECTIVES
+
+Rule = TypeVar("Rule", bound=TargetAtYear)
 
 
 def _totals_by(amounts: dict[tuple[str, int], float], items: dict, attribute: str) -> dict[tuple[str, int], float]:
@@ -156,7 +160,7 @@ def _check_levels(plan: _Plan, f: _Findings) -> None:
                 f.add("level_not_ready", where, f"level uses {name}, not complete by {year} ({state})")
 
 
-def _enabled(rule) -> bool:
+def _enabled(rule: Rule | None) -> TypeGuard[Rule]:
     """True for a policy rule the instance has and switches on."""
     return rule is not None and rule.enabled
 
@@ -164,28 +168,29 @@ def _enabled(rule) -> bool:
 def _check_policy(plan: _Plan, f: _Findings) -> None:
     """Every enabled policy rule holds in its year."""
     policy = plan.inst.policy
-    rule = policy.plants_online
-    if _enabled(rule):
+    plants = policy.plants_online
+    if _enabled(plants):
         # a new plant: a site with no existing module, a new module online and the minimum feed processed
         online = [s for s in plan.sites if plan.sites[s].existing_modules == 0
-                  and plan.new_modules_online(s, rule.year) >= 1 - f.tol
-                  and plan.feed(s, rule.year) >= rule.min_feed_t_per_yr * (1 - f.tol) - ABS_TOL]
-        f.at_least("policy_plants_online", f"year={rule.year}", f"new plants producing {sorted(online)}:", len(online),
-                   "required", rule.min_count)
+                  and plan.new_modules_online(s, plants.year) >= 1 - f.tol
+                  and plan.feed(s, plants.year) >= plants.min_feed_t_per_yr * (1 - f.tol) - ABS_TOL]
+        f.at_least("policy_plants_online", f"year={plants.year}", f"new plants producing {sorted(online)}:",
+                   len(online), "required", plants.min_count)
     # floors on one quantity in the rule's year: (rule, name, what, the quantity of a year, the floor's field, unit)
     floors = ((policy.jobs, "policy_jobs", "new jobs", plan.total_jobs, "min_jobs", ""),
               (policy.reo_output, "policy_reo_output", "REO output", plan.reo, "min_t_per_yr", " t"),
               (policy.hpo_output, "policy_hpo_output", "HPO output", plan.hpo, "min_t_per_yr", " t"))
-    for rule, name, what, quantity, floor, unit in floors:
-        if _enabled(rule):
-            f.at_least(name, f"year={rule.year}", what, quantity(rule.year), "required", getattr(rule, floor), unit)
-    rule = policy.hp_share
-    if _enabled(rule):
-        reo = plan.reo(rule.year)
-        f.at_least("policy_hp_share", f"year={rule.year}", "HPO output", plan.hpo(rule.year),
-                   f"min_share {_num(rule.min_share)} × REO {_num(reo)} t =", rule.min_share * reo, " t")
-        f.at_least("policy_hp_share_output", f"year={rule.year}", "REO output (an empty year does not meet the floor)",
-                   reo, "required", rule.min_output_t_per_yr, " t")
+    for floor_rule, name, what, quantity, floor, unit in floors:
+        if _enabled(floor_rule):
+            f.at_least(name, f"year={floor_rule.year}", what, quantity(floor_rule.year), "required",
+                       getattr(floor_rule, floor), unit)
+    share = policy.hp_share
+    if _enabled(share):
+        reo = plan.reo(share.year)
+        f.at_least("policy_hp_share", f"year={share.year}", "HPO output", plan.hpo(share.year),
+                   f"min_share {_num(share.min_share)} × REO {_num(reo)} t =", share.min_share * reo, " t")
+        f.at_least("policy_hp_share_output", f"year={share.year}", "REO output (an empty year does not meet the floor)",
+                   reo, "required", share.min_output_t_per_yr, " t")
 
 
 def _objective_value(plan: _Plan, objective: str) -> float:

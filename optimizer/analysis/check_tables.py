@@ -183,7 +183,8 @@ def _read_table(name: str, frame, f: _Findings) -> _Table:
         return _Table(name, [], usable=False)
     rows = []
     for label, record in zip(frame.index, frame.to_dict("records"), strict=True):
-        row, readable = {}, True
+        row: dict[str, object] = {}
+        readable = True
         for column, kind in columns.items():
             if column in missing:
                 row[column] = None

@@ -7,7 +7,7 @@ import math
 from pathlib import Path
 
 from reeplan.instance.io import load_instance
-from reeplan.result.result import Result, Status
+from reeplan.result.result import Kpis, Result, Status
 from reeplan.store.runs import Store, record_run
 
 PHASES = ("build_s", "transfer_s", "solve_s", "extract_s", "total_s")  # kept as the stored run's seconds
@@ -26,12 +26,12 @@ def _bench_result(rec: dict, objective_name: str, instance_name: str) -> Result:
         status = Status(rec.get("status"))
     except ValueError:  # crashed, killed: not a solve status
         status = Status.ERROR
-    seconds = {key[:-2]: _finite(rec[key]) for key in PHASES if _finite(rec.get(key)) is not None}
+    seconds = {key[:-2]: value for key in PHASES if (value := _finite(rec.get(key))) is not None}
     options = rec.get("options")
     solver = {"name": rec.get("solver"), "version": rec.get("solver_version"),
               "options": json.loads(options) if isinstance(options, str) and options.startswith("{") else options}
     return Result(instance_name, objective_name, status, bool(rec.get("has_solution")), _finite(rec.get("objective")),
-                  _finite(rec.get("bound")), _finite(rec.get("gap")), seconds, {}, {}, solver=solver)
+                  _finite(rec.get("bound")), _finite(rec.get("gap")), seconds, {}, Kpis(), solver=solver)
 
 
 def record_bench_run(store: Store | str | Path | None, rec: dict, objective_name: str = "max-hpo") -> int | None:

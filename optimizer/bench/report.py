@@ -38,7 +38,7 @@ def machine_info() -> dict:
     except (ValueError, OSError, AttributeError):
         mem_gb = float("nan")
 
-    versions = {}
+    versions: dict[str, str | None] = {}
     for pkg in ("highspy", "pyomo", "pyscipopt", "numpy", "pandas"):
         try:
             versions[pkg] = metadata.version(pkg)

@@ -17,7 +17,7 @@ from reeplan.errors import InfeasibleError, ReeplanError
 try:  # typer >= 0.20 vendors click; older typer uses click itself
     from typer._click.exceptions import ClickException
 except ImportError:  # pragma: no cover - depends on the installed typer
-    from click.exceptions import ClickException  # type: ignore[no-redef,assignment]
+    from click.exceptions import ClickException  # type: ignore[assignment]  # the other class of that name
 
 app = typer.Typer(help="reeplan: split a capital budget across plant sites, hydro power, logistics and R&D "
                        "to get the most high-purity rare-earth oxide.", no_args_is_help=True,

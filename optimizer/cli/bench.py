@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -45,7 +45,7 @@ def register(app: typer.Typer) -> None:
         base = asdict(family_size(family)) if family else {**asdict(FAMILIES["small"]), "budget_share": 0.5}
         given = dict(sites=sites, deposits=deposits, power_sources=power_sources, programmes=programmes, years=years,
                      budget_share=budget_share)
-        spec = {k: (v if v is not None else base[k]) for k, v in given.items()}
+        spec: dict[str, Any] = {k: (v if v is not None else base[k]) for k, v in given.items()}
         name = f"{family}-seed{seed}" if family and all(v is None for v in given.values()) else None
         inst = generate_instance(**spec, seed=seed, name=name)
         path = write_generated(inst, out or Path("generated") / inst.name)

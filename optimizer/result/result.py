@@ -79,7 +79,7 @@ class _TableAttribute:
 
     def __get__(self, obj: Result | None, objtype: type | None = None) -> pd.DataFrame:
         if obj is None:
-            return self  # type: ignore[return-value]  # the descriptor itself, on the class
+            return self  # the descriptor itself, on the class (pandas is untyped for mypy here)
         try:
             return obj.tables[self.name]
         except KeyError:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import pyomo.environ as pyo
 from reeplan.models.components.policy import POLICY_ROWS
@@ -124,9 +126,10 @@ def _output(m, data: ModelData) -> pd.DataFrame:
     return _frame("output", rows)
 
 
-def rule_constraints(m) -> list[tuple[str, object, object]]:
+def rule_constraints(m) -> list[tuple[str, int | None, Any]]:
     """(rule name, year or None, constraint data) for every budget and policy rule in the model."""
-    out = [("budget_total", None, m.budget_total_constraint), ("budget_rd", None, m.budget_rd_constraint)]
+    out: list[tuple[str, int | None, Any]] = [("budget_total", None, m.budget_total_constraint),
+                                              ("budget_rd", None, m.budget_rd_constraint)]
     out += [("budget_yearly", t, c) for t, c in m.budget_yearly_constraint.items()]
     for name in POLICY_ROWS:
         con = getattr(m, f"policy_{name}_constraint", None)

@@ -164,6 +164,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
         tick = time.perf_counter()
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
         # only a stage-aware progress display follows the re-solves (a plain callback sees stage 1 and the chain)
+        assert first.incumbent is not None  # stage 1 is optimal
         _why_not_more(built, opts, first.incumbent, result, duals, remaining,
                       progress if hasattr(progress, "set_stage") else None)
         seconds["why_not_more"] = time.perf_counter() - tick
@@ -237,7 +238,7 @@ def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_lim
         con.deactivate()
     primary_obj.activate()
     if not note:
-        note = "full chain optimal: " + ", ".join(r["stage"] for r in rows[1:]) if len(rows) > 1 else "no chain"
+        note = "full chain optimal: " + ", ".join(str(r["stage"]) for r in rows[1:]) if len(rows) > 1 else "no chain"
     return ChainOutcome(rows, note, seconds)
 
 

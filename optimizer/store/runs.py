@@ -187,7 +187,7 @@ def _run_payload(result: Result, instance: Instance, command: str, overrides, op
     if result.instance_sha256 and result.instance_sha256 != sha:
         raise UsageError("record_run: the result was not computed from this instance (sha256 differs)")
     solver = result.solver or {}
-    k = result.kpis or {}
+    k = result.kpis
     if isinstance(overrides, dict):
         overrides = [f"{key}={value}" for key, value in overrides.items()]
     return {
@@ -226,6 +226,7 @@ def _insert_run_row(conn: sqlite3.Connection, payload: dict) -> int:
                  (payload["instance_sha256"], payload["instance_name"], payload["instance_json"]))
     cur = conn.execute(f"INSERT INTO runs ({', '.join(_RUN_COLUMNS)}) VALUES ({', '.join('?' * len(_RUN_COLUMNS))})",
                        [payload[c] for c in _RUN_COLUMNS])
+    assert cur.lastrowid is not None  # an INSERT gives a row id
     return int(cur.lastrowid)
 
 

@@ -25,7 +25,7 @@ from reeplan.models.data import AREAS, ModelData, model_data
 from reeplan.models.stochastic import build_stress_model
 from reeplan.options import SolveOptions
 from reeplan.parallel import map_chunks
-from reeplan.result.result import Result, Status, atomic_write, json_safe
+from reeplan.result.result import Kpis, Result, Status, atomic_write, json_safe
 from reeplan.solving import highs
 from reeplan.solving.pipeline import run_chain
 from reeplan.uncertainty.futures import UNCERTAIN_INPUTS, apply_future, quantile, sample_futures, uncertain_items
@@ -46,7 +46,7 @@ def plan_from_result(instance: Instance, result: Result) -> Plan:
     opened = {s: int(t) for s, t, o in zip(plants["site"], plants["year"], plants["opened"]) if bool(o)}
     begun = {f"{k}:{p}": int(t) for k, p, t in zip(projects["kind"], projects["project"], projects["start_year"])}
     plan: Plan = {}
-    module_years = {}
+    module_years: dict[str, list[int]] = {}
     for s, t in data.module_start:
         module_years.setdefault(s, []).append(t)
     for s, t in started:
@@ -163,6 +163,7 @@ def _evaluate_batch(nominal: Instance, plan: Plan, futures: list[dict], opts: So
         return [{"status": run.status.value, "seconds": (time.perf_counter() - tick) / len(futures)} for _ in futures]
     run.results.solution_loader.load_vars()
     if nominal.budget.opex_counts and run.status == Status.OPTIMAL:  # opex is spend: run each future cheapest
+        assert run.incumbent is not None  # an optimal run has one
         run_chain(opt, m, opts, run.incumbent, opts.time_limit)
     seconds = (time.perf_counter() - tick) / len(futures)
     return [{"status": run.status.value, **_outcome(sub, data, nominal), "seconds": seconds}
@@ -323,8 +324,8 @@ def stress_result(report: StressReport, instance: Instance) -> Result:
     from reeplan.instance.io import instance_sha256
 
     return Result(instance.name, "stress", Status.OPTIMAL, True, objective=report.summary["hpo_mean_t"],
-                  seconds=report.seconds, kpis={**report.summary, "hpo_t": report.summary["hpo_mean_t"],
-                                                "spend_bn_rub": report.summary["expected_spend_bn_rub"]},
+                  seconds=report.seconds, kpis=Kpis({**report.summary, "hpo_t": report.summary["hpo_mean_t"],
+                                                     "spend_bn_rub": report.summary["expected_spend_bn_rub"]}),
                   tables={"samples": report.samples, "tornado": report.tornado, "drivers": report.drivers,
                           "target_odds": report.targets},
                   instance_sha256=instance_sha256(instance), message=describe(report))
