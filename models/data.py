@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from itertools import combinations
 
+from reeplan.instance.policy_rules import RULES
 from reeplan.instance.schema import INVESTMENT_AREAS, Instance
 
 # Project kinds and the investment area their money counts against.
@@ -20,7 +21,7 @@ PROJECT_AREAS = {
 }
 AREAS = INVESTMENT_AREAS
 # The policy switches of the instance, and the rows they give (``hp_share_output`` beside ``hp_share``).
-POLICY_RULES = ("plants_online", "jobs", "reo_output", "hpo_output", "hp_share")
+POLICY_RULES = tuple(RULES)  # in the order of reeplan.instance.policy_rules
 POLICY_ROWS = POLICY_RULES + ("hp_share_output",)
 
 
@@ -36,6 +37,7 @@ class Project:
 
     @property
     def area(self) -> str:
+        """Investment area its capex counts against (power, logistics, mining, rd)."""
         return PROJECT_AREAS[self.kind]
 
 

@@ -30,6 +30,7 @@ class Risk:
 
     @property
     def label(self) -> str:
+        """Short name of the risk measure: ``mean`` or ``cvar:<alpha>:<weight>``."""
         return "mean" if self.weight == 0 else f"cvar:{self.alpha:g}:{self.weight:g}"
 
 

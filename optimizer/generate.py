@@ -71,6 +71,7 @@ class GeneratorSize:
     budget_share: float = 0.5
 
     def name(self, seed: int) -> str:
+        """Instance name of this size and seed, e.g. ``gen-s9-d10-p9-r5-y6-seed0``."""
         return (f"gen-s{self.sites}-d{self.deposits}-p{self.power_sources}-r{self.programmes}"
                 f"-y{self.years}-seed{seed}")
 

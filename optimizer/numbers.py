@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 MISSING = "-"  # what a missing, NaN or infinite value shows as
 
 
 def is_number(x: object) -> bool:
     """A finite real number (not a bool, not None, not NaN or infinite)."""
-    return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(float(x))
+    # numbers.Real: numpy's scalars (a DataFrame's int64 or float64 cells) are registered there too
+    return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(float(x))
 
 
 def fixed(x: object, digits: int = 1, unit: str = "") -> str:
@@ -23,7 +25,7 @@ def significant(x: object, digits: int = 3) -> str:
     """``x`` to ``digits`` significant figures (large values in full); text as it is; MISSING if NaN/None."""
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return MISSING
-    if isinstance(x, float):
+    if isinstance(x, float):  # numpy float64 is a float
         return f"{x:.{digits}g}" if abs(x) < 1e6 else f"{x:.10g}"
     return str(x)
 

@@ -14,6 +14,13 @@ def test_missing_values_show_as_missing():
     assert significant(None) == significant(math.nan) == adaptive(None) == MISSING
 
 
+def test_numpy_scalars_are_numbers():
+    import numpy as np
+
+    assert fixed(np.int64(5), 0) == "5" and fixed(np.float64(2.5)) == "2.5" and gap(np.float64(0.001)) == "1.00e-03"
+    assert not is_number(np.bool_(True))  # numpy bools are not numbers.Real
+
+
 def test_formats():
     assert fixed(21870) == "21,870.0" and fixed(1234.5678, 2, "t") == "1,234.57 t"
     assert significant(0.000123456) == "0.000123" and significant(12345678.0) == "12345678" and significant(7) == "7"

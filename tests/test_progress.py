@@ -6,10 +6,11 @@ import io
 import os
 import signal
 
+from reeplan.cli.progress import ProgressLine
 from reeplan.instance.io import load_instance
 from reeplan.options import SolveOptions
 from reeplan.result.result import Status
-from reeplan.solving.callbacks import ProgressLine, attach_progress
+from reeplan.solving.callbacks import attach_progress
 from reeplan.solving.pipeline import build, solve
 from rich.console import Console
 

@@ -73,6 +73,20 @@ def committed_counted(data: ModelData) -> dict[tuple[str, int], float]:
     return data.committed_capex if data.instance.budget.committed_counts else {}
 
 
+# The instance's budget fields held in mutable Params (field -> Param): the one list of what a
+# re-solve may change in place (``reeplan.solving.pipeline.retarget``, the sweep's plateau rule).
+MUTABLE_BUDGET_FIELDS = {"total_bn_rub": "total_budget_bn_rub", "rd_envelope_bn_rub": "rd_envelope_bn_rub",
+                         "yearly_cap_bn_rub": "yearly_cap_bn_rub"}
+
+
+def set_budget(m: pyo.ConcreteModel, budget) -> None:
+    """Point the budget Params of a built model at ``budget`` (same capped years): no rebuild."""
+    m.total_budget_bn_rub.set_value(budget.total_bn_rub)
+    m.rd_envelope_bn_rub.set_value(budget.rd_envelope_bn_rub)
+    for year in m.CAP_YEARS:
+        m.yearly_cap_bn_rub[year].set_value(budget.yearly_cap_bn_rub[year])
+
+
 def add_budget_rules(m: pyo.ConcreteModel, data: ModelData) -> None:
     """Total budget, R&D envelope and yearly caps; each less its Overrun_Budget slack when elastic declared one."""
     budget = data.instance.budget

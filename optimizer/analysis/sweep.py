@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from reeplan.errors import ReeplanError, UsageError
+from reeplan.models.components.budget import MUTABLE_BUDGET_FIELDS
 from reeplan.options import SolveOptions
 from reeplan.parallel import map_chunks
 from reeplan.result.result import AREA_KEYS
@@ -181,7 +182,8 @@ def run_chunk(plan: SweepPlan, indices: list[int], out_dir: str | None, cache: d
     return [rows[i] for i in indices]
 
 
-RELAXING_PARAMS = ("budget.total_bn_rub", "budget.rd_envelope_bn_rub")
+# the mutable budget limits (reeplan.models.components.budget.MUTABLE_BUDGET_FIELDS): raising one only adds plans
+RELAXING_PARAMS = tuple(f"budget.{name}" for name in MUTABLE_BUDGET_FIELDS if name != "yearly_cap_bn_rub")
 
 
 def _plateau_eligible(plan: SweepPlan) -> bool:

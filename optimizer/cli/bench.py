@@ -6,20 +6,13 @@ run store), render with rich, exit.
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-
-
-def _fmt(x, digits: int = 3) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    if isinstance(x, float):
-        return f"{x:.{digits}g}" if abs(x) < 1e6 else f"{x:.10g}"
-    return str(x)
+from reeplan.cli.console import err_console, out_console
+from reeplan.numbers import significant
 
 
 def register(app: typer.Typer) -> None:
@@ -49,7 +42,6 @@ def register(app: typer.Typer) -> None:
         name = f"{family}-seed{seed}" if family and all(v is None for v in given.values()) else None
         inst = generate_instance(**spec, seed=seed, name=name)
         path = write_generated(inst, out or Path("generated") / inst.name)
-        from reeplan.cli.console import out_console
 
         out_console.print(
             f"wrote {path}: {inst.name}, {inst.years[0]}-{inst.years[-1]}, {len(inst.sites)} sites, "
@@ -88,7 +80,6 @@ def register(app: typer.Typer) -> None:
         """Benchmark solvers: each instance x configuration x repeat in its own process."""
         from reeplan.bench.record import record_bench_run
         from reeplan.bench.run import run_bench
-        from reeplan.cli.console import err_console, out_console
         from reeplan.store.runs import StoreError, open_store
         from rich.markup import escape
         from rich.table import Table
@@ -104,8 +95,8 @@ def register(app: typer.Typer) -> None:
             colour = "green" if rec["status"] == "optimal" else "yellow" if rec["status"] == "time_limit" else "red"
             err_console.print(
                 f"  run {rec['run_id']} {escape(rec['instance'])} {escape('[' + rec['config'] + ']')} r{rec['repeat']}: "
-                f"[{colour}]{rec['status']}[/] obj={_fmt(rec.get('objective'), 10)} "
-                f"total={_fmt(rec.get('total_s'))} s wall={_fmt(rec.get('wall_s'))} s"
+                f"[{colour}]{rec['status']}[/] obj={significant(rec.get('objective'), 10)} "
+                f"total={significant(rec.get('total_s'))} s wall={significant(rec.get('wall_s'))} s"
                 + (f" ({escape(str(rec['message']))})" if rec.get("message") and rec["status"] != "optimal" else ""),
                 soft_wrap=True)
 
@@ -121,7 +112,7 @@ def register(app: typer.Typer) -> None:
             table.add_column(col, justify="left" if col in ("config", "solver") else "right")
         for row in report.summary.itertuples(index=False):
             table.add_row(row.config, row.solver, str(row.instances), str(row.runs), str(row.solved),
-                          str(row.timeouts), str(row.failures), _fmt(row.sgm_s), _fmt(row.mean_peak_rss_mb, 4))
+                          str(row.timeouts), str(row.failures), significant(row.sgm_s), significant(row.mean_peak_rss_mb, 4))
         out_console.print(table)
         known = report.runs[report.runs["known_optimum"].notna()]
         if len(known):
@@ -130,8 +121,8 @@ def register(app: typer.Typer) -> None:
                 kt.add_column(col)
             for (inst, config), g in known.groupby(["instance", "config"], sort=False):
                 kt.add_row(inst, config, f"{int((g['status'] == 'optimal').sum())}/{len(g)}",
-                           _fmt(g["objective"].median(), 10), _fmt(g["known_optimum"].iloc[0], 10),
-                           _fmt(g["optimum_rel_error"].max(), 2))
+                           significant(g["objective"].median(), 10), significant(g["known_optimum"].iloc[0], 10),
+                           significant(g["optimum_rel_error"].max(), 2))
             out_console.print(kt)
         if len(report.disagreements):
             for row in report.disagreements.itertuples(index=False):

@@ -3,56 +3,17 @@
 from __future__ import annotations
 
 import math
-import sys
 from functools import partial
 from pathlib import Path
 from typing import Annotated
 
-import pandas as pd
 import typer
+from reeplan.cli.console import NoStoreOpt, StoreOpt, err_console, frame_table, out_console, record_quietly
 from reeplan.errors import UsageError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
-from rich.table import Table
-
-out_console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True, highlight=False)
 
 
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
-                                                               "./reeplan-runs.sqlite]")]
-NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record solves in the run store")]
-
-
-def _record_quietly(store, result, instance, command: str, label: str) -> None:
-    from reeplan.store.runs import StoreError, record_run
-
-    try:
-        record_run(store, result, instance, command, label=label)
-    except StoreError as exc:
-        err_console.print(f"[yellow]not recorded in the run store: {exc}[/]")
-
-
-def _frame_table(df: pd.DataFrame, title: str, max_rows: int = 40) -> Table:
-    table = Table(title=title)
-    for col in df.columns:
-        table.add_column(str(col), overflow="fold")
-    for _, row in df.head(max_rows).iterrows():
-        table.add_row(*[_cell(v) for v in row])
-    if len(df) > max_rows:
-        table.caption = f"{len(df) - max_rows} more rows in the CSV"
-    return table
-
-
-def _cell(v) -> str:
-    if v is None or (isinstance(v, float) and math.isnan(v)):
-        return ""
-    if isinstance(v, float):
-        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:,.1f}" if abs(v) >= 10 else f"{v:,.2f}"
-    return str(v)
-
-
-def compare(
+def compare_cmd(
     scenarios: Annotated[list[str], typer.Argument(help="Instance files, FILE@path=value@..., scenario files "
                                                         "(base: + overrides:) or result folders")],
     out: Annotated[Path, typer.Option(help="Folder for the CSV tables and PNG charts")] = Path("reeplan-out/compare"),
@@ -63,8 +24,7 @@ def compare(
     """Solve what is not solved yet and compare scenarios: KPIs, allocation, plants, timing, inputs.
 
     A scenario may also be a run id of the run store (``7`` or ``run:7``)."""
-    from reeplan.analysis.compare import compare as compare_api
-    from reeplan.analysis.compare import solve_missing
+    from reeplan.analysis.compare import compare, solve_missing
     from reeplan.report.compare_plots import compare_charts
     from reeplan.solving.pipeline import solve
     from reeplan.sources import parse_scenario
@@ -77,23 +37,23 @@ def compare(
     def done(sc) -> None:
         err_console.print(f"  {sc.label}: {sc.result.status.value}")
         if id(sc) in unsolved and not no_store:
-            _record_quietly(store, sc.result, sc.instance, "compare", sc.label)
+            record_quietly(store, sc.result, sc.instance, "compare", sc.label)
 
     solve_missing(parsed, lambda inst: solve(inst, time_limit=time_limit), on_done=done)
-    result = compare_api(parsed)
+    result = compare(parsed)
     kpis = result.kpis.reset_index()
-    out_console.print(_frame_table(kpis, "KPIs side by side"))
-    out_console.print(_frame_table(result.allocation, "Where the money moved (bn RUB, changed rows)"))
+    out_console.print(frame_table(kpis, "KPIs side by side"))
+    out_console.print(frame_table(result.allocation, "Where the money moved (bn RUB, changed rows)"))
     if len(result.plants):
-        out_console.print(_frame_table(result.plants, "Plants that differ"))
+        out_console.print(frame_table(result.plants, "Plants that differ"))
     if len(result.timing):
-        out_console.print(_frame_table(result.timing, "Projects whose start year differs (blank: not funded)"))
-    out_console.print(_frame_table(result.inputs, "Inputs that differ"))
+        out_console.print(frame_table(result.timing, "Projects whose start year differs (blank: not funded)"))
+    out_console.print(frame_table(result.inputs, "Inputs that differ"))
     written = result.write(out) + compare_charts(result, out)
     out_console.print(f"wrote {len(written)} files to {out}/")
 
 
-def sweep(
+def sweep_cmd(
     instance: Annotated[Path, typer.Argument(help="Instance: a .yaml file or a folder of CSV tables")],
     param: Annotated[list[str], typer.Option("--param", help="Dotted path of a numeric scalar (twice for a grid)")],
     values: Annotated[list[str], typer.Option("--values", help="START:STOP:STEP or a comma list, one per --param")],
@@ -152,7 +112,7 @@ def sweep(
     shown = [c for c in [*plan.params, *labels] if c in df.columns
              and not (c == "error" and not df["error"].fillna("").astype(bool).any())]
     table = df[shown].rename(columns=labels)
-    out_console.print(_frame_table(table, f"Sweep of {', '.join(plan.params)} (money in bn RUB; marginals in t HPO "
+    out_console.print(frame_table(table, f"Sweep of {', '.join(plan.params)} (money in bn RUB; marginals in t HPO "
                                           "per unit of the parameter)", max_rows=60))
     if len(plan.params) == 1:
         from reeplan.report.compare_plots import sweep_curve
@@ -164,7 +124,7 @@ def sweep(
         err_console.print(f"[yellow]{failed} point(s) failed; their errors are in sweep.csv[/]")
 
 
-def alternatives(
+def alternatives_cmd(
     instance: Annotated[Path, typer.Argument(help="Instance: a .yaml file or a folder of CSV tables")],
     count: Annotated[int, typer.Option(help="Plans to find, the optimum included")] = 5,
     slack: Annotated[float, typer.Option(help="Relative distance from the optimal objective allowed")] = 0.02,
@@ -187,7 +147,7 @@ def alternatives(
     table = alternatives_table(found)
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "alternatives.csv")
-    out_console.print(_frame_table(table.reset_index(), f"{len(found)} plans within {slack:.1%} of the optimum",
+    out_console.print(frame_table(table.reset_index(), f"{len(found)} plans within {slack:.1%} of the optimum",
                                    max_rows=80))
     bad = [a.rank for a in found if a.violations]
     if bad:
@@ -198,6 +158,6 @@ def alternatives(
 
 def register(app: typer.Typer) -> None:
     """Add compare, sweep and alternatives to the reeplan app."""
-    app.command()(compare)
-    app.command()(sweep)
-    app.command()(alternatives)
+    app.command("compare")(compare_cmd)
+    app.command("sweep")(sweep_cmd)
+    app.command("alternatives")(alternatives_cmd)

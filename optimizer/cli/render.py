@@ -2,20 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
+from reeplan.numbers import fixed, gap
 from reeplan.result.result import AREA_KEYS, Result, Status
 from rich.console import Console
 from rich.table import Table
 
 STATUS_STYLE = {Status.OPTIMAL: "bold green", Status.TIME_LIMIT: "bold yellow", Status.INTERRUPTED: "bold yellow"}
-
-
-def _num(x, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
-    return f"{x:,.{digits}f}"
 
 
 def render_result(result: Result, console: Console) -> None:
@@ -24,7 +17,7 @@ def render_result(result: Result, console: Console) -> None:
     sec = result.seconds
     console.print(
         f"[{style}]{result.status.value.upper()}[/] {result.instance_name} · objective {result.objective_name}"
-        f" = {_num(result.objective)} · bound {_num(result.best_bound)} · gap {_fmt_gap(result.mip_gap)}"
+        f" = {fixed(result.objective)} · bound {fixed(result.best_bound)} · gap {gap(result.mip_gap)}"
         f" · build {sec.get('build', 0):.2f}s solve {sec.get('solve', 0):.2f}s total {sec.get('total', 0):.2f}s")
     if result.message:
         console.print(f"[yellow]{result.message}[/]")
@@ -33,9 +26,9 @@ def render_result(result: Result, console: Console) -> None:
     if not result.has_plan:
         return
     k = result.kpis
-    console.print(f"HPO {_num(k['hpo_t'], 0)} t · REO {_num(k['reo_t'], 0)} t in the target year · "
-                  f"spend {_num(k['spend_bn_rub'])} bn RUB · new plants {k['new_plants_online']} · "
-                  f"jobs {_num(k['jobs'], 0)} · tie-break: {result.tie_break}")
+    console.print(f"HPO {fixed(k['hpo_t'], 0)} t · REO {fixed(k['reo_t'], 0)} t in the target year · "
+                  f"spend {fixed(k['spend_bn_rub'])} bn RUB · new plants {k['new_plants_online']} · "
+                  f"jobs {fixed(k['jobs'], 0)} · tie-break: {result.tie_break}")
     _render_spend(result.tables["output"], result.tables["allocation"], console)
     _render_plants(result.tables["plants"], console)
     _render_rd(result.tables["rd"], console)
@@ -45,10 +38,6 @@ def render_result(result: Result, console: Console) -> None:
     _render_constraints(result.tables["constraints"], result.tables.get("marginals"), console)
     if result.tables.get("limits") is not None:
         _render_limits(result.tables["limits"], console)
-
-
-def _fmt_gap(gap) -> str:
-    return "-" if gap is None else f"{gap:.2e}"
 
 
 def _render_spend(output: pd.DataFrame, allocation: pd.DataFrame, console: Console) -> None:
@@ -61,14 +50,14 @@ def _render_spend(output: pd.DataFrame, allocation: pd.DataFrame, console: Conso
     pivot = allocation.pivot_table(index="area", columns="year", values="bn_rub", aggfunc="sum", fill_value=0.0)
     for area in AREA_KEYS:
         values = [float(pivot.loc[area, y]) if area in pivot.index and y in pivot.columns else 0.0 for y in years]
-        table.add_row(area, *[_num(v) for v in values], _num(sum(values)))
+        table.add_row(area, *[fixed(v) for v in values], fixed(sum(values)))
     committed = allocation[allocation["kind"] == "committed"]
     if len(committed):
         by_year = committed.groupby("year")["bn_rub"].sum()
         vals = [float(by_year.get(y, 0.0)) for y in years]
-        table.add_row("  of which under way (all areas)", *[_num(v) for v in vals], _num(sum(vals)), style="dim")
-    table.add_row("opex", *[_num(v) for v in output["opex_bn_rub"]], _num(output["opex_bn_rub"].sum()))
-    table.add_row("counted vs budget", *[_num(v) for v in output["spend_bn_rub"]], _num(output["spend_bn_rub"].sum()))
+        table.add_row("  of which under way (all areas)", *[fixed(v) for v in vals], fixed(sum(vals)), style="dim")
+    table.add_row("opex", *[fixed(v) for v in output["opex_bn_rub"]], fixed(output["opex_bn_rub"].sum()))
+    table.add_row("counted vs budget", *[fixed(v) for v in output["spend_bn_rub"]], fixed(output["spend_bn_rub"].sum()))
     console.print(table)
 
 
@@ -90,7 +79,7 @@ def _render_plants(plants: pd.DataFrame, console: Console) -> None:
         final = rows[rows["year"] == last].iloc[0]
         table.add_row(site, str(opened.iloc[0]) if len(opened) else "existing", starts,
                       str(first_new.iloc[0]) if len(first_new) else "-", str(final["modules_online"]),
-                      _num(final["jobs"], 0), _num(final["feed_t"], 0))
+                      fixed(final["jobs"], 0), fixed(final["feed_t"], 0))
     console.print(table)
 
 
@@ -101,7 +90,7 @@ def _render_rd(rd: pd.DataFrame, console: Console) -> None:
     for col in ("programme", "start", "complete", "cost bn RUB"):
         table.add_column(col)
     for r in rd.itertuples():
-        table.add_row(r.programme, str(r.start_year), str(r.completion_year), _num(r.cost_bn_rub))
+        table.add_row(r.programme, str(r.start_year), str(r.completion_year), fixed(r.cost_bn_rub))
     console.print(table)
 
 
@@ -110,8 +99,8 @@ def _render_output(output: pd.DataFrame, console: Console) -> None:
     for col in ("year", "feed t", "REO t", "HPO t", "recovery", "HP share", "R&D level", "jobs"):
         table.add_column(col, justify="right")
     for r in output.itertuples():
-        table.add_row(str(r.year), _num(r.feed_t, 0), _num(r.reo_t, 0), _num(r.hpo_t, 0), f"{r.recovery:.1%}",
-                      f"{r.hp_share:.1%}", r.level or "today", _num(r.jobs, 0))
+        table.add_row(str(r.year), fixed(r.feed_t, 0), fixed(r.reo_t, 0), fixed(r.hpo_t, 0), f"{r.recovery:.1%}",
+                      f"{r.hp_share:.1%}", r.level or "today", fixed(r.jobs, 0))
     console.print(table)
 
 
@@ -127,8 +116,8 @@ def _render_targets(targets: pd.DataFrame, console: Console) -> None:
     for r in targets.itertuples():
         ok = r.shortfall <= 1e-6 * max(1.0, abs(r.target))
         digits = 2 if r.unit == "fraction" else 0
-        table.add_row(r.rule, str(r.year), "yes" if r.enforced else "no", _num(r.target, digits),
-                      _num(r.achieved, digits), "[green]met[/]" if ok else f"[red]{_num(r.shortfall, digits)}[/]", r.unit)
+        table.add_row(r.rule, str(r.year), "yes" if r.enforced else "no", fixed(r.target, digits),
+                      fixed(r.achieved, digits), "[green]met[/]" if ok else f"[red]{fixed(r.shortfall, digits)}[/]", r.unit)
     console.print(table)
     for r in targets.itertuples():
         note = getattr(r, "note", "")
@@ -147,10 +136,10 @@ def _render_constraints(cons: pd.DataFrame, marginals: pd.DataFrame | None, cons
         year = None if pd.isna(r.year) else int(r.year)
         m = steps.get((r.rule, year))
         step = "" if m is None else (f"{m.step:.0%}".replace("%", " pts") if m.unit == "share"
-                                     else f"{_num(m.step, 0)} {m.unit}")
-        gain = "" if m is None or m.gain is None or pd.isna(m.gain) else f"{_num(m.gain, 0)} {m.gain_unit}"
-        table.add_row(r.rule, "" if year is None else str(year), _num(r.lhs), _num(r.rhs), _num(r.slack),
-                      "yes" if r.binding else "", step, gain, _num(r.marginal, 3))
+                                     else f"{fixed(m.step, 0)} {m.unit}")
+        gain = "" if m is None or m.gain is None or pd.isna(m.gain) else f"{fixed(m.gain, 0)} {m.gain_unit}"
+        table.add_row(r.rule, "" if year is None else str(year), fixed(r.lhs), fixed(r.rhs), fixed(r.slack),
+                      "yes" if r.binding else "", step, gain, fixed(r.marginal, 3))
     console.print(table)
 
 
@@ -158,7 +147,7 @@ def _render_limits(limits: pd.DataFrame, console: Console) -> None:
     table = _table("Why not more? What limits the objective, ranked by the gain from relaxing it",
                    ("rank", "limit", "relaxed by", "gain", "what binds"))
     for r in limits.itertuples():
-        gain = "-" if r.gain is None or pd.isna(r.gain) else f"{_num(r.gain, 0)} {r.gain_unit}"
+        gain = "-" if r.gain is None or pd.isna(r.gain) else f"{fixed(r.gain, 0)} {r.gain_unit}"
         table.add_row(str(r.rank), r.limit, r.relaxation, gain, r.detail)
     console.print(table)
 

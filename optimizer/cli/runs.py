@@ -13,39 +13,27 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from reeplan.cli.console import StoreOpt, err_console, out_console
 from reeplan.errors import InfeasibleError, NoSolutionError
+from reeplan.numbers import fixed, gap
 from reeplan.options import SolveOptions
 from rich import box
-from rich.console import Console
 from rich.table import Table
 
-out_console = Console(highlight=False)
-err_console = Console(stderr=True, highlight=False)
-
-StoreOpt = Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
-                                                                "./reeplan-runs.sqlite]")]
 RunIdArg = Annotated[int, typer.Argument(help="Run id (see `reeplan runs list`)", min=1)]
 
 REPRODUCE_REL_TOL = 1e-6
 
 
 class StatusFilter(str, Enum):
+    """Solve statuses ``reeplan runs list --status`` can filter on."""
+
     optimal = "optimal"
     time_limit = "time_limit"
     interrupted = "interrupted"
     infeasible = "infeasible"
     unbounded = "unbounded"
     error = "error"
-
-
-def _num(x, digits: int = 1) -> str:
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "-"
-    return f"{x:,.{digits}f}"
-
-
-def _gap(x) -> str:
-    return "-" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.2e}"
 
 
 def _store(path: Path | None, create: bool = False):
@@ -93,8 +81,8 @@ def list_cmd(
         style = {"optimal": "green", "time_limit": "yellow", "interrupted": "yellow"}.get(r.status, "red")
         cells = {"id": str(r.id), "time (UTC)": r.created_utc.replace("T", " ")[:16], "command": r.command,
                  "instance": r.instance, "objective": r.objective_name, "status": f"[{style}]{r.status}[/]",
-                 "value": _num(r.objective), "gap": _gap(r.mip_gap), "HPO t": _num(r.hpo_t, 0),
-                 "spend": _num(r.spend_bn_rub), "s": _num(r.seconds, 1), "label": r.label or ""}
+                 "value": fixed(r.objective), "gap": gap(r.mip_gap), "HPO t": fixed(r.hpo_t, 0),
+                 "spend": fixed(r.spend_bn_rub), "s": fixed(r.seconds, 1), "label": r.label or ""}
         table.add_row(*[cells[col] for col, _, shown in columns if shown])
     out_console.print(table)
     legend = "value: objective" + ("; spend: bn RUB counted against the budget; s: seconds" if wide else
@@ -118,8 +106,8 @@ def show_cmd(run_id: RunIdArg, store: StoreOpt = None) -> None:
         ("recorded", f"{run['created_utc']} by `{run['command']}`" + (f" · {run['label']}" if run["label"] else "")),
         ("instance", f"{run['instance_name']} · sha256 {run['instance_sha256']}"),
         ("overrides", " ".join(run["overrides"]) or "none"),
-        ("objective", f"{run['objective_name']} = {_num(run['objective'])} · bound {_num(run['best_bound'])} · "
-                      f"gap {_gap(run['mip_gap'])}"),
+        ("objective", f"{run['objective_name']} = {fixed(run['objective'])} · bound {fixed(run['best_bound'])} · "
+                      f"gap {gap(run['mip_gap'])}"),
         ("status", f"{run['status']}" + (f" · {run['message']}" if run["message"] else "")),
         ("options", json.dumps(run["options"], sort_keys=True)),
         ("solver", f"{solver.get('name', '?')} {solver.get('version', '')} · "
@@ -178,10 +166,10 @@ def rerun_cmd(
     if before is not None and after is not None:
         rel = abs(after - before) / max(abs(before), 1e-10)
         if rel <= REPRODUCE_REL_TOL:
-            out_console.print(f"[green]reproduced[/]: objective {_num(after, 4)} (stored {_num(before, 4)}, "
+            out_console.print(f"[green]reproduced[/]: objective {fixed(after, 4)} (stored {fixed(before, 4)}, "
                               f"relative difference {rel:.1e})")
         else:
-            out_console.print(f"[bold yellow]differs[/]: objective {_num(after, 4)}, stored {_num(before, 4)} "
+            out_console.print(f"[bold yellow]differs[/]: objective {fixed(after, 4)}, stored {fixed(before, 4)} "
                               f"(relative difference {rel:.1e} > {REPRODUCE_REL_TOL:g})")
     elif old["status"] != result.status.value:
         out_console.print(f"[bold yellow]status differs[/]: {result.status.value}, stored {old['status']}")

@@ -15,7 +15,7 @@ from reeplan.options import SolveOptions
 MAX_HPO = Objective("max-hpo")  # the default objective (Objective's members are made from a list: no attributes)
 
 
-def solve(
+def solve_cmd(
     instance: InstanceArg,
     objective: Annotated[Objective, typer.Option(help="What to optimise")] = MAX_HPO,
     time_limit: Annotated[float | None, typer.Option(help="Seconds for the whole solve")] = None,
@@ -50,11 +50,11 @@ def solve(
     """Solve an instance and print the plan; write summary.json and one CSV per table; record the run.
 
     With --robust: also the two-stage stochastic plan, and both plans stress-tested on fresh futures."""
+    from reeplan.cli.progress import ProgressLine
     from reeplan.cli.render import render_result
     from reeplan.instance.io import load_instance
     from reeplan.result.result import Status
-    from reeplan.solving.callbacks import ProgressLine
-    from reeplan.solving.pipeline import solve as solve_instance
+    from reeplan.solving.pipeline import solve
 
     inst = load_instance(instance, set_ or [])
     opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
@@ -72,7 +72,7 @@ def solve(
         err_console.print(f"solving {inst.name} ({objective.value}) ...")
     cost = objective.value == "min-cost"
     with ProgressLine(enabled=not quiet, label="cost" if cost else "HPO", unit="bn RUB" if cost else "t") as line:
-        result = solve_instance(inst, opts, progress=line if line.enabled else None, interruptible=True)
+        result = solve(inst, opts, progress=line if line.enabled else None, interruptible=True)
     if quiet:
         out_console.print(f"{result.status.value} objective={result.objective} gap={result.mip_gap}")
     else:
@@ -98,7 +98,7 @@ def solve(
         raise NoSolutionError(result.message)
 
 
-def validate(instance: InstanceArg, set_: SetOpt = None) -> None:
+def validate_cmd(instance: InstanceArg, set_: SetOpt = None) -> None:
     """Check an instance and report every problem (file, entity, row, field, value, hint)."""
     from reeplan.instance.io import load_instance
 
@@ -110,14 +110,14 @@ def validate(instance: InstanceArg, set_: SetOpt = None) -> None:
         f"{len(inst.committed)} committed projects")
 
 
-def schema() -> None:
+def schema_cmd() -> None:
     """Print the JSON Schema of the instance format (units and descriptions included)."""
     from reeplan.instance.schema_json import instance_schema
 
     sys.stdout.write(json.dumps(instance_schema(), indent=2) + "\n")
 
 
-def export(
+def export_cmd(
     instance: InstanceArg,
     mps: Annotated[Path | None, typer.Option(help="Write the model as free MPS")] = None,
     lp: Annotated[Path | None, typer.Option(help="Write the model in CPLEX LP format")] = None,
@@ -139,5 +139,6 @@ def export(
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the main app."""
-    for command in (solve, validate, schema, export):
-        app.command()(command)
+    for name, command in (("solve", solve_cmd), ("validate", validate_cmd), ("schema", schema_cmd),
+                          ("export", export_cmd)):
+        app.command(name)(command)

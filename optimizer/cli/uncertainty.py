@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from reeplan.cli.compare import NoStoreOpt, StoreOpt, _frame_table, _record_quietly
+from reeplan.cli.console import NoStoreOpt, StoreOpt, err_console, frame_table, out_console, record_quietly
 from reeplan.errors import NoSolutionError, UsageError
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
-out_console = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-err_console = Console(stderr=True, highlight=False)
 DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
 
 
@@ -51,7 +47,7 @@ def load_plan(spec: str, store=None):
     return scenario.instance, scenario.result
 
 
-def stress(
+def stress_cmd(
     plan: Annotated[str, typer.Argument(help="The plan: a result folder (reeplan solve --out), a run id, or an "
                                              "instance file (solved first)")],
     samples: Annotated[int, typer.Option(help="Number of sampled futures")] = 1000,
@@ -84,12 +80,12 @@ def stress(
         shown = report.tornado.rename(columns={"hpo_low_t": "HPO at P10", "hpo_high_t": "HPO at P90",
                                                "overrun_low_bn_rub": "overrun at P10", "overrun_high_bn_rub":
                                                "overrun at P90", "hpo_swing_t": "HPO swing"})
-        out_console.print(_frame_table(shown.drop(columns="hpo_nominal_t"), "Tornado: each input at its P10 / P90, "
+        out_console.print(frame_table(shown.drop(columns="hpo_nominal_t"), "Tornado: each input at its P10 / P90, "
                                        "others at point estimates (HPO t, overrun bn RUB)"))
     out_console.print(f"{report.seconds['total']:.1f} s ({report.seconds['per_sample'] * 1e3:.0f} ms per future); "
                       f"wrote samples, targets, tornado, drivers, summary.json and charts to {folder}/")
     if run_store is not None:
-        _record_quietly(run_store, stress_result(report, inst), inst, "stress", f"{samples} futures, seed {seed}")
+        record_quietly(run_store, stress_result(report, inst), inst, "stress", f"{samples} futures, seed {seed}")
 
 
 def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int, eval_samples: int,
@@ -129,14 +125,14 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
     k = rob.kpis["robust"]
     out_console.print(f"robust plan: expected HPO {k['expected_hpo_in_sample_t']:,.0f} t over its {scenarios} "
                       f"futures ({rob.status.value}, gap {rob.mip_gap}, {rob.seconds['total']:.1f} s)")
-    out_console.print(_frame_table(cmp.table.reset_index(), f"Both plans on the same {eval_samples:,} fresh futures "
+    out_console.print(frame_table(cmp.table.reset_index(), f"Both plans on the same {eval_samples:,} fresh futures "
                                                             f"(seed {seed})"))
     out_console.print(cmp.text())
     out_console.print(f"wrote the robust plan to {folder}/ and the comparison (CSV, {chart.name}.png) to {cmp_dir}/")
     if run_store is not None:
-        _record_quietly(run_store, rob, inst, "solve --robust", f"{scenarios} futures, {measure.label}")
+        record_quietly(run_store, rob, inst, "solve --robust", f"{scenarios} futures, {measure.label}")
 
 
 def register(app: typer.Typer) -> None:
     """Add stress to the reeplan app."""
-    app.command()(stress)
+    app.command("stress")(stress_cmd)

@@ -33,6 +33,8 @@ def _f(unit: str, description: str, **kw):
 
 
 class Horizon(_Strict):
+    """The planning horizon: first and last planning year, and the year whose HPO output is maximised."""
+
     start_year: Year = _f("year", "First planning year (decisions can start in it)")
     end_year: Year = _f("year", "Last planning year (inclusive)")
     target_year: Year | None = _f(
@@ -41,6 +43,8 @@ class Horizon(_Strict):
 
 
 class Budget(_Strict):
+    """Money rules: total budget and R&D envelope (bn RUB), optional yearly caps (bn RUB/yr), what counts against them."""
+
     total_bn_rub: NonNegFloat = _f("bn RUB", "Total capital budget over the horizon, R&D included")
     rd_envelope_bn_rub: NonNegFloat = _f("bn RUB", "Most that may be committed to R&D programmes")
     yearly_cap_bn_rub: dict[Year, NonNegFloat] = _f(
@@ -57,6 +61,8 @@ class Budget(_Strict):
 
 
 class Technology(_Strict):
+    """Refining technology: recovery and high-purity share today (fractions) and their ceilings after R&D."""
+
     recovery_today: Fraction = _f("fraction", "Refining recovery today (REO out / REO in feed)")
     hp_share_today: Fraction = _f("fraction", "Share of oxide output that is high-purity today")
     purity_today_pct: float = _f(
@@ -67,6 +73,8 @@ class Technology(_Strict):
 
 
 class TargetAtYear(_Strict):
+    """A policy rule that can be switched on as a hard constraint in one year."""
+
     enabled: bool = _f("-", "Enforce this rule as a hard constraint", default=False)
     year: Year = _f("year", "Year in which the rule applies (omitted: the target year)")
 
@@ -78,6 +86,8 @@ PLANT_ONLINE_MIN_FEED_T = 500.0
 
 
 class PlantsOnlineRule(TargetAtYear):
+    """Policy rule: at least a number of new plants producing in a year, each processing a minimum feed (t REO/yr)."""
+
     min_count: int = _f("plants", "Least number of new plants (sites with no existing module) producing in the year",
                         ge=0)
     min_feed_t_per_yr: NonNegFloat = _f(
@@ -85,14 +95,20 @@ class PlantsOnlineRule(TargetAtYear):
 
 
 class JobsRule(TargetAtYear):
+    """Policy rule: at least a number of new jobs at new modules online in a year."""
+
     min_jobs: NonNegFloat = _f("jobs", "Least number of new jobs at new modules online in the year")
 
 
 class OutputRule(TargetAtYear):
+    """Policy rule: at least this much REO or HPO output (t/yr) in a year."""
+
     min_t_per_yr: NonNegFloat = _f("t/yr", "Least output in the year")
 
 
 class ShareRule(TargetAtYear):
+    """Policy rule: at least a high-purity share (fraction) of REO output in a year."""
+
     min_share: Fraction = _f("fraction", "Least high-purity share of REO output in the year")
     min_output_t_per_yr: NonNegFloat = _f(
         "t/yr REO", "The floor counts only in a year with at least this REO output (an empty year is not met)",
@@ -100,6 +116,8 @@ class ShareRule(TargetAtYear):
 
 
 class Policy(_Strict):
+    """The switchable policy targets: plants online, jobs, REO and HPO output, HP share (each off unless enabled)."""
+
     plants_online: PlantsOnlineRule | None = _f("-", "At least N plants online by a year", default=None)
     jobs: JobsRule | None = _f("-", "At least J new jobs by a year", default=None)
     reo_output: OutputRule | None = _f("-", "At least R t/yr REO output in a year", default=None)
@@ -108,6 +126,8 @@ class Policy(_Strict):
 
 
 class Deposit(_Strict):
+    """A deposit of rare-earth concentrate: supply per year (t REO/yr), where and from when."""
+
     name: Name = _f("-", "Unique name of the deposit")
     region: str = _f("-", "Region (informational)", default="")
     supply_t_per_yr: NonNegFloat = _f("t REO/yr", "Concentrate supply available today, REO content")
@@ -117,6 +137,8 @@ class Deposit(_Strict):
 
 
 class DepositExpansion(_Strict):
+    """A step that adds supply to a deposit (t REO/yr) after a lead time (yr), for a capital cost (bn RUB)."""
+
     name: Name = _f("-", "Unique name of the expansion step")
     deposit: Name = _f("-", "Deposit expanded")
     capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost of the expansion step")
@@ -125,6 +147,8 @@ class DepositExpansion(_Strict):
 
 
 class Site(_Strict):
+    """A refinery site, candidate or existing: feed-capacity modules (t REO/yr each), their costs (bn RUB), opex, power, jobs."""
+
     name: Name = _f("-", "Unique name of the plant site")
     region: str = _f("-", "Region (informational)", default="")
     existing_modules: int = _f("modules", "Modules already producing at the start", default=0, ge=0)
@@ -141,6 +165,8 @@ class Site(_Strict):
 
 
 class PowerSource(_Strict):
+    """A hydro plant or grid node: spare energy per year (GWh/yr) and its tariff (RUB/MWh)."""
+
     name: Name = _f("-", "Unique name of the power source")
     region: str = _f("-", "Region (informational)", default="")
     spare_energy_gwh_per_yr: NonNegFloat = _f("GWh/yr", "Uncommitted energy available per year")
@@ -148,6 +174,8 @@ class PowerSource(_Strict):
 
 
 class PowerExpansion(_Strict):
+    """New generation at a power source: energy added (GWh/yr) after a lead time (yr), for a capital cost (bn RUB)."""
+
     name: Name = _f("-", "Unique name of the generation expansion")
     source: Name = _f("-", "Power source expanded (new generation)")
     capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost of the new generation")
@@ -156,6 +184,8 @@ class PowerExpansion(_Strict):
 
 
 class PowerConnection(_Strict):
+    """A power connection from a source to a plant site (GWh/yr), existing or to be built."""
+
     name: Name = _f("-", "Unique name of the power connection")
     source: Name = _f("-", "Power source")
     site: Name = _f("-", "Plant site supplied")
@@ -166,6 +196,8 @@ class PowerConnection(_Strict):
 
 
 class Link(_Strict):
+    """A transport link from a deposit to a plant site: mode, length (km), tariff (RUB/(t*km)) and capacity (t REO/yr)."""
+
     name: Name = _f("-", "Unique name of the transport link")
     deposit: Name = _f("-", "Origin deposit")
     site: Name = _f("-", "Destination plant site")
@@ -181,6 +213,8 @@ class Link(_Strict):
 
 
 class LinkUpgrade(_Strict):
+    """A build or upgrade of a transport link: capacity added (t REO/yr) after a lead time (yr), for a capital cost (bn RUB)."""
+
     name: Name = _f("-", "Unique name of the link upgrade")
     link: Name = _f("-", "Link upgraded or built")
     capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost")
@@ -189,6 +223,8 @@ class LinkUpgrade(_Strict):
 
 
 class RdProgramme(_Strict):
+    """An R&D programme: cost (bn RUB), duration (yr), prerequisites, and the recovery and HP-share gains once complete."""
+
     name: Name = _f("-", "Unique name of the R&D programme")
     cost_bn_rub: NonNegFloat = _f("bn RUB", "Cost of the programme, committed when it starts")
     duration_yr: LeadTime = _f("yr", "Years from start to completion; effect from start + duration")
@@ -221,6 +257,7 @@ class CommittedProject(_Strict):
 
     @property
     def area(self) -> str:
+        """Investment area its remaining capex counts against (plants, power, logistics, mining, rd)."""
         return COMMITTED_KINDS[self.kind]
 
     @property

@@ -5,11 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from reeplan.instance.policy_rules import RULES
 from reeplan.report.plots import INK, Chart, _figure, _render, _styled
 
 PLAN_COLORS = ("#2b6cb0", "#dd6b20", "#2f855a", "#805ad5")
-RULE_LABELS = {"plants_online": "plants online", "jobs": "jobs", "reo_output": "REO output",
-               "hpo_output": "HPO output", "hp_share": "HP share"}
 
 
 @_styled
@@ -38,7 +37,7 @@ def outcome_chart(reports: dict) -> Chart:
         bars = right.barh(y + i * height, odds, height=height, color=color, label=label)
         right.bar_label(bars, labels=[f"{v:.0f}%" for v in odds], padding=2, fontsize=8, color=INK)
     right.set_yticks(y + height * (len(reports) - 1) / 2,
-                     [f"{RULE_LABELS.get(r, r)} {_goal(first, r)}" for r in rules])
+                     [f"{RULES[r].label if r in RULES else r} {_goal(first, r)}" for r in rules])
     right.invert_yaxis()
     right.set_xlim(0, 115)
     right.set_xlabel("probability the target is met (%)")

@@ -200,6 +200,7 @@ def _records(df: pd.DataFrame | None) -> list[dict] | None:
 
 
 def atomic_write(path: Path, text: str) -> Path:
+    """Write ``text`` (UTF-8) to ``path`` via a temporary file and a rename, so a reader never sees half; return ``path``."""
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, encoding="utf-8")
     tmp.replace(path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pandas as pd
+from reeplan.instance.policy_rules import RULES
 from reeplan.instance.schema import PLANT_ONLINE_MIN_FEED_T, Instance, TargetAtYear
 from reeplan.result.tables import TABLES, conform
 
@@ -51,20 +52,20 @@ def targets_table(instance: Instance, tables: dict[str, pd.DataFrame]) -> pd.Dat
 
     if policy.plants_online:
         online = new_plants_online(instance, plants, policy.plants_online.year)
-        add("plants_online", policy.plants_online, policy.plants_online.min_count, float(online), "new plants",
+        add("plants_online", policy.plants_online, policy.plants_online.min_count, float(online), RULES["plants_online"].unit,
             plants_online_note(instance, policy.plants_online.year))
     if policy.jobs:
-        add("jobs", policy.jobs, policy.jobs.min_jobs, float(out.loc[policy.jobs.year, "jobs"]), "jobs")
+        add("jobs", policy.jobs, policy.jobs.min_jobs, float(out.loc[policy.jobs.year, "jobs"]), RULES["jobs"].unit)
     if policy.reo_output:
         r = policy.reo_output
-        add("reo_output", r, r.min_t_per_yr, float(out.loc[r.year, "reo_t"]), "t/yr REO")
+        add("reo_output", r, r.min_t_per_yr, float(out.loc[r.year, "reo_t"]), RULES["reo_output"].unit)
     if policy.hpo_output:
         r = policy.hpo_output
-        add("hpo_output", r, r.min_t_per_yr, float(out.loc[r.year, "hpo_t"]), "t/yr HPO")
+        add("hpo_output", r, r.min_t_per_yr, float(out.loc[r.year, "hpo_t"]), RULES["hpo_output"].unit)
     if policy.hp_share:
         share = policy.hp_share
         reo, hpo = out.loc[share.year, "reo_t"], out.loc[share.year, "hpo_t"]
         # an empty year does not meet the floor: its share counts as 0 (not "undefined, so met")
         produced = reo >= share.min_output_t_per_yr * (1 - 1e-6) and reo > 0
-        add("hp_share", share, share.min_share, float(hpo / reo) if produced else 0.0, "fraction")
+        add("hp_share", share, share.min_share, float(hpo / reo) if produced else 0.0, RULES["hp_share"].unit)
     return conform("targets", pd.DataFrame(rows, columns=COLUMNS))

@@ -10,9 +10,7 @@ for every new incumbent, ``cbMipInterrupt`` / ``cbMipLogging`` for periodic prog
 (the model status becomes ``kInterrupt`` and the incumbent is kept, like a time limit); a second Ctrl-C
 quits at once (exit status 130).
 
-``ProgressLine`` renders the updates as one live line on the terminal (rich), after ``delay`` seconds,
-and only when stderr is a terminal. It writes to a duplicate of the original stderr descriptor, so it
-stays visible while Pyomo captures the solver's output (``capture_output(capture_fd=True)``).
+``reeplan.cli.progress.ProgressLine`` renders the updates on the terminal.
 """
 
 from __future__ import annotations
@@ -20,16 +18,11 @@ from __future__ import annotations
 import math
 import os
 import signal
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-
-from rich.console import Console
-from rich.live import Live
-from rich.text import Text
 
 
 def _finite(x) -> float | None:
@@ -58,6 +51,7 @@ class ProgressHandle:
     error: BaseException | None = None  # the first exception raised by on_update (never passed into HiGHS)
 
     def detach(self) -> None:
+        """Unsubscribe from every HiGHS callback this handle subscribed to."""
         for callback_event, fn in self.subscriptions:
             try:
                 callback_event.unsubscribe(fn)
@@ -112,6 +106,8 @@ def attach_progress(highs, on_update: Callable[[dict], None], *, min_interval: f
 
 @dataclass
 class InterruptState:
+    """Whether Ctrl-C asked the solve to stop, and when."""
+
     requested: bool = False  # Ctrl-C pressed: HiGHS stops at its next interrupt callback
     at: float | None = None  # time.monotonic() of the request
     presses: int = 0
@@ -199,113 +195,3 @@ def interrupt_on_sigint(highs, on_request: Callable[[], None] | None = None,
                 cb.unsubscribe(fn)
             except Exception:  # noqa: BLE001
                 pass
-
-
-def _terminal_console() -> Console | None:
-    """A console on a duplicate of the real stderr descriptor, or None when stderr is not a terminal."""
-    try:
-        fd = sys.stderr.fileno()
-    except (AttributeError, OSError, ValueError):
-        return None
-    if not os.isatty(fd):
-        return None
-    stream = os.fdopen(os.dup(fd), "w", buffering=1, encoding="utf-8", errors="replace")
-    return Console(file=stream, force_terminal=True, highlight=False)
-
-
-def _num(x: float | None, unit: str = "") -> str:
-    if x is None:
-        return "–"
-    text = f"{x:,.0f}" if abs(x) >= 100 else f"{x:,.3g}"
-    return f"{text} {unit}".rstrip()
-
-
-class ProgressLine:
-    """One live terminal line: stage, elapsed time, incumbent, best bound, gap, nodes.
-
-    Use as ``on_update`` of ``attach_progress``; ``close()`` (or leaving the ``with`` block) removes the
-    line. Nothing is shown before ``delay`` seconds, nor when stderr is not a terminal (CI, pipes,
-    ``--quiet``: pass ``enabled=False``)."""
-
-    def __init__(self, *, console: Console | None = None, delay: float = 1.0, label: str = "HPO", unit: str = "t",
-                 refresh: float = 0.1, enabled: bool = True):
-        self._own_console = console is None
-        self.console = (console if console is not None else _terminal_console()) if enabled else None
-        self.delay, self.label, self.unit, self.refresh = delay, label, unit, refresh
-        self.stage = "solving"
-        self.start = time.monotonic()
-        self.last: dict | None = None
-        self.interrupted = False
-        self._live: Live | None = None
-        self._shown_at = -math.inf
-
-    @property
-    def enabled(self) -> bool:
-        return self.console is not None
-
-    def set_stage(self, stage: str, label: str | None = None, unit: str | None = None) -> None:
-        """E.g. ``set_stage("tie-break", "cost", "bn RUB")`` before the lexicographic second stage."""
-        self.stage = stage
-        self.label = label if label is not None else self.label
-        self.unit = unit if unit is not None else self.unit
-        self.last = None
-
-    def mark_interrupted(self) -> None:
-        """Called on Ctrl-C: the line says the solve is stopping with the best plan so far."""
-        self.interrupted = True
-        self._draw(force=True)
-
-    def text(self) -> Text:
-        u = self.last or {}
-        elapsed = time.monotonic() - self.start
-        line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"{self.stage} ", style="bold")
-        line.append(f"{elapsed:.1f}s", style="cyan")
-        line.append(f" · {self.label} {_num(u.get('incumbent'), self.unit)}")
-        line.append(f" · bound {_num(u.get('bound'))}")
-        gap = u.get("gap")
-        line.append(" · gap ")
-        line.append("–" if gap is None else f"{gap:.2%}", style="yellow" if gap else "green")
-        if u.get("nodes"):
-            line.append(f" · {u['nodes']:,} nodes")
-        if self.interrupted:
-            line.append(" · stopping, keeping the best plan (Ctrl-C again: quit)", style="bold yellow")
-        else:
-            line.append(" · Ctrl-C: stop, keep best plan", style="dim")
-        return line
-
-    def __call__(self, update: dict) -> None:
-        self.last = update
-        self._draw()
-
-    def _draw(self, force: bool = False) -> None:
-        if self.console is None:
-            return
-        now = time.monotonic()
-        if now - self.start < self.delay and not force:
-            return
-        if not force and now - self._shown_at < self.refresh:
-            return
-        self._shown_at = now
-        if self._live is None:
-            self._live = Live(self.text(), console=self.console, auto_refresh=False, transient=True,
-                              redirect_stdout=False, redirect_stderr=False)
-            self._live.start()
-        self._live.update(self.text(), refresh=True)
-
-    def close(self) -> None:
-        if self._live is not None:
-            self._live.stop()
-            self._live = None
-        if self._own_console and self.console is not None:
-            try:
-                self.console.file.close()
-            except OSError:
-                pass
-            self.console = None
-
-    def __enter__(self) -> ProgressLine:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()

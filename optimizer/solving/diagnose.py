@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pyomo.environ as pyo
+from reeplan.instance.policy_rules import RULES, rule_target
 from reeplan.instance.schema import Instance
 from reeplan.models.components.elastic import elastic_slacks
 from reeplan.models.components.policy import enabled_rules
@@ -67,13 +68,12 @@ def _row(instance: Instance, data: ModelData, m, kind: str, label: str, slack: f
                     message=f"HP share in {year}: reaches {reached:.1%}, short of {spec.min_share:.0%} "
                             f"(needs {slack:,.0f} t more HPO)" if slack >= 10 else
                             f"HP share in {year}: reaches {reached:.1%}, short of {spec.min_share:.0%} at any output")
-    required = float(getattr(spec, {"plants_online": "min_count", "jobs": "min_jobs"}.get(label, "min_t_per_yr")))
+    required = rule_target(label, spec)
     if slack <= 1e-6 * max(1.0, required):
         return None
-    unit, what = {"plants_online": ("plants", f"new plants online by {year}"),
-                  "jobs": ("jobs", f"new jobs in {year}"),
-                  "reo_output": ("t/yr", f"REO output in {year}"),
-                  "hpo_output": ("t/yr", f"HPO output in {year}")}[label]
+    unit = RULES[label].unit
+    what = {"plants_online": f"new plants online by {year}", "jobs": f"new jobs in {year}",
+            "reo_output": f"REO output in {year}", "hpo_output": f"HPO output in {year}"}[label]
     return dict(rule=f"policy_{label}", year=year, required=required, reachable=required - slack, gives_by=slack,
                 unit=unit, relative=slack / max(1.0, required),
                 message=f"{what}: short by {slack:,.0f} {unit} (need {required:,.0f}, reachable {required - slack:,.0f})")

@@ -13,6 +13,7 @@ import pyomo.environ as pyo
 from pyomo.contrib.solver.common.results import Results, SolutionStatus, TerminationCondition
 from reeplan.errors import SolverUnavailableError
 from reeplan.result.result import Status
+from reeplan.solving.callbacks import attach_progress, interrupt_on_sigint
 
 _STATUS = {
     TerminationCondition.convergenceCriteriaSatisfied: Status.OPTIMAL,
@@ -113,8 +114,6 @@ def run(opt, m: pyo.ConcreteModel, *, time_limit: float | None, mip_gap: float |
         extra = {"auto_updates": NO_AUTO_UPDATES}  # just loaded: nothing to scan for
     with ExitStack() as stack:
         if progress is not None or interruptible:
-            from reeplan.solving.callbacks import attach_progress, interrupt_on_sigint
-
             if progress is not None:
                 stack.enter_context(attach_progress(opt._solver_model, progress))
             if interruptible:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyomo.environ as pyo
+from reeplan.instance.policy_rules import RULES
 from reeplan.instance.schema import Instance
 from reeplan.options import OBJECTIVE_UNITS
 from reeplan.result.tables import TABLES, conform
@@ -62,10 +63,10 @@ def relaxations(m: pyo.ConcreteModel, instance: Instance) -> list[Relaxation]:
                                   -min(HP_SHARE_STEP, spec.min_share), "share"))
         elif name == "plants_online":
             out.append(Relaxation("policy_plants_online", spec.year, f"new plants by {spec.year}",
-                                  m.policy_target[name], -min(1.0, spec.min_count), "plants"))
+                                  m.policy_target[name], -min(1.0, spec.min_count), RULES[name].unit))
         else:
             target = float(pyo.value(m.policy_target[name]))
-            unit = {"jobs": "jobs", "reo_output": "t/yr REO", "hpo_output": "t/yr HPO"}[name]
+            unit = RULES[name].unit
             what = {"jobs": "jobs target", "reo_output": "REO target", "hpo_output": "HPO target"}[name]
             out.append(Relaxation(f"policy_{name}", spec.year, f"{what} {spec.year}", m.policy_target[name],
                                   -POLICY_STEP_SHARE * target, unit))

@@ -10,6 +10,7 @@ import pyomo.environ as pyo
 from reeplan.errors import UsageError
 from reeplan.instance.io import instance_sha256
 from reeplan.instance.schema import Instance
+from reeplan.models.components.budget import MUTABLE_BUDGET_FIELDS, set_budget
 from reeplan.models.components.objective import objective_chain
 from reeplan.models.data import AREAS, ModelData, model_data
 from reeplan.models.investment import build_model
@@ -64,10 +65,8 @@ def build(instance: Instance, objective: str = "max-hpo") -> BuiltModel:
 def _structure_key(instance: Instance) -> dict:
     """The instance without the values held in mutable parameters."""
     dump = instance.model_dump(mode="json")
-    budget = dict(dump["budget"])
-    budget.pop("total_bn_rub")
-    budget.pop("rd_envelope_bn_rub")
-    budget["yearly_cap_bn_rub"] = sorted(budget["yearly_cap_bn_rub"])  # the years, not the values
+    budget = {k: v for k, v in dump["budget"].items() if k not in MUTABLE_BUDGET_FIELDS}
+    budget["capped_years"] = sorted(dump["budget"]["yearly_cap_bn_rub"])  # the years, not the values
     dump["budget"] = budget
     return dump
 
@@ -81,11 +80,7 @@ def retarget(built: BuiltModel, instance: Instance) -> None:
     """Point a built model at another instance that differs only in mutable parameters."""
     if not can_reuse(built, instance):
         raise ValueError("instance differs in more than the mutable budget parameters; rebuild instead")
-    m, budget = built.model, instance.budget
-    m.total_budget_bn_rub.set_value(budget.total_bn_rub)
-    m.rd_envelope_bn_rub.set_value(budget.rd_envelope_bn_rub)
-    for year in m.CAP_YEARS:
-        m.yearly_cap_bn_rub[year].set_value(budget.yearly_cap_bn_rub[year])
+    set_budget(built.model, instance.budget)
     built.instance = instance
 
 
@@ -94,7 +89,7 @@ def solve(instance: Instance, options: SolveOptions | None = None, *, progress=N
     """Solve one instance; never raises for infeasibility or limits (see ``Result.status``).
 
     ``progress``: called during the solve with incumbent, bound, gap and elapsed time (e.g. an
-    ``reeplan.solving.callbacks.ProgressLine``); ``interruptible``: Ctrl-C stops the solve and keeps the best
+    ``reeplan.cli.progress.ProgressLine``); ``interruptible``: Ctrl-C stops the solve and keeps the best
     plan found (status ``interrupted``; a second Ctrl-C quits at once) - for the CLI, not notebooks."""
     opts = replace(options or SolveOptions(), **overrides)
     return solve_built(build(instance, opts.objective), opts, progress=progress, interruptible=interruptible)

@@ -108,24 +108,31 @@ class Store(Database):
 
     # the API functions below, as methods, for notebook users
     def record_run(self, *args, **kwargs) -> int:
+        """``record_run`` on this store."""
         return record_run(self, *args, **kwargs)
 
     def list_runs(self, **kwargs) -> pd.DataFrame:
+        """``list_runs`` on this store."""
         return list_runs(self, **kwargs)
 
     def get_run(self, run_id: int) -> dict:
+        """``get_run`` on this store."""
         return get_run(self, run_id)
 
     def load_result(self, run_id: int) -> Result:
+        """``load_result`` on this store."""
         return load_result(self, run_id)
 
     def load_run_instance(self, run_id: int) -> Instance:
+        """``load_run_instance`` on this store."""
         return load_run_instance(self, run_id)
 
     def export_run(self, run_id: int, out_dir: str | Path) -> list[Path]:
+        """``export_run`` on this store."""
         return export_run(self, run_id, out_dir)
 
     def remove_run(self, run_id: int) -> None:
+        """``remove_run`` on this store."""
         remove_run(self, run_id)
 
 

@@ -72,6 +72,7 @@ class Database:
         return f"{type(self).__name__}({str(self.path)!r})"
 
     def connect(self) -> sqlite3.Connection:
+        """A new connection (autocommit, busy timeout, foreign keys on); the caller closes it."""
         try:
             conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S, isolation_level=None)
         except sqlite3.OperationalError as exc:

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 import pyomo.environ as pyo
 from reeplan.errors import UsageError
+from reeplan.instance.policy_rules import RULES
 from reeplan.instance.schema import Instance
 from reeplan.models.data import AREAS, ModelData, model_data
 from reeplan.models.stochastic import build_stress_model
@@ -32,8 +33,7 @@ from reeplan.uncertainty.futures import UNCERTAIN_INPUTS, apply_future, quantile
 
 Plan = dict[tuple[str, tuple], float]  # first-stage decisions: (variable, index) -> value
 TORNADO_QUANTILES = (0.1, 0.9)
-RULE_UNITS = {"plants_online": "new plants", "jobs": "jobs", "reo_output": "t/yr REO", "hpo_output": "t/yr HPO",
-              "hp_share": "fraction"}
+RULE_UNITS = {name: rule.unit for name, rule in RULES.items()}
 
 
 def plan_from_result(instance: Instance, result: Result) -> Plan:
