@@ -9,7 +9,7 @@ import sys
 from reeplan.instance.io import load_instance
 from reeplan.solving.pipeline import solve
 
-from tests.test_bundled import BUNDLED, REGRESSION, model_size
+from tests.solving.test_bundled import BUNDLED, REGRESSION, model_size
 
 
 def main() -> None:

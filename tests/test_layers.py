@@ -244,3 +244,10 @@ def test_pyproject_lists_every_package_folder():
     assert config["package-dir"] == PACKAGE_DIRS
     packages = {m for m, p in module_files(ROOT).items() if p.name == "__init__.py"}
     assert set(config["packages"]) == packages
+
+
+def test_tests_mirror_the_package_folders():
+    """tests/<stage>/ for every package folder of the library, and no test folder without one."""
+    stages = {p.name for p in (ROOT / "optimizer").iterdir() if (p / "__init__.py").is_file()} | {"models"}
+    folders = {p.name for p in (ROOT / "tests").iterdir() if (p / "__init__.py").is_file()}
+    assert folders == stages

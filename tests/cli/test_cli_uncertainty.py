@@ -14,7 +14,7 @@ from reeplan.solving.pipeline import solve
 from reeplan.store.runs import list_runs
 from reeplan.uncertainty.stress import plan_from_result, stress_test
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "instances" / "tiny.yaml"
 
 

@@ -16,7 +16,7 @@ from reeplan.cli.app import app, main
 from reeplan.errors import InfeasibleError
 from typer.testing import CliRunner
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TWO_SITES = ROOT / "tests" / "data" / "two_sites.yaml"
 OPTIMUM = 1050.0  # 3,000 t feed x 0.7 recovery x 0.5 HP share
 TABLES = ("allocation", "plants", "flows", "power", "projects", "rd", "output", "constraints", "targets")

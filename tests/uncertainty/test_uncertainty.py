@@ -5,7 +5,7 @@ Instances:
   + New Works (site 1 + module 2) + grid-to-new (1) + build-new-road (1), all started in 2025, ready in
   2027 = the target year; 7 bn spent of a 7 bn budget (R&D 2 of 2). Feed 1,000 t (500 at each site),
   technology 0.6 x 0.5 = 0.30 HPO per t -> 300 t HPO in 2027.
-- tests/data/two_sites.yaml (derived in tests/test_solve_hand.py): 1,050 t HPO, 9 bn spent.
+- tests/data/two_sites.yaml (derived in tests/solving/test_solve_hand.py): 1,050 t HPO, 9 bn spent.
 - tests/data/just_in_time.yaml (derived at the top of that file): a deterministic plan that builds
   a site just in time, and a robust one that builds it a year earlier.
 """
@@ -743,7 +743,7 @@ def test_apply_future_scales(tiny, capex, delay, success, effect, short, avail):
                          ids=["two-sites", "two-sites-budget-5"])
 def test_plan_round_trip_two_sites(overrides):
     """The plan read back from the tables, fixed and re-operated in the point-estimate future, gives the
-    solve's HPO and spend (1,050 t / 9 bn; with budget 5: 350 t / 2 bn, tests/test_solve_hand.py)."""
+    solve's HPO and spend (1,050 t / 9 bn; with budget 5: 350 t / 2 bn, tests/solving/test_solve_hand.py)."""
     inst = load_two_sites(*overrides)
     res = solve(inst)
     plan = plan_from_result(inst, res)

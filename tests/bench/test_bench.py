@@ -21,7 +21,7 @@ from reeplan.bench.stats import disagreements, performance_profile, performance_
 from reeplan.cli.app import main
 from reeplan.errors import UsageError
 
-ROOT = Path(__file__).parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 MIPLIB = ROOT / "benchmarks" / "miplib"
 TINY = ROOT / "instances" / "tiny.yaml"
 TINY_OPTIMUM = 300.0  # derived by hand in the header of instances/tiny.yaml

@@ -175,7 +175,7 @@ def _context():
     if "forkserver" not in mp.get_all_start_methods():  # pragma: no cover - Windows
         return mp.get_context("spawn")
     ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["tests.test_store"])
+    ctx.set_forkserver_preload(["tests.store.test_store"])
     return ctx
 
 

@@ -32,9 +32,9 @@ from reeplan.instance.schema import (
 )
 from reeplan.instance.validate import validate_raw
 
-DATA = Path(__file__).parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "data"
 TWO_SITES = DATA / "two_sites.yaml"
-SIBERIA = Path(__file__).parent.parent / "instances" / "siberia-2030.yaml"
+SIBERIA = Path(__file__).resolve().parents[2] / "instances" / "siberia-2030.yaml"
 
 
 def two_sites_raw() -> dict:
