@@ -1,103 +1,33 @@
-"""Charts of a plan (matplotlib, Agg backend): each function takes result tables and returns a ``Chart`` (PNG bytes).
+"""Charts of a plan: each function takes result tables and returns a ``Chart`` (PNG bytes).
 
 Every chart has a title, axis units and a legend; labels are placed so that they do not overlap
 (constrained layout, rotated or wrapped tick labels, row heights that grow with the number of rows).
-Sizes are fixed (``WIDTH_IN`` x height at ``DPI``) so that a chart's pixel size is known in advance.
+The look (size, colours, style) is ``reeplan.report.chart_style``.
 """
 
 from __future__ import annotations
 
-import functools
-import io
 import textwrap
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display, no GUI toolkit: safe in CI and worker processes
-
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker as mticker  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.artist import Artist  # noqa: E402
-from matplotlib.layout_engine import ConstrainedLayoutEngine  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-
-DPI = 144
-WIDTH_IN = 10.0
-AREA_COLORS = {"plants": "#2b6cb0", "power": "#dd6b20", "logistics": "#2f855a", "mining": "#b7791f", "rd": "#805ad5",
-               "opex": "#a0aec0"}
-AREA_LABELS = {"plants": "Plants", "power": "Power", "logistics": "Logistics", "mining": "Mining (deposit expansions)",
-               "rd": "R&D", "opex": "Opex (counted)"}
-TARGET_COLOR = "#c53030"
-INK = "#1a202c"
-GRID = "#e2e8f0"
-
-
-@dataclass
-class Chart:
-    """One rendered chart: file stem, title, alt text, PNG bytes and pixel size."""
-
-    name: str
-    title: str
-    alt: str
-    png: bytes
-    width: int
-    height: int
-
-
-@dataclass
-class PlanInputs:
-    """What the charts need besides the result tables (from the instance when known, else from the tables)."""
-
-    years: list[int]
-    target_year: int
-    lead_times: dict[str, int]  # site -> module lead time (years)
-    existing_modules: dict[str, int]
-    yearly_caps: dict[int, float]
-    total_budget: float | None
-    rd_envelope: float | None
-    max_recovery: float | None = None
-    max_hp_share: float | None = None
-
-
-def _style() -> dict:
-    return {
-        "font.size": 10, "axes.titlesize": 12, "axes.titleweight": "bold", "axes.labelsize": 10,
-        "axes.edgecolor": "#718096", "axes.labelcolor": INK, "xtick.color": INK, "ytick.color": INK,
-        "axes.spines.top": False, "axes.spines.right": False, "legend.fontsize": 9, "legend.frameon": False,
-        "figure.facecolor": "white", "axes.facecolor": "white", "font.family": "DejaVu Sans",
-    }
-
-
-def _styled(fn):
-    """Run a chart function with the report style (rcParams apply when artists are created and drawn)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        with plt.rc_context(_style()):
-            return fn(*args, **kwargs)
-
-    return wrapper
-
-
-def _render(fig, name: str, title: str, alt: str) -> Chart:
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, facecolor="white")  # no bbox "tight": the size stays as declared
-    plt.close(fig)
-    width, height = png_size(buf.getvalue())
-    return Chart(name, title, alt, buf.getvalue(), width, height)
-
-
-def _figure(height_in: float, ncols: int = 1, width_ratios=None, sharey: bool = False):
-    fig, axes = plt.subplots(1, ncols, figsize=(WIDTH_IN, height_in), layout="constrained",
-                             width_ratios=width_ratios, sharey=sharey)
-    engine = fig.get_layout_engine()
-    assert isinstance(engine, ConstrainedLayoutEngine), "the figure was made with layout='constrained'"
-    engine.set(w_pad=0.08, h_pad=0.08)
-    return fig, axes
+import matplotlib.ticker as mticker
+import numpy as np
+import pandas as pd
+from matplotlib.artist import Artist
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from reeplan.report.chart_style import (
+    AREA_COLORS,
+    AREA_LABELS,
+    GRID,
+    INK,
+    TARGET_COLOR,
+    Chart,
+    PlanInputs,
+    figure,
+    render,
+    styled,
+)
 
 
 def _fmt_t(x: float) -> str:
@@ -151,6 +81,7 @@ def plant_bars(plants: pd.DataFrame, lead_times: dict[str, int]) -> list[_Bar]:
 
 
 def rd_bars(rd: pd.DataFrame) -> list[_Bar]:
+    """One Gantt bar per R&D programme started, start to completion."""
     return [_Bar(f"R&D: {r.programme}", "rd", int(r.start_year), int(r.completion_year), f"{r.cost_bn_rub:,.0f} bn RUB")
             for r in rd.sort_values(["start_year", "completion_year"]).itertuples()]
 
@@ -171,7 +102,7 @@ def _bottom_legend(fig, handles: list[Artist], ncols: int | None = None) -> None
     fig.legend(handles=handles, loc="outside lower center", ncols=ncols or len(handles), frameon=False)
 
 
-@_styled
+@styled
 def gantt_chart(bars: list[_Bar], inputs: PlanInputs, name: str, title: str, groups: list[str]) -> Chart | None:
     """Horizontal bars from start year to ready year; a diamond where the item is in service."""
     if not bars:
@@ -179,7 +110,7 @@ def gantt_chart(bars: list[_Bar], inputs: PlanInputs, name: str, title: str, gro
     start = min([inputs.years[0]] + [b.start for b in bars])
     end = max([inputs.years[-1] + 1] + [b.ready for b in bars])
     height = 1.7 + 0.36 * len(bars)
-    fig, ax = _figure(height)
+    fig, ax = figure(height)
     for i, b in enumerate(bars):
         color = AREA_COLORS[b.group]
         width = max(b.ready - b.start, 0.15)
@@ -204,7 +135,7 @@ def gantt_chart(bars: list[_Bar], inputs: PlanInputs, name: str, title: str, gro
                 Patch(color="#fefcbf", label=f"target year {inputs.target_year}")]
     _bottom_legend(fig, handles)
     alt = f"{title}: " + "; ".join(f"{b.label} {b.text} {b.start}->{b.ready}" for b in bars)
-    return _render(fig, name, title, alt)
+    return render(fig, name, title, alt)
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,7 +143,7 @@ def gantt_chart(bars: list[_Bar], inputs: PlanInputs, name: str, title: str, gro
 # --------------------------------------------------------------------------------------------
 
 
-@_styled
+@styled
 def spend_chart(allocation: pd.DataFrame, output: pd.DataFrame, inputs: PlanInputs) -> Chart:
     """Stacked bars of money committed by area and year against the yearly caps; totals against the budget."""
     years = inputs.years
@@ -224,7 +155,7 @@ def spend_chart(allocation: pd.DataFrame, output: pd.DataFrame, inputs: PlanInpu
     counted_opex = (out["spend_bn_rub"] - out["capex_bn_rub"]).clip(lower=0).fillna(0.0).to_numpy(dtype=float)
     if counted_opex.sum() > 1e-6:
         data["opex"] = counted_opex
-    fig, (ax, ax2) = _figure(4.9, ncols=2, width_ratios=[3.3, 1])
+    fig, (ax, ax2) = figure(4.9, ncols=2, width_ratios=[3.3, 1])
     x = np.arange(len(years))
     bottom = np.zeros(len(years))
     for key, values in data.items():
@@ -279,7 +210,7 @@ def spend_chart(allocation: pd.DataFrame, output: pd.DataFrame, inputs: PlanInpu
     _bottom_legend(fig, handles)
     fig.suptitle("Money committed by area (bn RUB)", x=0.01, ha="left", fontweight="bold", fontsize=13)
     alt = "Spend by year: " + ", ".join(f"{y}: {b:,.1f} bn RUB" for y, b in zip(years, bottom))
-    return _render(fig, "spend", "Money committed by area and year, against the yearly caps and the budget", alt)
+    return render(fig, "spend", "Money committed by area and year, against the yearly caps and the budget", alt)
 
 
 # --------------------------------------------------------------------------------------------
@@ -294,13 +225,13 @@ def _target(targets: pd.DataFrame | None, rule: str):
     return None if rows.empty else rows.iloc[0]
 
 
-@_styled
+@styled
 def output_chart(output: pd.DataFrame, targets: pd.DataFrame | None, inputs: PlanInputs) -> Chart:
     """REO and HPO t/yr (HPO is the high-purity part of REO), recovery and HP share, against the targets."""
     out = output.sort_values("year")
     years = out["year"].astype(int).to_list()
     x = np.arange(len(years))
-    fig, (ax, ax2) = _figure(4.9, ncols=2, width_ratios=[1.3, 1])
+    fig, (ax, ax2) = figure(4.9, ncols=2, width_ratios=[1.3, 1])
     reo, hpo = out["reo_t"].to_numpy(dtype=float), out["hpo_t"].to_numpy(dtype=float)
     ax.bar(x, reo, width=0.7, color="#bee3f8", edgecolor="#2b6cb0", lw=1, label="REO output (all oxide)")
     ax.bar(x, hpo, width=0.42, color="#805ad5", label="HPO output (high-purity part)")
@@ -369,7 +300,7 @@ def output_chart(output: pd.DataFrame, targets: pd.DataFrame | None, inputs: Pla
     ax2.set_axisbelow(True)
     ax2.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize=8.5)
     alt = "Output by year: " + ", ".join(f"{y}: REO {r:,.0f} t, HPO {h:,.0f} t" for y, r, h in zip(years, reo, hpo))
-    return _render(fig, "output", "Output trajectory against the targets", alt)
+    return render(fig, "output", "Output trajectory against the targets", alt)
 
 
 # --------------------------------------------------------------------------------------------
@@ -377,7 +308,7 @@ def output_chart(output: pd.DataFrame, targets: pd.DataFrame | None, inputs: Pla
 # --------------------------------------------------------------------------------------------
 
 
-@_styled
+@styled
 def flows_chart(flows: pd.DataFrame) -> Chart | None:
     """Deposit x site matrix of concentrate shipped over the horizon (t REO)."""
     if flows is None or flows.empty or flows["t"].sum() <= 1e-6:
@@ -388,7 +319,7 @@ def flows_chart(flows: pd.DataFrame) -> Chart | None:
                         matrix.sum(axis=0).sort_values(ascending=False).index]
     n_rows, n_cols = matrix.shape
     height = max(3.2, 1.9 + 0.42 * n_rows)
-    fig, ax = _figure(height)
+    fig, ax = figure(height)
     values = matrix.to_numpy(dtype=float)
     shown = np.where(values > 0.5, values, np.nan)
     im = ax.imshow(shown, cmap="Blues", aspect="auto", vmin=0, vmax=float(np.nanmax(shown)))
@@ -417,7 +348,7 @@ def flows_chart(flows: pd.DataFrame) -> Chart | None:
     bar.ax.yaxis.set_major_formatter(mticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     ax.set_title("Concentrate flows: deposit → plant site (t REO, summed over the horizon)", loc="left", pad=12)
     alt = "Flows: " + "; ".join(f"{d} -> {s}: {_fmt_t(v)} t" for (d, s), v in matrix.stack().items() if v > 0.5)
-    return _render(fig, "flows", "Concentrate flows deposit → site", alt)
+    return render(fig, "flows", "Concentrate flows deposit → site", alt)
 
 
 # --------------------------------------------------------------------------------------------
@@ -437,13 +368,3 @@ def plan_charts(tables: dict[str, pd.DataFrame], targets: pd.DataFrame | None, i
                     ["power", "logistics", "mining"]),
     ]
     return [c for c in charts if c is not None]
-
-
-def png_size(data: bytes) -> tuple[int, int]:
-    """(width, height) from a PNG's IHDR chunk."""
-    if data[:8] != b"\x89PNG\r\n\x1a\n" or data[12:16] != b"IHDR":
-        raise ValueError("not a PNG")
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
-
-
-__all__ = ["Chart", "PlanInputs", "plan_charts", "png_size", "DPI", "WIDTH_IN"]

@@ -6,15 +6,15 @@ from pathlib import Path
 
 import numpy as np
 from reeplan.instance.policy_rules import RULES
-from reeplan.report.plots import INK, Chart, _figure, _render, _styled
+from reeplan.report.chart_style import INK, Chart, figure, render, styled
 
 PLAN_COLORS = ("#2b6cb0", "#dd6b20", "#2f855a", "#805ad5")
 
 
-@_styled
+@styled
 def outcome_chart(reports: dict) -> Chart:
     """Left: spread of target-year HPO over the futures, per plan; right: odds of meeting each target."""
-    fig, (left, right) = _figure(4.6, ncols=2, width_ratios=[1.5, 1])
+    fig, (left, right) = figure(4.6, ncols=2, width_ratios=[1.5, 1])
     first = next(iter(reports.values()))
     year = first.summary["target_year"]
     hpo_all = np.concatenate([r.samples["hpo_t"].to_numpy(float) for r in reports.values()])
@@ -43,7 +43,7 @@ def outcome_chart(reports: dict) -> Chart:
     right.set_xlabel("probability the target is met (%)")
     right.set_title("Odds of meeting each target (colours as left)")
     alt = "; ".join(f"{label}: mean HPO {r.summary['hpo_mean_t']:,.0f} t" for label, r in reports.items())
-    return _render(fig, "stress_outcomes", f"Plans under uncertainty, {year}", alt)
+    return render(fig, "stress_outcomes", f"Plans under uncertainty, {year}", alt)
 
 
 def _goal(report, rule: str) -> str:
@@ -52,11 +52,11 @@ def _goal(report, rule: str) -> str:
     return f"{target} ({int(row['year'])})"
 
 
-@_styled
+@styled
 def tornado_chart(report) -> Chart:
     """HPO with each uncertain input at its P10 and P90 (others at point estimates), widest swing on top."""
     df = report.tornado.dropna(subset=["hpo_low_t", "hpo_high_t"])
-    fig, ax = _figure(1.2 + 0.45 * max(1, len(df)))
+    fig, ax = figure(1.2 + 0.45 * max(1, len(df)))
     base = report.nominal["hpo_t"]
     y = np.arange(len(df))
     for i, row in enumerate(df.itertuples()):
@@ -69,7 +69,7 @@ def tornado_chart(report) -> Chart:
     ax.set_xlabel(f"HPO in {report.summary['target_year']} (t/yr); line: point-estimate future ({base:,.0f} t)")
     ax.set_title("What drives the HPO outcome (one input at a time)")
     ax.legend(loc="lower right")
-    return _render(fig, "stress_tornado", "Tornado of HPO sensitivities", "bars: HPO with one input at P10 / P90")
+    return render(fig, "stress_tornado", "Tornado of HPO sensitivities", "bars: HPO with one input at P10 / P90")
 
 
 def write_stress_charts(report, out: Path) -> list[Path]:

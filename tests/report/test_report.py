@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from reeplan.cli.app import app
 from reeplan.instance.io import load_instance
-from reeplan.report.plots import DPI, WIDTH_IN, png_size
+from reeplan.report.chart_style import DPI, WIDTH_IN, png_size
 from reeplan.sources import write_report
 from reeplan.store.runs import open_store, record_run
 from typer.testing import CliRunner
