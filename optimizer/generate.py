@@ -1,5 +1,8 @@
 """Synthetic planning instances of any size, shaped like the base case ``instances/siberia-2030.yaml``.
 
+(About 430 lines, one module on purpose: each section of an instance is drawn from the ones before it
+with one random stream, so splitting it would pass the stream and half-built rows between files.)
+
 ``generate_instance(sites, deposits, power_sources, programmes, years, seed)`` draws a valid
 ``Instance`` deterministically from ``numpy.random.default_rng(seed)``: deposits and plant sites on
 a map (so link lengths and modes follow geography), capex, capacities, lead times, tariffs and

@@ -1,5 +1,7 @@
 """The planning instance: pydantic models, one per entity, every field with unit and description.
 
+(About 410 lines: the whole instance format in one file, so that it reads as the reference it is.)
+
 Money is in bn RUB, material in t REO (rare-earth oxide content) per year, energy in GWh,
 time in whole calendar years. Field-level sense (signs, fractions) is checked here;
 cross-references and horizon checks live in ``validate.py`` so that *all* problems are
