@@ -60,28 +60,22 @@ __all__ = ["ABS_TOL", "INTEGRALITY_TOL", "KEY_COLUMNS", "KIND_AREA", "PROJECT_KI
            "assert_plan_ok", "check_plan"]
 
 
+# every check in the order its violations are reported, with the tables it reads besides the plan
+CHECKS = ((_check_plant_rows, ("plants",)), (_check_module_decisions, ()), (_check_plant_capacity, ()),
+          (_check_flow_rows, ("flows",)), (_check_link_capacity, ()), (_check_deposit_supply, ()),
+          (_check_power_rows, ("power",)), (_check_power_balance, ()), (_check_project_rows, ("projects",)),
+          (_check_rd_rows, ("rd", "projects")), (_check_rd_prerequisites, ()), (_check_allocation, ("allocation",)),
+          (_check_budget, ()), (_check_levels, ()), (_check_output_rows, ("output",)), (_check_policy, ()))
+
+
 def check_plan(instance: Instance, tables: dict[str, pd.DataFrame], objective: str = "max-hpo",
                reported_objective: float | None = None, tol: float = 1e-5) -> list[Violation]:
     """Recompute spend, flows, capacity, lead times, power and output from the tables; return every violation."""
     f = _Findings(tol)
     read = _read_tables(tables, f)
     plan = _Plan(instance, read)
-    _check_plant_rows(plan, read["plants"], f)
-    _check_module_decisions(plan, f)
-    _check_plant_capacity(plan, f)
-    _check_flow_rows(plan, read["flows"], f)
-    _check_link_capacity(plan, f)
-    _check_deposit_supply(plan, f)
-    _check_power_rows(plan, read["power"], f)
-    _check_power_balance(plan, f)
-    _check_project_rows(plan, read["projects"], f)
-    _check_rd_rows(plan, read["rd"], read["projects"], f)
-    _check_rd_prerequisites(plan, f)
-    _check_allocation(plan, read["allocation"], f)
-    _check_budget(plan, f)
-    _check_levels(plan, f)
-    _check_output_rows(plan, read["output"], f)
-    _check_policy(plan, f)
+    for check, table_names in CHECKS:
+        check(plan, *(read[name] for name in table_names), f)
     _check_objective(plan, objective, reported_objective, f)
     return f.violations
 

@@ -4,6 +4,7 @@ which inputs differ. Scenarios are instance files, ``file@path=value@...`` overr
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -130,13 +131,18 @@ def _allocation_diff(scenarios: list[Scenario]) -> pd.DataFrame:
     return wide
 
 
+def _plan_tables(scenarios: list[Scenario], name: str) -> Iterator[tuple[Scenario, pd.DataFrame]]:
+    """(scenario, its table ``name``) for every scenario whose result has a plan with that table."""
+    for sc in scenarios:
+        result = _solved(sc)
+        if result.has_plan and name in result.tables:
+            yield sc, result.tables[name]
+
+
 def _plants_diff(scenarios: list[Scenario]) -> pd.DataFrame:
     """Per site and scenario: first year a new module is online and modules online in the last year."""
     rows: dict[str, dict] = {}
-    for sc in scenarios:
-        plants = _solved(sc).tables.get("plants") if _solved(sc).has_plan else None
-        if plants is None:
-            continue
+    for sc, plants in _plan_tables(scenarios, "plants"):
         last = plants["year"].max()
         for site, rows_site in plants.groupby("site", sort=False):
             first = rows_site.loc[rows_site["jobs"] > 0, "year"]
@@ -169,10 +175,7 @@ def _plant_note(firsts: pd.Series, opened: pd.Series, modules: pd.Series) -> str
 def _timing_diff(scenarios: list[Scenario]) -> pd.DataFrame:
     """Start year of every project (connections, upgrades, expansions, programmes) per scenario."""
     rows: dict[tuple, dict] = {}
-    for sc in scenarios:
-        projects = _solved(sc).tables.get("projects") if _solved(sc).has_plan else None
-        if projects is None:
-            continue
+    for sc, projects in _plan_tables(scenarios, "projects"):
         for p in projects.itertuples():
             rows.setdefault((p.kind, p.project), {"kind": p.kind, "project": p.project})[sc.label] = int(p.start_year)
     df = pd.DataFrame(list(rows.values()))
