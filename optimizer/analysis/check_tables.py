@@ -6,30 +6,16 @@ import math
 from dataclasses import dataclass
 
 import pandas as pd
+from reeplan.result.tables import TABLES
 
-# Column types of every result table (tables.md). "level" is a ';'-joined string, empty allowed.
+# Column types of the tables the checker reads, from the result-table contract (reeplan.result.tables).
+# Module counts are read as numbers, so that a fractional count is a finding (module_integrality)
+# rather than an unreadable cell; "level" is a ';'-joined string and may be empty.
+CHECKED_TABLES = ("allocation", "plants", "flows", "power", "projects", "rd", "output")
+_KIND = {"int64": "int", "Int64": "int", "float64": "float", "bool": "bool", "str": "str"}
+_READ_AS = {("plants", "modules_started"): "float", ("plants", "modules_online"): "float", ("output", "level"): "level"}
 TABLE_COLUMNS: dict[str, dict[str, str]] = {
-    "allocation": {"year": "int", "area": "str", "item": "str", "kind": "str", "bn_rub": "float"},
-    "plants": {
-        "site": "str", "year": "int", "opened": "bool", "modules_started": "float",
-        "modules_online": "float", "capacity_t": "float", "feed_t": "float", "jobs": "float",
-    },
-    "flows": {
-        "link": "str", "deposit": "str", "site": "str", "mode": "str",
-        "ship_year": "int", "arrival_year": "int", "t": "float",
-    },
-    "power": {"connection": "str", "source": "str", "site": "str", "year": "int", "gwh": "float"},
-    "projects": {
-        "project": "str", "kind": "str", "area": "str", "start_year": "int",
-        "ready_year": "int", "capex_bn_rub": "float",
-    },
-    "rd": {"programme": "str", "start_year": "int", "completion_year": "int", "cost_bn_rub": "float"},
-    "output": {
-        "year": "int", "feed_t": "float", "reo_t": "float", "hpo_t": "float", "recovery": "float",
-        "hp_share": "float", "level": "level", "capex_bn_rub": "float", "opex_bn_rub": "float",
-        "spend_bn_rub": "float", "jobs": "float",
-    },
-}
+    name: {c.name: _READ_AS.get((name, c.name), _KIND[c.dtype]) for c in TABLES[name].columns} for name in CHECKED_TABLES}
 # Columns without which a row cannot be read (identity and decisions): if one is missing the
 # table's rows are ignored. Any other missing column only skips the comparisons that use it.
 KEY_COLUMNS: dict[str, tuple[str, ...]] = {

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from reeplan.errors import UsageError
+from reeplan.result.tables import TABLES, conform
 from reeplan.store.codec import finite as _finite
 from reeplan.store.codec import frame_from_json, frame_to_json, to_json
 from reeplan.store.sqlite import Database, Migrations, StoreError, StoreVersionError, ensure_schema, utc_now
@@ -366,7 +367,9 @@ def load_result(store: Store | str | Path | None, run_id: int) -> Result:
     for name, fmt, data in tables:
         if fmt != TABLE_FORMAT:
             raise StoreVersionError(f"run {run_id}: table {name!r} is stored as {fmt!r}, unknown to this reeplan")
-        frames[name] = frame_from_json(data)
+        frame = frame_from_json(data)
+        # tables of the contract come back with its dtypes (a store written before it kept pandas' own)
+        frames[name] = conform(name, frame) if name in TABLES and set(TABLES[name].names) <= set(frame.columns) else frame
     targets, diagnosis = frames.pop("targets", None), frames.pop("diagnosis", None)
     return Result(meta["instance_name"], meta["objective_name"], Status(meta["status"]), meta["has_plan"],
                   objective=meta["objective"], best_bound=meta["best_bound"], mip_gap=meta["mip_gap"],

@@ -81,3 +81,24 @@ def test_tables_are_real_attributes(solved):
     assert result.plants is result.tables["plants"]
     with pytest.raises(AttributeError, match="no 'plants' table"):
         _ = solved[1].plants
+
+
+def test_stored_tables_load_back_equal_dtypes_included(solved, tmp_path):
+    from reeplan.store.runs import load_result, open_store, record_run
+
+    store = open_store(tmp_path / "runs.sqlite")
+    for result, path in zip(solved, (DATA / "two_sites.yaml", ROOT / "instances" / "variants" / "all-targets-hard.yaml")):
+        run_id = record_run(store, result, load_instance(path))
+        back = load_result(store, run_id)
+        frames, read = _frames(result), _frames(back)
+        assert set(read) == set(frames)
+        for name, df in frames.items():
+            pd.testing.assert_frame_equal(read[name], df, check_exact=False, rtol=1e-12, obj=name)
+        assert back.kpis == result.kpis and isinstance(back.kpis, Kpis)
+
+
+def test_the_checker_reads_the_contract_columns():
+    from reeplan.analysis.check_tables import CHECKED_TABLES, TABLE_COLUMNS
+
+    for name in CHECKED_TABLES:
+        assert list(TABLE_COLUMNS[name]) == TABLES[name].names
