@@ -5,7 +5,8 @@ from __future__ import annotations
 import math
 import numbers
 
-MISSING = "-"  # what a missing, NaN or infinite value shows as
+MISSING = "-"  # what a missing, NaN or infinite value shows as in the terminal
+DASH = "–"  # ... and on the HTML page
 
 
 def is_number(x: object) -> bool:
@@ -14,10 +15,10 @@ def is_number(x: object) -> bool:
     return isinstance(x, numbers.Real) and not isinstance(x, bool) and math.isfinite(float(x))
 
 
-def fixed(x: object, digits: int = 1, unit: str = "") -> str:
-    """``1,234.5`` (thousands separated, ``digits`` decimals), with ``unit`` after a space; MISSING if not a number."""
+def fixed(x: object, digits: int = 1, unit: str = "", missing: str = MISSING) -> str:
+    """``1,234.5`` (thousands separated, ``digits`` decimals), with ``unit`` after a space; ``missing`` if not a number."""
     if not is_number(x):
-        return MISSING
+        return missing
     return f"{float(x):,.{digits}f} {unit}".rstrip()  # type: ignore[arg-type]  # is_number checked it
 
 
@@ -41,6 +42,19 @@ def adaptive(x: float | None, unit: str = "") -> str:
 def gap(x: object) -> str:
     """A relative MIP gap, ``1.00e-04``; MISSING if unknown."""
     return f"{float(x):.2e}" if is_number(x) else MISSING  # type: ignore[arg-type]  # is_number checked it
+
+
+def percent(x: object, digits: int = 0, missing: str = MISSING) -> str:
+    """A fraction as a percentage, ``60%``; ``missing`` if not a number."""
+    return f"{float(x):.{digits}%}" if is_number(x) else missing  # type: ignore[arg-type]  # is_number checked it
+
+
+def gap_percent(x: object, missing: str = MISSING) -> str:
+    """A relative MIP gap as a percentage: ``0 %``, ``0.25%``, or ``< 0.01 %`` when tiny."""
+    if not is_number(x):
+        return missing
+    g = float(x)  # type: ignore[arg-type]  # is_number checked it
+    return "0 %" if g == 0 else f"{g:.2%}" if g >= 1e-4 else "< 0.01 %"
 
 
 def precise(x: float) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 from reeplan.numbers import is_number
-from reeplan.report.page import CSS, esc, gap_percent, img, kpi_tile, num, pct, section, table
+from reeplan.report.page import CSS, esc, gap_text, img, kpi_tile, num, pct, section, table
 from reeplan.result.result import AREA_KEYS, Result
 from reeplan.version import __version__
 
@@ -113,7 +113,7 @@ def _kpi_header(result: Result, inputs) -> str:
     color = STATUS_COLORS.get(result.status.value, "#c53030")
     bound = (f"bound {num(result.best_bound, 1)}" if is_number(result.best_bound) else "no bound")
     cards.append(kpi_tile("Solver status", f'<span style="color:{color}">{esc(result.status.value.replace("_", " "))}</span>',
-                      f"gap {gap_percent(result.mip_gap)} · {bound}"))
+                      f"gap {gap_text(result.mip_gap)} · {bound}"))
     return f'<div class="kpis">{"".join(cards)}</div>'
 
 

@@ -6,6 +6,8 @@ import base64
 import html
 import math
 
+from reeplan.numbers import DASH, fixed, gap_percent, percent
+
 CSS = """
 :root { --ink:#1a202c; --muted:#4a5568; --line:#e2e8f0; --bg:#f7fafc; --ok:#2f855a; --bad:#c53030; --warn:#b7791f; }
 * { box-sizing: border-box; }
@@ -51,26 +53,20 @@ def esc(x) -> str:
 
 
 def num(x, digits: int = 0, unit: str = "") -> str:
-    """A number with thousands separators and ``digits`` decimals, then its unit ('–' if missing)."""
-    if x is None or (isinstance(x, float) and not math.isfinite(x)):
-        return "–"
-    try:
-        text = f"{float(x):,.{digits}f}"
-    except (TypeError, ValueError):
+    """A number with thousands separators and ``digits`` decimals, then its unit ('–' if missing; text escaped)."""
+    if isinstance(x, str):
         return esc(x)
-    return f"{text}{' ' + unit if unit else ''}"
+    return fixed(x, digits, unit, missing=DASH)
 
 
 def pct(x, digits: int = 0) -> str:
     """A fraction as a percentage ('–' if missing)."""
-    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{float(x):.{digits}%}"
+    return percent(x, digits, missing=DASH)
 
 
-def gap_percent(g) -> str:
-    """A relative MIP gap as a percentage ('< 0.01 %' when tiny)."""
-    if g is None or (isinstance(g, float) and math.isnan(g)):
-        return "–"
-    return "0 %" if g == 0 else f"{g:.2%}" if g >= 1e-4 else "< 0.01 %"
+def gap_text(g) -> str:
+    """A relative MIP gap as a percentage ('–' if unknown)."""
+    return gap_percent(g, missing=DASH)
 
 
 def table(headers: list[tuple[str, bool]], rows: list[list[str]], row_classes: list[str] | None = None) -> str:
