@@ -32,8 +32,8 @@ def map_chunks(fn: Callable[[Any], Any], chunks: list, collect: Callable[[Any], 
 
 def _map_dask(fn: Callable[[Any], Any], chunks: list, collect: Callable[[Any], None], address: str) -> None:
     try:
-        from distributed import Client
-        from distributed import as_completed as dask_completed
+        from distributed import Client  # defers distributed
+        from distributed import as_completed as dask_completed  # defers distributed
     except ImportError:
         raise UsageError("--scheduler needs dask.distributed: pip install 'reeplan[dask]'") from None
     try:

@@ -56,7 +56,7 @@ class Comparison:
 def solve_missing(scenarios: list[Scenario], solve_fn=None, on_done=None) -> None:
     """Solve every scenario that has no result yet (``solve_fn(instance) -> Result``)."""
     if solve_fn is None:
-        from reeplan.solving.pipeline import solve as solve_fn
+        from reeplan.solving.pipeline import solve as solve_fn  # defers pyomo and highspy
     for sc in scenarios:
         if sc.result is None:
             sc.result = solve_fn(sc.instance)

@@ -85,8 +85,8 @@ def make_plan(instance_path: str | Path, params: list[str], values: list[str], *
 
 def solve_point(plan: SweepPlan, index: int, built_cache: dict) -> dict:
     """Solve one point (re-using ``built_cache['model']`` when possible); return its row."""
-    from reeplan.instance.io import load_instance
-    from reeplan.solving.pipeline import build, can_reuse, retarget, solve_built
+    from reeplan.instance.io import load_instance  # defers pydantic and yaml
+    from reeplan.solving.pipeline import build, can_reuse, retarget, solve_built  # defers highspy
 
     tick = time.perf_counter()
     row: dict[str, object] = {"index": index, **dict(zip(plan.params, plan.points[index]))}
@@ -297,9 +297,9 @@ def sweep_table(plan: SweepPlan, rows: dict[int, dict]) -> pd.DataFrame:
 
 def _why_unreachable(plan: SweepPlan, param: str, high: float, target_hpo: float, ceiling: float) -> dict:
     """What caps HPO at the top of the range: the ranked limits of the plan solved there."""
-    from reeplan.instance.io import load_instance
-    from reeplan.solving.marginals import limits_sentence
-    from reeplan.solving.pipeline import solve
+    from reeplan.instance.io import load_instance  # defers pydantic and yaml
+    from reeplan.solving.marginals import limits_sentence  # defers highspy
+    from reeplan.solving.pipeline import solve  # defers highspy
 
     head = f"{target_hpo:,.0f} t HPO is not reachable even with {param}={high:g}"
     if ceiling == -math.inf:

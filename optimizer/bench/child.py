@@ -49,7 +49,7 @@ def json_default(x):
 
 
 def _run_mps_highs(spec: dict, rec: dict) -> None:
-    import highspy
+    import highspy  # defers highspy
 
     h = highspy.Highs()
     h.setOptionValue("output_flag", False)
@@ -92,7 +92,7 @@ _SCIP_STATUS = {"optimal": "optimal", "timelimit": "time_limit", "gaplimit": "op
 
 
 def _scip_model(spec: dict, path: str, rec: dict):
-    import pyscipopt
+    import pyscipopt  # defers pyscipopt
 
     s = pyscipopt.Model()
     s.hideOutput()
@@ -144,7 +144,7 @@ def _run_mps_scip(spec: dict, rec: dict) -> None:
 
 
 def _model_size(m) -> dict:
-    import pyomo.environ as pyo
+    import pyomo.environ as pyo  # defers pyomo
 
     n = ni = 0
     for v in m.component_data_objects(pyo.Var, active=True):
@@ -155,11 +155,11 @@ def _model_size(m) -> dict:
 
 
 def _run_reeplan(spec: dict, rec: dict) -> None:
-    import pyomo.environ as pyo
-    from reeplan.instance.io import load_instance
-    from reeplan.models.data import model_data
-    from reeplan.models.investment import build_model
-    from reeplan.solving.extract import extract_tables
+    import pyomo.environ as pyo  # defers pyomo
+    from reeplan.instance.io import load_instance  # defers pydantic and yaml
+    from reeplan.models.data import model_data  # defers pydantic
+    from reeplan.models.investment import build_model  # defers pyomo and pydantic
+    from reeplan.solving.extract import extract_tables  # defers pyomo and pandas
 
     tick = time.perf_counter()
     inst = load_instance(spec["path"])
@@ -186,7 +186,7 @@ def _run_reeplan(spec: dict, rec: dict) -> None:
 
 
 def _reeplan_highs(spec: dict, m, rec: dict) -> Callable[[], None]:
-    from reeplan.solving import highs
+    from reeplan.solving import highs  # defers pyomo and highspy
 
     opt = highs.new_solver()
     tick = time.perf_counter()
@@ -201,7 +201,7 @@ def _reeplan_highs(spec: dict, m, rec: dict) -> Callable[[], None]:
 
 
 def _reeplan_scip(spec: dict, m, rec: dict) -> Callable[[], None]:
-    from reeplan.models.components.objective import stage1_only
+    from reeplan.models.components.objective import stage1_only  # defers pyomo and pydantic
 
     stage1_only(m)
     with tempfile.TemporaryDirectory(prefix="reeplan-bench-") as tmp:
@@ -225,9 +225,9 @@ def _reeplan_scip(spec: dict, m, rec: dict) -> Callable[[], None]:
 
 
 def _reeplan_pyomo(spec: dict, m, rec: dict) -> Callable[[], None]:
-    import pyomo.environ as pyo
-    from pyomo.opt import TerminationCondition as TC
-    from reeplan.models.components.objective import stage1_only
+    import pyomo.environ as pyo  # defers pyomo
+    from pyomo.opt import TerminationCondition as TC  # defers pyomo
+    from reeplan.models.components.objective import stage1_only  # defers pyomo and pydantic
 
     stage1_only(m)
     opt = pyo.SolverFactory(spec["solver"])
@@ -286,8 +286,8 @@ def _run_reeplan_solve(spec: dict, rec: dict) -> None:
 
     Its own phase times are kept: build, solve (both stages, hand-off included: transfer is not
     separated), marginals, extraction; ``total_s`` is its ``seconds["total"]``."""
-    from reeplan.instance.io import load_instance
-    from reeplan.solving.pipeline import solve
+    from reeplan.instance.io import load_instance  # defers pydantic and yaml
+    from reeplan.solving.pipeline import solve  # defers pyomo and highspy
 
     tick = time.perf_counter()
     inst = load_instance(spec["path"])

@@ -57,7 +57,7 @@ def solver_available(solver: str) -> tuple[bool, str]:
     if solver == "scip":
         return _has_module("pyscipopt"), "pyscipopt is not installed (pip install pyscipopt)"
     try:
-        import pyomo.environ as pyo
+        import pyomo.environ as pyo  # defers pyomo
 
         opt = pyo.SolverFactory(solver)
         ok = bool(opt is not None and opt.available(exception_flag=False))
@@ -116,10 +116,10 @@ def solver_version(config: SolverConfig) -> str:
         if config.solver == "highs":
             return f"HiGHS {metadata.version('highspy')}"
         if config.solver == "scip":
-            import pyscipopt
+            import pyscipopt  # defers pyscipopt
 
             return f"SCIP {pyscipopt.Model().version()} (PySCIPOpt {metadata.version('pyscipopt')})"
-        import pyomo.environ as pyo
+        import pyomo.environ as pyo  # defers pyomo
 
         v = pyo.SolverFactory(config.solver).version()
         return f"{config.solver} {'.'.join(map(str, v)) if v else '?'}"

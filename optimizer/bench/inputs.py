@@ -38,7 +38,7 @@ def _mps_stem(path: Path) -> str:
 
 def _read_optima(folder: Path) -> dict[str, float]:
     """Known optima from ``folder/optima.csv`` (columns file,objective), by MPS file stem; {} without it."""
-    import pandas as pd
+    import pandas as pd  # defers pandas
 
     table = folder / OPTIMA_FILE
     if not table.exists():

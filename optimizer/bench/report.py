@@ -102,10 +102,10 @@ def write_bench_report(runs: pd.DataFrame, out: Path, *, machine: dict, notes: l
 
 def plot_profile(profile: pd.DataFrame, path_stem: Path, title: str) -> list[Path]:
     """Write the performance profile as PNG and SVG (matplotlib); returns the files written."""
-    import matplotlib
+    import matplotlib  # defers matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # defers matplotlib
 
     fig, ax = plt.subplots(figsize=(6.4, 4.2))
     for config in profile.columns:
@@ -123,7 +123,7 @@ def plot_profile(profile: pd.DataFrame, path_stem: Path, title: str) -> list[Pat
 
 def save_png_svg(fig, path_stem: Path, dpi: int = 120) -> list[Path]:
     """Write a matplotlib figure as PNG and SVG next to each other, close it, return both paths."""
-    import matplotlib.pyplot as plt
+    import matplotlib.pyplot as plt  # defers matplotlib
 
     fig.tight_layout()
     out = []

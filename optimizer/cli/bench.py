@@ -33,7 +33,7 @@ def register(app: typer.Typer) -> None:
                                                       "[default: generated/<name>, a CSV folder]")] = None,
     ) -> None:
         """Generate a valid synthetic instance shaped like the base case, deterministic by seed."""
-        from reeplan.generate import FAMILIES, family_size, generate_instance, write_generated
+        from reeplan.generate import FAMILIES, family_size, generate_instance, write_generated  # defers numpy and pydantic
 
         base = asdict(family_size(family)) if family else {**asdict(FAMILIES["small"]), "budget_share": 0.5}
         given = dict(sites=sites, deposits=deposits, power_sources=power_sources, programmes=programmes, years=years,
@@ -78,11 +78,11 @@ def register(app: typer.Typer) -> None:
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not record runs in the run store")] = False,
     ) -> None:
         """Benchmark solvers: each instance x configuration x repeat in its own process."""
-        from reeplan.bench.record import record_bench_run
-        from reeplan.bench.run import run_bench
-        from reeplan.store.runs import StoreError, open_store
-        from rich.markup import escape
-        from rich.table import Table
+        from reeplan.bench.record import record_bench_run  # defers sqlite3 and pydantic
+        from reeplan.bench.run import run_bench  # defers pyomo and highspy
+        from reeplan.store.runs import StoreError, open_store  # defers sqlite3 and pydantic
+        from rich.markup import escape  # defers rich
+        from rich.table import Table  # defers rich
 
         run_store = None if no_store else open_store(store)
 

@@ -24,10 +24,10 @@ def compare_cmd(
     """Solve what is not solved yet and compare scenarios: KPIs, allocation, plants, timing, inputs.
 
     A scenario may also be a run id of the run store (``7`` or ``run:7``)."""
-    from reeplan.analysis.compare import compare, solve_missing
-    from reeplan.report.compare_plots import compare_charts
-    from reeplan.solving.pipeline import solve
-    from reeplan.sources import parse_scenario
+    from reeplan.analysis.compare import compare, solve_missing  # defers pydantic and yaml
+    from reeplan.report.compare_plots import compare_charts  # defers matplotlib and numpy
+    from reeplan.solving.pipeline import solve  # defers pyomo and highspy
+    from reeplan.sources import parse_scenario  # defers sqlite3 and pydantic
 
     if len(scenarios) < 2:
         raise UsageError("give at least two scenarios to compare")
@@ -73,7 +73,7 @@ def sweep_cmd(
     no_store: NoStoreOpt = False,
 ) -> None:
     """Sweep one parameter (or a grid of two); or, with --target-hpo, search the least budget for a target."""
-    from reeplan.analysis.sweep import make_plan, parse_values, run_sweep, threshold_budget
+    from reeplan.analysis.sweep import make_plan, parse_values, run_sweep, threshold_budget  # defers pyomo and numpy
 
     if workers < 1:
         raise UsageError("--workers must be >= 1")
@@ -93,7 +93,7 @@ def sweep_cmd(
         return
     extra = {}
     if not no_store:
-        from reeplan.store.runs import default_store_path, record_run_quietly
+        from reeplan.store.runs import default_store_path, record_run_quietly  # defers sqlite3 and pydantic
 
         extra["record"] = partial(record_run_quietly, str(store or default_store_path()))
     plan = make_plan(instance, list(param), list(values), base_overrides=tuple(set_ or []), objective=objective,
@@ -115,7 +115,7 @@ def sweep_cmd(
     out_console.print(frame_table(table, f"Sweep of {', '.join(plan.params)} (money in bn RUB; marginals in t HPO "
                                           "per unit of the parameter)", max_rows=60))
     if len(plan.params) == 1:
-        from reeplan.report.compare_plots import sweep_curve
+        from reeplan.report.compare_plots import sweep_curve  # defers matplotlib and numpy
 
         path = sweep_curve(df, plan.params[0], out / "curve.png")
         out_console.print(f"wrote {out}/sweep.csv, {path}")
@@ -134,8 +134,8 @@ def alternatives_cmd(
     time_limit: Annotated[float | None, typer.Option(help="Seconds per solve")] = None,
 ) -> None:
     """Near-optimal plans that fund different sites, connections, links and programmes."""
-    from reeplan.analysis.alternatives import alternatives_table, find_alternatives
-    from reeplan.instance.io import load_instance
+    from reeplan.analysis.alternatives import alternatives_table, find_alternatives  # defers pyomo and highspy
+    from reeplan.instance.io import load_instance  # defers pydantic and yaml
 
     if count < 1 or not 0 <= slack < 1:
         raise UsageError("--count must be >= 1 and --slack in [0, 1)")

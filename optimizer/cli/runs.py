@@ -37,7 +37,7 @@ class StatusFilter(str, Enum):
 
 
 def _store(path: Path | None, create: bool = False):
-    from reeplan.store.runs import open_store
+    from reeplan.store.runs import open_store  # defers sqlite3 and pydantic
 
     return open_store(path, create=create)
 
@@ -56,7 +56,7 @@ def list_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print the runs as JSON lines")] = False,
 ) -> None:
     """List the recorded runs, oldest first."""
-    from reeplan.store.runs import list_runs
+    from reeplan.store.runs import list_runs  # defers sqlite3 and pydantic
 
     st = _store(store)
     df = list_runs(st, instance=instance, status=status.value if status else None, command=command, limit=limit)
@@ -93,8 +93,8 @@ def list_cmd(
 @runs_app.command("show")
 def show_cmd(run_id: RunIdArg, store: StoreOpt = None) -> None:
     """Show everything recorded about a run, then its plan."""
-    from reeplan.cli.render import render_result
-    from reeplan.store.runs import get_run, load_result
+    from reeplan.cli.render import render_result  # defers pydantic and yaml
+    from reeplan.store.runs import get_run, load_result  # defers sqlite3 and pydantic
 
     st = _store(store)
     run = get_run(st, run_id)
@@ -131,7 +131,7 @@ def export_cmd(
     store: StoreOpt = None,
 ) -> None:
     """Write a run as `solve --out` does (summary.json + CSVs), plus the exact instance solved."""
-    from reeplan.store.runs import export_run
+    from reeplan.store.runs import export_run  # defers sqlite3 and pydantic
 
     written = export_run(_store(store), run_id, out)
     out_console.print(f"wrote {len(written)} files to {out}/ (summary.json, tables, instance.yaml)")
@@ -145,10 +145,10 @@ def rerun_cmd(
     time_limit: Annotated[float | None, typer.Option(help="Replace the stored time limit (seconds)")] = None,
 ) -> None:
     """Solve a stored run again (same instance, same options) and compare the objective."""
-    from reeplan.cli.render import render_result
-    from reeplan.result.result import Status
-    from reeplan.sources import rerun
-    from reeplan.store.runs import get_run, load_run_instance, record_run
+    from reeplan.cli.render import render_result  # defers pydantic and yaml
+    from reeplan.result.result import Status  # defers pydantic and yaml
+    from reeplan.sources import rerun  # defers sqlite3 and pydantic
+    from reeplan.store.runs import get_run, load_run_instance, record_run  # defers sqlite3 and pydantic
 
     st = _store(store)
     old = get_run(st, run_id)
@@ -185,7 +185,7 @@ def rm_cmd(
     store: StoreOpt = None,
 ) -> None:
     """Delete runs (and their tables) from the store."""
-    from reeplan.store.runs import get_run, remove_run
+    from reeplan.store.runs import get_run, remove_run  # defers sqlite3 and pydantic
 
     st = _store(store)
     for run_id in run_ids:  # check all first: either every id exists or nothing is removed
@@ -203,7 +203,7 @@ def report_cmd(
     store: StoreOpt = None,
 ) -> None:
     """Write a one-page HTML report of a plan (KPIs, charts, tables, assumptions); --png for slides."""
-    from reeplan.sources import write_report
+    from reeplan.sources import write_report  # defers sqlite3 and pydantic
 
     written = write_report(source, html_file, png, store=store)
     out_console.print(f"wrote {written['html']}" + (f" and {len(written['png'])} PNG charts to {png}/" if png else ""))

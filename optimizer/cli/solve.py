@@ -50,18 +50,18 @@ def solve_cmd(
     """Solve an instance and print the plan; write summary.json and one CSV per table; record the run.
 
     With --robust: also the two-stage stochastic plan, and both plans stress-tested on fresh futures."""
-    from reeplan.cli.progress import ProgressLine
-    from reeplan.cli.render import render_result
-    from reeplan.instance.io import load_instance
-    from reeplan.result.result import Status
-    from reeplan.solving.pipeline import solve
+    from reeplan.cli.progress import ProgressLine  # defers rich
+    from reeplan.cli.render import render_result  # defers pydantic and yaml
+    from reeplan.instance.io import load_instance  # defers pydantic and yaml
+    from reeplan.result.result import Status  # defers pydantic and yaml
+    from reeplan.solving.pipeline import solve  # defers pyomo and highspy
 
     inst = load_instance(instance, set_ or [])
     opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
                         tie_break=not stage1_only, why=not no_why,
                         solver_options={"log_file": str(log)} if log else {})
     if robust:
-        from reeplan.cli.uncertainty import solve_robust_cli
+        from reeplan.cli.uncertainty import solve_robust_cli  # defers pandas and rich
 
         if objective != MAX_HPO:
             raise UsageError("--robust maximises target-year HPO over futures; drop --objective")
@@ -82,7 +82,7 @@ def solve_cmd(
     if not quiet:
         out_console.print(f"wrote summary.json and tables to {folder}/")
     if not no_store:
-        from reeplan.store.runs import StoreError, open_store, record_run
+        from reeplan.store.runs import StoreError, open_store, record_run  # defers sqlite3 and pydantic
 
         try:
             run_store = open_store(store)
@@ -100,7 +100,7 @@ def solve_cmd(
 
 def validate_cmd(instance: InstanceArg, set_: SetOpt = None) -> None:
     """Check an instance and report every problem (file, entity, row, field, value, hint)."""
-    from reeplan.instance.io import load_instance
+    from reeplan.instance.io import load_instance  # defers pydantic and yaml
 
     inst = load_instance(instance, set_ or [])
     out_console.print(
@@ -112,7 +112,7 @@ def validate_cmd(instance: InstanceArg, set_: SetOpt = None) -> None:
 
 def schema_cmd() -> None:
     """Print the JSON Schema of the instance format (units and descriptions included)."""
-    from reeplan.instance.schema_json import instance_schema
+    from reeplan.instance.schema_json import instance_schema  # defers pydantic
 
     sys.stdout.write(json.dumps(instance_schema(), indent=2) + "\n")
 
@@ -125,8 +125,8 @@ def export_cmd(
     set_: SetOpt = None,
 ) -> None:
     """Write the exact stage-1 model for any other solver."""
-    from reeplan.instance.io import load_instance
-    from reeplan.solving.export import export_model
+    from reeplan.instance.io import load_instance  # defers pydantic and yaml
+    from reeplan.solving.export import export_model  # defers pyomo and pydantic
 
     if mps is None and lp is None:
         raise UsageError("give --mps FILE and/or --lp FILE")

@@ -24,7 +24,7 @@ def _progress_bar(label: str, quiet: bool):
 def _store_of(store: Path | None, no_store: bool):
     if no_store:
         return None
-    from reeplan.store.runs import StoreError, open_store
+    from reeplan.store.runs import StoreError, open_store  # defers sqlite3 and pydantic
 
     try:
         return open_store(store)
@@ -35,8 +35,8 @@ def _store_of(store: Path | None, no_store: bool):
 
 def load_plan(spec: str, store=None):
     """(instance, result) of a result folder, a run id, or an instance file (solved here, max-hpo)."""
-    from reeplan.solving.pipeline import solve
-    from reeplan.sources import parse_scenario
+    from reeplan.solving.pipeline import solve  # defers pyomo and highspy
+    from reeplan.sources import parse_scenario  # defers sqlite3 and pydantic
 
     scenario = parse_scenario(spec, store)
     if scenario.instance is None:
@@ -62,8 +62,8 @@ def stress_cmd(
     no_store: NoStoreOpt = False,
 ) -> None:
     """Stress-test a plan: keep what it builds and when, sample futures, re-optimise operation in each."""
-    from reeplan.report.stress_charts import write_stress_charts
-    from reeplan.uncertainty.stress import plan_from_result, stress_result, stress_test
+    from reeplan.report.stress_charts import write_stress_charts  # defers matplotlib and numpy
+    from reeplan.uncertainty.stress import plan_from_result, stress_result, stress_test  # defers pyomo and highspy
 
     run_store = _store_of(store, no_store)
     inst, result = load_plan(plan, run_store.path if run_store else store)
@@ -92,10 +92,10 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
                      eval_seed: int | None, workers: int, out: Path | None, quiet: bool, store: Path | None,
                      no_store: bool) -> None:
     """``reeplan solve --robust``: deterministic and robust plans, both stress-tested on the same fresh futures."""
-    from reeplan.cli.render import render_result
-    from reeplan.report.stress_charts import outcome_chart
-    from reeplan.solving.pipeline import solve
-    from reeplan.uncertainty.robust import compare_under_uncertainty, parse_risk, solve_robust
+    from reeplan.cli.render import render_result  # defers pydantic and yaml
+    from reeplan.report.stress_charts import outcome_chart  # defers matplotlib and numpy
+    from reeplan.solving.pipeline import solve  # defers pyomo and highspy
+    from reeplan.uncertainty.robust import compare_under_uncertainty, parse_risk, solve_robust  # defers pyomo and highspy
 
     measure = parse_risk(risk)
     run_store = _store_of(store, no_store)

@@ -354,7 +354,7 @@ def write_plan_report(result: Result, html_path: str | Path, png_dir: str | Path
     ``instance`` gives the assumptions and lead times (without it the page says what it lacks);
     ``where`` says on the page what the plan was read from. Returns {"html": path, "png": [paths],
     "charts": [names]}. To start from a run id or a folder, use ``reeplan.sources.write_report``."""
-    from reeplan.report.plots import plan_charts
+    from reeplan.report.plots import plan_charts  # defers matplotlib and numpy
 
     inst = instance
     charts, inputs = [], None

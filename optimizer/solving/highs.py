@@ -67,7 +67,7 @@ class Run:
 
 def new_solver():
     """A fresh persistent HiGHS interface (raises SolverUnavailableError if highspy is missing)."""
-    from pyomo.contrib.solver.solvers.highs import Highs
+    from pyomo.contrib.solver.solvers.highs import Highs  # defers pyomo
 
     opt = Highs()
     if not opt.available():

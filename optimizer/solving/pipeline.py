@@ -123,7 +123,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
         result.best_bound = None
         result.message = _no_plan_message(first.status)
         if first.status == Status.INFEASIBLE and opts.diagnose:
-            from reeplan.solving.diagnose import diagnose
+            from reeplan.solving.diagnose import diagnose  # defers pyomo and highspy
 
             tick = time.perf_counter()
             result.diagnosis = diagnose(instance, time_limit=opts.time_limit, data=data)
@@ -256,7 +256,7 @@ def _sense(obj) -> str:
 def _why_not_more(built: BuiltModel, opts: SolveOptions, z1: float, result: Result, duals: dict,
                   time_limit: float | None, progress=None) -> None:
     """Integer marginals of every rule (re-solves on the built model) and the ranked limits (FORMULATION.md, 10)."""
-    from reeplan.solving.marginals import integer_marginals, limits_table
+    from reeplan.solving.marginals import integer_marginals, limits_table  # defers pyomo and highspy
 
     marginals = integer_marginals(built.solver, built.model, built.instance, opts.objective, z1,
                                   mip_gap=opts.mip_gap, threads=opts.threads,

@@ -192,7 +192,7 @@ def _result_meta(result: Result) -> dict:
 
 def _run_payload(result: Result, instance: Instance, command: str, overrides, options, label: str,
                  extra: dict | None) -> dict:
-    from reeplan.instance.io import instance_sha256
+    from reeplan.instance.io import instance_sha256  # defers pydantic and yaml
 
     sha = instance_sha256(instance)
     if result.instance_sha256 and result.instance_sha256 != sha:
@@ -351,7 +351,7 @@ def get_run(store: Store | str | Path | None, run_id: int) -> dict:
 
 def load_result(store: Store | str | Path | None, run_id: int) -> Result:
     """The stored run as a ``Result`` (tables, KPIs, targets, diagnosis, solver, timings) - for reports and export."""
-    from reeplan.result.result import Result, Status
+    from reeplan.result.result import Result, Status  # defers pandas and pydantic
 
     store = as_store(store)
 
@@ -380,8 +380,8 @@ def load_result(store: Store | str | Path | None, run_id: int) -> Result:
 
 def load_run_instance(store: Store | str | Path | None, run_id: int) -> Instance:
     """The exact instance the run solved (overrides applied), rebuilt and validated."""
-    from reeplan.instance.io import instance_sha256
-    from reeplan.instance.schema import Instance
+    from reeplan.instance.io import instance_sha256  # defers pydantic and yaml
+    from reeplan.instance.schema import Instance  # defers pydantic
 
     run = get_run(store, run_id)
     if run["instance"] is None:  # pragma: no cover - prevented by the foreign key
@@ -394,7 +394,7 @@ def load_run_instance(store: Store | str | Path | None, run_id: int) -> Instance
 
 def find_instance(store: Store | str | Path | None, sha256: str) -> Instance | None:
     """The stored instance with this content hash, if any run used it."""
-    from reeplan.instance.schema import Instance
+    from reeplan.instance.schema import Instance  # defers pydantic
 
     store = as_store(store)
     row = store.read(lambda conn: conn.execute("SELECT json FROM instances WHERE sha256 = ?", (sha256,)).fetchone(),

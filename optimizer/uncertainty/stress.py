@@ -321,7 +321,7 @@ def describe(report: StressReport) -> str:
 
 def stress_result(report: StressReport, instance: Instance) -> Result:
     """The report as a ``Result`` (tables and KPIs) so that the run store can keep it."""
-    from reeplan.instance.io import instance_sha256
+    from reeplan.instance.io import instance_sha256  # defers pydantic and yaml
 
     return Result(instance.name, "stress", Status.OPTIMAL, True, objective=report.summary["hpo_mean_t"],
                   seconds=report.seconds, kpis=Kpis({**report.summary, "hpo_t": report.summary["hpo_mean_t"],
