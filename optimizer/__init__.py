@@ -21,7 +21,7 @@ _API = {
     "SolveOptions": "reeplan.options",
     "Result": "reeplan.result.result",
     "Status": "reeplan.result.result",
-    "check_plan": "reeplan.analysis.check",
+    "check_plan": "reeplan.check",
     "diagnose": "reeplan.solving.diagnose",
     "export_model": "reeplan.solving.export",
     "instance_schema": "reeplan.instance.schema_json",

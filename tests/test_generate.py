@@ -12,7 +12,7 @@ from pathlib import Path
 import pyomo.environ as pyo
 import pytest
 from reeplan import solve
-from reeplan.analysis.check import check_plan
+from reeplan.check import check_plan
 from reeplan.cli.app import main
 from reeplan.errors import UsageError
 from reeplan.generate import FAMILIES, generate_family, generate_instance, write_generated

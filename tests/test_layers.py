@@ -3,7 +3,7 @@
 The layers, lowest first (a module may import from its own package and from lower layers only;
 packages in the same layer are independent of each other):
 
-    errors, version, numbers -> options, parallel -> instance -> result -> store -> models -> solving
+    errors, version, numbers -> options, parallel -> instance -> result -> check -> store -> models -> solving
     -> analysis | uncertainty -> report -> generate -> sources | bench -> cli -> reeplan (the lazy API)
 
 Every import counts, at module level or inside a function. An import inside a function is allowed
@@ -28,6 +28,7 @@ LAYERS: list[tuple[str, ...]] = [
     ("reeplan.options", "reeplan.parallel"),
     ("reeplan.instance",),
     ("reeplan.result",),
+    ("reeplan.check",),  # the independent checker: below the solver, so that every solve checks its plan
     ("reeplan.store",),  # below the model and the solver: the store keeps runs, it never solves
     ("reeplan.models",),
     ("reeplan.solving",),

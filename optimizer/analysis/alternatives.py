@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pyomo.environ as pyo
-from reeplan.analysis.check import check_plan
+from reeplan.check import check_plan
 from reeplan.errors import InfeasibleError, NoSolutionError
 from reeplan.instance.schema import Instance
 from reeplan.options import SolveOptions

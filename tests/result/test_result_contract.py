@@ -98,7 +98,7 @@ def test_stored_tables_load_back_equal_dtypes_included(solved, tmp_path):
 
 
 def test_the_checker_reads_the_contract_columns():
-    from reeplan.analysis.check_tables import CHECKED_TABLES, TABLE_COLUMNS
+    from reeplan.check.tables import CHECKED_TABLES, TABLE_COLUMNS
 
     for name in CHECKED_TABLES:
         assert list(TABLE_COLUMNS[name]) == TABLES[name].names

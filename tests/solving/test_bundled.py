@@ -8,7 +8,7 @@ import math
 from functools import cache
 
 import pytest
-from reeplan.analysis.check import check_plan
+from reeplan.check import check_plan
 from reeplan.instance.io import load_instance
 from reeplan.models.investment import build_model
 from reeplan.solving.pipeline import solve

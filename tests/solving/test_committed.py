@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from reeplan.analysis.check import check_plan
+from reeplan.check import check_plan
 from reeplan.errors import InstanceError
 from reeplan.instance.io import load_instance
 from reeplan.result.targets import plants_online_note

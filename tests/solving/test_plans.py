@@ -16,7 +16,7 @@ from functools import cache
 import pandas as pd
 import pyomo.environ as pyo
 import pytest
-from reeplan.analysis.check import check_plan
+from reeplan.check import check_plan
 from reeplan.instance.io import load_instance
 from reeplan.solving import highs
 from reeplan.solving.pipeline import build, solve, solve_built

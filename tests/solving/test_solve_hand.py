@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from reeplan.analysis.check import check_plan
+from reeplan.check import check_plan
 from reeplan.solving.pipeline import solve
 
 from tests.conftest import load_two_sites

@@ -6,8 +6,8 @@ import math
 from collections import defaultdict
 from typing import TypeGuard, TypeVar
 
-from reeplan.analysis.check_plan_data import _Plan
-from reeplan.analysis.check_tables import ABS_TOL, INTEGRALITY_TOL, _Findings, _num
+from reeplan.check.plan_data import _Plan
+from reeplan.check.tables import ABS_TOL, INTEGRALITY_TOL, _Findings, _num
 from reeplan.instance.schema import TargetAtYear
 from reeplan.options import OBJECTIVES
 

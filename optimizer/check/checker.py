@@ -23,8 +23,8 @@ against the plan) and ``check_rules`` (the formulation's rules on the plan).
 from __future__ import annotations
 
 import pandas as pd
-from reeplan.analysis.check_plan_data import KIND_AREA, PROJECT_KINDS, _Plan
-from reeplan.analysis.check_rows import (
+from reeplan.check.plan_data import KIND_AREA, PROJECT_KINDS, _Plan
+from reeplan.check.rows import (
     _check_allocation,
     _check_flow_rows,
     _check_output_rows,
@@ -33,7 +33,7 @@ from reeplan.analysis.check_rows import (
     _check_project_rows,
     _check_rd_rows,
 )
-from reeplan.analysis.check_rules import (
+from reeplan.check.rules import (
     _check_budget,
     _check_deposit_supply,
     _check_levels,
@@ -45,7 +45,7 @@ from reeplan.analysis.check_rules import (
     _check_power_balance,
     _check_rd_prerequisites,
 )
-from reeplan.analysis.check_tables import (
+from reeplan.check.tables import (
     ABS_TOL,
     INTEGRALITY_TOL,
     KEY_COLUMNS,

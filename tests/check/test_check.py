@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import pandas as pd
 import pytest
-from reeplan.analysis.check import Violation, assert_plan_ok, check_plan
+from reeplan.check import Violation, assert_plan_ok, check_plan
 from reeplan.instance.schema import Instance
 
 K, U = "Krasnokamensk", "Ust-Ilimsk"

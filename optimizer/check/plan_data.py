@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import NamedTuple
 
-from reeplan.analysis.check_tables import _parse_level, _Table
+from reeplan.check.tables import _parse_level, _Table
 from reeplan.instance.schema import COMMITTED_KINDS, Instance
 
 # Area of every kind of money commitment (allocation.kind / projects.kind): the instance's own map.

@@ -6,8 +6,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterator, Mapping
 from typing import TypeVar
 
-from reeplan.analysis.check_plan_data import _Plan
-from reeplan.analysis.check_tables import _Findings, _Table
+from reeplan.check.plan_data import _Plan
+from reeplan.check.tables import _Findings, _Table
 
 Item = TypeVar("Item")
 
