@@ -64,6 +64,12 @@ class InfeasibleError(ReeplanError):
         self.diagnosis = diagnosis
 
 
+class PlanCheckError(ReeplanError):
+    """The solver's plan failed the independent checker: it is written, but never reported as a valid plan."""
+
+    exit_code = 6
+
+
 class NoSolutionError(ReeplanError):
     """The solver stopped (time limit, error) before finding any plan."""
 

@@ -41,6 +41,11 @@ emitted but disabled.
 
 Named families (``FAMILIES``) go from the base case's size to more than 100x its variables.
 ``write_generated`` writes YAML for a ``.yaml`` path, otherwise the CSV-folder format.
+
+Bounded work: sites, deposits and power sources are at most ``MAX_GENERATED`` (2,000) each, which
+``$REEPLAN_MAX_GENERATED`` raises or lowers; years at most ``MAX_YEARS`` (60), programmes at most
+``MAX_PROGRAMMES``. A size beyond them is a UsageError before anything is drawn (the distance matrices
+alone grow with sites x deposits).
 """
 
 from __future__ import annotations
@@ -54,10 +59,14 @@ import numpy as np
 from reeplan.errors import UsageError
 from reeplan.instance.io import write_csv_folder, write_yaml
 from reeplan.instance.schema import Instance
+from reeplan.parallel import work_limit
 
 Row = dict[str, Any]  # one raw table row (field -> value of mixed types), as Instance.model_validate reads it
 
 MAX_PROGRAMMES = 8  # technology levels are enumerated (2**R subsets); validation caps at 12
+MAX_GENERATED = 2000  # sites, deposits and power sources, each (the environment variable overrides)
+GENERATED_ENV = "REEPLAN_MAX_GENERATED"
+MAX_YEARS = 60
 START_YEAR = 2025
 MAP_KM = (4000.0, 2500.0)  # map extent: Urals to Zabaykalsky, Arctic to the southern border
 
@@ -107,14 +116,27 @@ def family_size(name: str) -> GeneratorSize:
         raise UsageError(f"unknown family {name!r}; choose one of: {', '.join(FAMILIES)}") from None
 
 
+def max_generated() -> int:
+    """The most sites (deposits, power sources) a generated instance may have: ``$REEPLAN_MAX_GENERATED`` or
+    ``MAX_GENERATED``."""
+    return work_limit(GENERATED_ENV, MAX_GENERATED)
+
+
 def _check_size(size: GeneratorSize) -> None:
+    counts = {"sites": size.sites, "deposits": size.deposits, "power sources": size.power_sources,
+              "programmes": size.programmes, "years": size.years}
     if size.sites < 1 or size.deposits < 1 or size.power_sources < 1:
         raise UsageError("need at least one site, one deposit and one power source")
+    limit = max_generated()
+    for what in ("sites", "deposits", "power sources"):
+        if counts[what] > limit:
+            raise UsageError(f"{what} must be at most {limit:,}, got {counts[what]:,} (a bound on the work: the "
+                             f"instance and its model grow with sites x deposits); set {GENERATED_ENV} to raise it")
     if not 0 <= size.programmes <= MAX_PROGRAMMES:
         raise UsageError(f"programmes must be between 0 and {MAX_PROGRAMMES} "
                          "(technology levels are enumerated: 2**programmes subsets)")
-    if not 2 <= size.years <= 60:
-        raise UsageError(f"years must be between 2 and 60, got {size.years}")
+    if not 2 <= size.years <= MAX_YEARS:
+        raise UsageError(f"years must be between 2 and {MAX_YEARS}, got {size.years}")
 
 
 def _r(x: float, digits: int = 2) -> float:
@@ -130,6 +152,8 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
     (the base case's 700 bn is about half of it), so the budget binds at every size."""
     size = GeneratorSize(sites, deposits, power_sources, programmes, years)
     _check_size(size)
+    if isinstance(seed, int | np.integer) and seed < 0:  # numpy's generators take none below 0
+        raise UsageError(f"seed must be a whole number >= 0, got {seed!r}")
     if not 0 < budget_share <= 10:
         raise UsageError(f"budget share must be in (0, 10], got {budget_share}")
     rng = np.random.default_rng(seed)

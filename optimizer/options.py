@@ -34,6 +34,7 @@ class SolveOptions:
     marginals: bool = True  # LP duals of the rules (integers fixed)
     why: bool = True  # integer marginals and "why not more?" (re-solves; FORMULATION.md, section 10)
     diagnose: bool = True
+    check: bool = True  # pass the plan through the independent checker before it is reported
     solver_options: dict = field(default_factory=dict)
 
     def __post_init__(self) -> None:

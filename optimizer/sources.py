@@ -4,12 +4,14 @@ folder or a run id of the store. The one home of that resolution for compare, st
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from pathlib import Path
 
 import yaml
 from reeplan.analysis.compare import Scenario
 from reeplan.errors import InstanceError, Problem, UsageError
 from reeplan.instance.io import load_instance
+from reeplan.instance.safe_yaml import read_yaml_file
 from reeplan.options import SolveOptions
 from reeplan.result.result import INSTANCE_FILE, Result, read_result
 from reeplan.store import runs
@@ -34,7 +36,7 @@ def parse_scenario(spec: str, store=None) -> Scenario:
             inst = load_instance(path / INSTANCE_FILE)
         return Scenario(path.name, inst, read_result(path), source=spec)
     if path.suffix.lower() in {".yaml", ".yml"} and path.exists() and not overrides:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml_file(path)  # the strict loader of instances: duplicate keys, aliases, ... refused
         if isinstance(data, dict) and "base" in data:
             return _scenario_file(path, data)
     inst = load_instance(path, overrides)
@@ -42,7 +44,14 @@ def parse_scenario(spec: str, store=None) -> Scenario:
     return Scenario(label, inst, source=spec)
 
 
+SCENARIO_KEYS = ("base", "name", "overrides")  # what a scenario file may hold
+
+
 def _scenario_file(path: Path, data: dict) -> Scenario:
+    unknown = [k for k in data if k not in SCENARIO_KEYS]
+    if unknown:  # a misspelt key would otherwise solve the unchanged base case
+        raise InstanceError([Problem(str(path), "scenario", "", str(k), data[k], "unknown key in a scenario file",
+                                     _did_you_mean(str(k), SCENARIO_KEYS)) for k in unknown])
     base = path.parent / str(data["base"])
     overrides = data.get("overrides") or {}
     if isinstance(overrides, dict):
@@ -52,6 +61,12 @@ def _scenario_file(path: Path, data: dict) -> Scenario:
                                      "expected a mapping path: value or a list of path=value")])
     inst = load_instance(base, [str(o) for o in overrides])
     return Scenario(str(data.get("name") or path.stem), inst, source=str(path))
+
+
+def _did_you_mean(key: str, known: tuple[str, ...]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f"did you mean {close[0]!r}? A scenario file holds {', '.join(known)}" if close else \
+        f"a scenario file holds {', '.join(known)}"
 
 
 def _yaml_scalar(value) -> str:

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGE_DIRS = {"reeplan": "optimizer", "reeplan.models": "models"}  # import name -> folder (pyproject.toml)
 
 LAYERS: list[tuple[str, ...]] = [
-    ("reeplan.errors", "reeplan.version", "reeplan.numbers"),
+    ("reeplan.errors", "reeplan.version", "reeplan.numbers", "reeplan.text"),
     ("reeplan.options", "reeplan.parallel"),
     ("reeplan.instance",),
     ("reeplan.result",),

@@ -5,6 +5,14 @@ the next point differs only in mutable budget parameters, re-solves it in place 
 warm-started from the previous plan); otherwise it rebuilds. Every finished point is written at once
 to ``<out>/points/<index>.json``, so an interrupted sweep resumes without redoing points, and a failing
 point is recorded with its error instead of stopping the sweep.
+
+Bounded work: a sweep has at most ``MAX_SWEEP_POINTS`` points (10,000; ``$REEPLAN_MAX_SWEEP_POINTS``
+raises or lowers it), counted before any list is built; ``threshold_budget`` halves its interval at most
+``MAX_BISECTION_STEPS`` times (60) and says so when it stops on that bound. A ``--param`` that is not a
+numeric scalar of the instance is refused before any point is solved (``check_params``), and the sweep
+table always has every column, even when every point failed. The output folder is checked and marked
+(``reeplan.result.folders.prepare_out_dir``) before the first point: a folder reeplan did not write is
+refused unless ``force``.
 """
 
 from __future__ import annotations
@@ -14,20 +22,27 @@ import json
 import math
 import time
 import traceback
+import types
+import typing
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
-from reeplan.errors import ReeplanError, UsageError
+from reeplan.errors import InstanceError, ReeplanError, UsageError
 from reeplan.models.components.budget import MUTABLE_BUDGET_FIELDS
 from reeplan.options import SolveOptions
-from reeplan.parallel import map_chunks
-from reeplan.result.result import AREA_KEYS
+from reeplan.parallel import map_chunks, work_limit
+from reeplan.result.folders import prepare_out_dir
+from reeplan.result.result import AREA_KEYS, atomic_write
 
 POINTS_DIR = "points"
+MAX_SWEEP_POINTS = 10_000  # points of one sweep (a grid counts as a whole); the environment variable overrides
+SWEEP_POINTS_ENV = "REEPLAN_MAX_SWEEP_POINTS"
+MAX_BISECTION_STEPS = 60  # halvings of threshold_budget's interval (2**-60 of it: far below any useful tolerance)
 
 
 @dataclass(frozen=True)
@@ -54,22 +69,75 @@ def _fmt(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else repr(float(value))
 
 
-def parse_values(text: str) -> list[float]:
-    """``start:stop:step`` (inclusive, like numpy.arange with the stop added) or ``a,b,c``."""
+def max_sweep_points() -> int:
+    """The most points one sweep may have: ``$REEPLAN_MAX_SWEEP_POINTS`` if set, else ``MAX_SWEEP_POINTS``."""
+    return work_limit(SWEEP_POINTS_ENV, MAX_SWEEP_POINTS)
+
+
+def _too_many(count: int, limit: int, what: str) -> UsageError:
+    return UsageError(f"{what} would make {count:,} points, more than the limit of {limit:,} per sweep: use a larger "
+                      f"STEP or a narrower range, or set {SWEEP_POINTS_ENV} to raise the limit")
+
+
+def _bad_values(text: str) -> UsageError:
+    return UsageError(f"bad --values {text!r}: use START:STOP:STEP (finite numbers, STEP > 0, START <= STOP) or a "
+                      "comma list like 300,500,700")
+
+
+def _range(text: str) -> tuple[float, float, float, int] | None:
+    """(start, stop, step, number of points) of ``START:STOP:STEP``; None for a comma list. Builds nothing."""
+    if ":" not in text:
+        return None
     try:
-        if ":" in text:
-            parts = [float(x) for x in text.split(":")]
-            if len(parts) != 3 or parts[2] <= 0 or parts[1] < parts[0]:
-                raise ValueError
-            n = int(math.floor((parts[1] - parts[0]) / parts[2] + 1e-9)) + 1
-            return [round(parts[0] + i * parts[2], 10) for i in range(n)]
-        values = [float(x) for x in text.split(",") if x.strip()]
-        if not values:
-            raise ValueError
-        return values
+        parts = [float(x) for x in text.split(":")]
     except ValueError:
-        raise UsageError(f"bad --values {text!r}: use START:STOP:STEP (STEP > 0) or a comma list like 300,500,700") \
-            from None
+        raise _bad_values(text) from None
+    if len(parts) != 3 or not all(math.isfinite(x) for x in parts) or parts[2] <= 0 or parts[1] < parts[0]:
+        raise _bad_values(text)
+    start, stop, step = parts
+    span = (stop - start) / step + 1e-9
+    if not math.isfinite(span) or start + step == start:  # a step below the precision of START: no progress
+        raise _bad_values(text)
+    return start, stop, step, int(math.floor(span)) + 1
+
+
+def _comma_values(text: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise _bad_values(text) from None
+    if not values or not all(math.isfinite(v) for v in values):
+        raise _bad_values(text)
+    return values
+
+
+def parse_values(text: str, limit: int | None = None) -> list[float]:
+    """``start:stop:step`` (inclusive, like numpy.arange with the stop added) or ``a,b,c``.
+
+    More than ``limit`` points (default: ``max_sweep_points()``) is a UsageError saying how many it would be,
+    raised before the list is built."""
+    limit = max_sweep_points() if limit is None else limit
+    found = _range(text)
+    if found is None:
+        count = sum(1 for x in text.split(",") if x.strip())
+        if count > limit:
+            raise _too_many(count, limit, f"--values {text[:40]!r}" + ("..." if len(text) > 40 else ""))
+        return _comma_values(text)
+    start, _, step, n = found
+    if n > limit:
+        raise _too_many(n, limit, f"--values {text!r}")
+    return [round(start + i * step, 10) for i in range(n)]
+
+
+def value_bounds(text: str) -> tuple[float, float]:
+    """The least and the greatest value of ``--values`` (for a bisection, which needs only the ends), without
+    building the list: ``0:1e9:1`` is fine here."""
+    found = _range(text)
+    if found is not None:
+        start, _, step, n = found
+        return start, round(start + (n - 1) * step, 10) if n > 1 else start
+    values = _comma_values(text)
+    return min(values), max(values)
 
 
 def make_plan(instance_path: str | Path, params: list[str], values: list[str], **kw) -> SweepPlan:
@@ -78,9 +146,94 @@ def make_plan(instance_path: str | Path, params: list[str], values: list[str], *
         raise UsageError("give one --values per --param")
     if len(params) > 2:
         raise UsageError("at most two --param (a grid)")
-    grids = [parse_values(v) for v in values]
+    limit = max_sweep_points()
+    grids = [parse_values(v, limit) for v in values]
+    count = math.prod(len(g) for g in grids)
+    if count > limit:
+        raise _too_many(count, limit, "the grid " + " x ".join(f"{len(g):,}" for g in grids))
     points = tuple(itertools.product(*grids))
     return SweepPlan(str(instance_path), tuple(params), points, **kw)
+
+
+def _lookup(data: object, parts: list[str]) -> tuple[bool, object]:
+    """(found, value) of a dotted path in an instance's data (mappings by key, entity lists by name or index)."""
+    node = data
+    for part in parts:
+        if isinstance(node, dict):
+            match = [v for k, v in node.items() if str(k) == part]
+        elif isinstance(node, list):
+            match = [r for r in node if isinstance(r, dict) and str(r.get("name")) == part]
+            if not match and part.isdigit() and int(part) < len(node):
+                match = [node[int(part)]]
+        else:
+            match = []
+        if not match:
+            return False, None
+        node = match[0]
+    return True, node
+
+
+def check_params(plan: SweepPlan) -> None:
+    """Refuse (UsageError) a swept path that is not a numeric scalar of the instance, before any point is solved.
+
+    Applies the first point's overrides once: a path the overrides cannot place (a typo, a section, an
+    unknown row) is refused with the override's own hint; a path holding text or a switch is refused too. A
+    value the instance rejects is not a bad path: that point fails and is recorded like any other."""
+    from reeplan.instance.io import load_instance  # defers pydantic and yaml
+    from reeplan.instance.overrides import OVERRIDE_FILE  # defers pydantic and yaml
+
+    base = load_instance(plan.instance_path, list(plan.base_overrides))  # a bad file or --set: its own error
+    try:
+        first = load_instance(plan.instance_path, plan.overrides_at(0))
+    except InstanceError as exc:
+        bad = [p for p in exc.problems if p.file == OVERRIDE_FILE and p.field in plan.params]
+        if bad:
+            raise UsageError("; ".join(f"--param {p.field}: {p.message}" + (f" ({p.hint})" if p.hint else "")
+                                       for p in bad)) from None
+        first = base  # the first value is rejected (its point will say why): judge the path on the instance as given
+    data = first.model_dump(mode="python")
+    for param in plan.params:
+        allowed = _schema_types(type(first), param.split("."))
+        found, value = _lookup(data, param.split("."))
+        if allowed is not None:
+            numeric = bool(allowed) and allowed <= {int, float}
+            kind = "a switch (true/false)" if bool in allowed else " or ".join(sorted(t.__name__ for t in allowed))
+        else:  # a path the schema does not fix (e.g. a free mapping): judge by the value found there
+            numeric = not found or value is None or (isinstance(value, (int, float)) and not isinstance(value, bool))
+            kind = "a switch (true/false)" if isinstance(value, bool) else type(value).__name__
+        if not numeric:
+            raise UsageError(f"--param {param} is not a numeric scalar of the instance: it holds {kind}; sweep a "
+                             "number such as budget.total_bn_rub or sites.NAME.max_modules")
+
+
+def _schema_types(model: type, parts: list[str]) -> set[type] | None:
+    """The types (None left out) the schema allows at a dotted path; None where the schema does not say."""
+
+    def flat(annotation) -> list:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            return flat(typing.get_args(annotation)[0])
+        if origin in (typing.Union, types.UnionType):
+            return [leaf for arg in typing.get_args(annotation) for leaf in flat(arg)]
+        return [annotation]
+
+    def walk(annotation, rest: list[str]) -> set[type] | None:
+        options = [a for a in flat(annotation) if a is not type(None)]
+        if not rest:
+            found = {typing.get_origin(a) or a for a in options}
+            return found if all(isinstance(t, type) for t in found) else None
+        for option in options:
+            fields = getattr(option, "model_fields", None)
+            if isinstance(option, type) and fields is not None:
+                info = fields.get(rest[0])
+                return None if info is None else walk(info.annotation, rest[1:])
+            if typing.get_origin(option) is list:  # an entity table: the next part names a row
+                return walk(typing.get_args(option)[0], rest[1:])
+            if typing.get_origin(option) is dict:  # a mapping such as year -> cap: the next part is a key
+                return walk(typing.get_args(option)[1], rest[1:])
+        return None
+
+    return walk(model, parts)
 
 
 def solve_point(plan: SweepPlan, index: int, built_cache: dict) -> dict:
@@ -130,6 +283,7 @@ def _row(res) -> dict:
         **{f"marginal_cap_{key.split()[-1]}_hpo_per_bn_rub": v for key, v in marginals.items()
            if key.startswith("budget_yearly")},
         "solve_seconds": res.seconds.get("solve"), "build_seconds": res.seconds.get("build"),
+        "check_violations": len(res.check_violations),  # the independent checker's findings on this point's plan
     }
 
 
@@ -209,9 +363,7 @@ def _same_plan_value(a: dict, b: dict, tol: float = 1e-7) -> bool:
 def _write_point(out: Path, row: dict) -> None:
     folder = out / POINTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{row['index']}.json.tmp"
-    tmp.write_text(json.dumps(row, default=_json_default))
-    tmp.replace(folder / f"{row['index']}.json")
+    atomic_write(folder / f"{int(row['index'])}.json", json.dumps(row, default=_json_default))
 
 
 def _json_default(obj):
@@ -238,11 +390,18 @@ def _chunks(indices: list[int], n: int) -> list[list[int]]:
 
 
 def run_sweep(plan: SweepPlan, out_dir: str | Path | None = None, workers: int = 1, scheduler: str | None = None,
-              resume: bool = False, on_progress: Callable[[int, int, int], None] | None = None) -> pd.DataFrame:
-    """Run every point (in parallel if asked) and return the sweep table, one row per point."""
-    out = Path(out_dir) if out_dir is not None else None
+              resume: bool = False, on_progress: Callable[[int, int, int], None] | None = None, *,
+              force: bool = False) -> pd.DataFrame:
+    """Run every point (in parallel if asked) and return the sweep table, one row per point.
+
+    Before any point: the swept paths are checked (``check_params``) and ``out_dir`` is checked and marked
+    (a non-empty folder reeplan did not write is refused unless ``force``)."""
+    limit = max_sweep_points()
+    if len(plan.points) > limit:
+        raise _too_many(len(plan.points), limit, "this sweep")
+    check_params(plan)
+    out = prepare_out_dir(out_dir, force, kind="sweep") if out_dir is not None else None
     if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
         meta = {"plan": asdict(plan)}
         meta_path = out / "sweep.json"
         if resume and meta_path.exists():
@@ -253,7 +412,7 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path | None = None, workers: int =
         elif not resume and (out / POINTS_DIR).exists():
             for stale in (out / POINTS_DIR).glob("*.json"):
                 stale.unlink()
-        meta_path.write_text(json.dumps(meta, indent=2, default=_json_default))
+        atomic_write(meta_path, json.dumps(meta, indent=2, default=_json_default))
     done = _read_points(out) if (resume and out is not None) else {}
     todo = [i for i in range(len(plan.points)) if i not in done or done[i].get("status") == "error"]
     rows = dict(done)
@@ -284,9 +443,29 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path | None = None, workers: int =
     return sweep_table(plan, rows)
 
 
+# the columns of a point without a plan (its row from a result that has none): every sweep table has them
+_NO_PLAN = SimpleNamespace(has_plan=False, kpis={}, status=SimpleNamespace(value=""), objective=None, best_bound=None,
+                           mip_gap=None, seconds={}, check_violations=[])
+_TEXT_COLUMNS = ("status", "error")
+
+
+def _columns(plan: SweepPlan) -> list[str]:
+    return ["index", *plan.params, *_row(_NO_PLAN), "reused", "inferred_from", "error", "seconds"]
+
+
 def sweep_table(plan: SweepPlan, rows: dict[int, dict]) -> pd.DataFrame:
-    """Rows in point order, plus the finite-difference slope of HPO along a single parameter."""
+    """Rows in point order, plus the finite-difference slope of HPO along a single parameter.
+
+    Every column of a solved point is there even when no point solved (empty numbers, NaN): a sweep in which
+    every point failed is a table of errors, not a crash."""
+    columns = list(dict.fromkeys(_columns(plan)))
     df = pd.DataFrame([rows[i] for i in sorted(rows)])
+    for column in columns:
+        if column not in df:
+            df[column] = "" if column == "error" else (None if column in _TEXT_COLUMNS else float("nan"))
+        elif column not in _TEXT_COLUMNS and df[column].isna().all():
+            df[column] = df[column].astype(float)
+    df = df[columns + [c for c in df.columns if c not in columns]]
     if len(plan.params) == 1 and "hpo_t" in df and len(df) > 1:
         p = plan.params[0]
         ordered = df.sort_values(p)
@@ -315,11 +494,24 @@ def _why_unreachable(plan: SweepPlan, param: str, high: float, target_hpo: float
 
 def threshold_budget(instance_path: str | Path, target_hpo: float, low: float, high: float, tolerance: float = 1.0,
                      base_overrides: tuple[str, ...] = (), param: str = "budget.total_bn_rub",
-                     on_step: Callable[[float, float], None] | None = None, **solve_kw) -> dict:
+                     on_step: Callable[[float, float], None] | None = None, *,
+                     max_iterations: int = MAX_BISECTION_STEPS, **solve_kw) -> dict:
     """Least value of ``param`` in [low, high] whose optimal HPO reaches ``target_hpo`` (bisection).
 
-    Relies on optimal HPO being non-decreasing in a budget (more money never lowers it)."""
+    Relies on optimal HPO being non-decreasing in a budget (more money never lowers it). The interval is
+    halved until it is at most ``tolerance`` wide, at most ``max_iterations`` times, or until floating point
+    cannot halve it further; the answer says which (``stopped``: "tolerance", "iterations" or "precision";
+    ``stopped_on_bound``; ``iterations``; ``message`` when the tolerance was not reached)."""
+    if not (isinstance(tolerance, (int, float)) and math.isfinite(tolerance) and tolerance > 0):
+        raise UsageError(f"bisection tolerance must be a finite number > 0, got {tolerance!r}")
+    if not (math.isfinite(low) and math.isfinite(high) and low <= high):
+        raise UsageError(f"bisection range must be finite with low <= high, got [{low!r}, {high!r}]")
+    if isinstance(max_iterations, bool) or not isinstance(max_iterations, int) or max_iterations < 1:
+        raise UsageError(f"max_iterations must be a whole number >= 1, got {max_iterations!r}")
+    if not math.isfinite(target_hpo):
+        raise UsageError(f"target HPO must be a finite number, got {target_hpo!r}")
     plan = SweepPlan(str(instance_path), (param,), ((low,), (high,)), tuple(base_overrides), **solve_kw)
+    check_params(plan)
     cache: dict = {}
 
     def hpo_at(value: float) -> float:
@@ -336,18 +528,36 @@ def threshold_budget(instance_path: str | Path, target_hpo: float, low: float, h
             on_step(value, hpo)
         return float(hpo)
 
+    unbisected = {"iterations": 0, "stopped": "tolerance", "stopped_on_bound": False}
     ceiling = hpo_at(high)
     if ceiling < target_hpo - 1e-6:
         return {"reachable": False, "param": param, "target_hpo_t": target_hpo, "high": high, "ceiling_hpo_t": ceiling,
-                **_why_unreachable(plan, param, high, target_hpo, ceiling)}
+                **unbisected, **_why_unreachable(plan, param, high, target_hpo, ceiling)}
     if hpo_at(low) >= target_hpo - 1e-6:
-        return {"reachable": True, "param": param, "target_hpo_t": target_hpo, "value": low, "low": low}
+        return {"reachable": True, "param": param, "target_hpo_t": target_hpo, "value": low, "low": low, **unbisected}
     lo, hi = low, high
+    iterations, stopped = 0, "tolerance"
     while hi - lo > tolerance:
+        if iterations >= max_iterations:
+            stopped = "iterations"
+            break
         mid = (lo + hi) / 2
+        if not lo < mid < hi:  # floating point cannot halve the interval any further
+            stopped = "precision"
+            break
+        iterations += 1
         if hpo_at(mid) >= target_hpo - 1e-6:
             hi = mid
         else:
             lo = mid
-    return {"reachable": True, "param": param, "target_hpo_t": target_hpo, "value": hi,
-            "not_enough": lo, "tolerance": tolerance}
+    found = {"reachable": True, "param": param, "target_hpo_t": target_hpo, "value": hi, "not_enough": lo,
+             "tolerance": tolerance, "iterations": iterations, "stopped": stopped,
+             "stopped_on_bound": stopped == "iterations"}
+    if stopped == "iterations":
+        found["message"] = (f"bisection stopped on its bound of {max_iterations} iterations with {param} between "
+                            f"{lo:,.6g} and {hi:,.6g}, wider than the tolerance {tolerance:g}; {hi:,.6g} reaches the "
+                            "target")
+    elif stopped == "precision":
+        found["message"] = (f"bisection stopped after {iterations} iterations: floating point cannot halve "
+                            f"[{lo!r}, {hi!r}] further (tolerance {tolerance:g} is below its precision)")
+    return found

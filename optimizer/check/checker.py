@@ -22,6 +22,8 @@ against the plan) and ``check_rules`` (the formulation's rules on the plan).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pandas as pd
 from reeplan.check.plan_data import KIND_AREA, PROJECT_KINDS, _Plan
 from reeplan.check.rows import (
@@ -61,7 +63,8 @@ __all__ = ["ABS_TOL", "INTEGRALITY_TOL", "KEY_COLUMNS", "KIND_AREA", "PROJECT_KI
 
 
 # every check in the order its violations are reported, with the tables it reads besides the plan
-CHECKS = ((_check_plant_rows, ("plants",)), (_check_module_decisions, ()), (_check_plant_capacity, ()),
+CHECKS: tuple[tuple[Callable[..., None], tuple[str, ...]], ...] = (
+          (_check_plant_rows, ("plants",)), (_check_module_decisions, ()), (_check_plant_capacity, ()),
           (_check_flow_rows, ("flows",)), (_check_link_capacity, ()), (_check_deposit_supply, ()),
           (_check_power_rows, ("power",)), (_check_power_balance, ()), (_check_project_rows, ("projects",)),
           (_check_rd_rows, ("rd", "projects")), (_check_rd_prerequisites, ()), (_check_allocation, ("allocation",)),

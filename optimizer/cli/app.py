@@ -13,6 +13,7 @@ import typer
 from reeplan.cli import bench, compare, runs, solve, uncertainty
 from reeplan.cli.console import err_console
 from reeplan.errors import InfeasibleError, ReeplanError
+from reeplan.text import shown
 
 try:  # typer >= 0.20 vendors click; older typer uses click itself
     from typer._click.exceptions import ClickException
@@ -34,7 +35,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         app(args=args, standalone_mode=False)
     except ReeplanError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", soft_wrap=True)
+        err_console.print(f"[bold red]error:[/] {shown(exc)}", soft_wrap=True)
         if isinstance(exc, InfeasibleError):
             err_console.print("[red]infeasible:[/] the diagnosis above names the rules that must give")
         sys.exit(exc.exit_code)
@@ -52,6 +53,6 @@ def main(argv: list[str] | None = None) -> None:
     except Exception as exc:  # noqa: BLE001 - a bug: short message, traceback only under --debug
         if debug:
             raise
-        err_console.print(f"[bold red]internal error:[/] {exc.__class__.__name__}: {exc} "
-                          "(run with --debug for the traceback, and please report it)")
+        err_console.print(f"[bold red]internal error:[/] {exc.__class__.__name__}: {shown(exc)} "
+                          "(run with --debug for the traceback, and please report it)", soft_wrap=True)
         sys.exit(1)

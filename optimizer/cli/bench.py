@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from reeplan.cli.console import err_console, out_console
 from reeplan.numbers import significant
+from reeplan.text import shown
 
 
 def register(app: typer.Typer) -> None:
@@ -44,7 +45,7 @@ def register(app: typer.Typer) -> None:
         path = write_generated(inst, out or Path("generated") / inst.name)
 
         out_console.print(
-            f"wrote {path}: {inst.name}, {inst.years[0]}-{inst.years[-1]}, {len(inst.sites)} sites, "
+            f"wrote {shown(path)}: {shown(inst.name)}, {inst.years[0]}-{inst.years[-1]}, {len(inst.sites)} sites, "
             f"{len(inst.deposits)} deposits, {len(inst.links)} links, {len(inst.power_sources)} power sources, "
             f"{len(inst.power_connections)} connections, {len(inst.rd_programmes)} R&D programmes, "
             f"budget {inst.budget.total_bn_rub:g} bn RUB")
@@ -81,7 +82,6 @@ def register(app: typer.Typer) -> None:
         from reeplan.bench.record import record_bench_run  # defers sqlite3 and pydantic
         from reeplan.bench.run import run_bench  # defers pyomo and highspy
         from reeplan.store.runs import StoreError, open_store  # defers sqlite3 and pydantic
-        from rich.markup import escape  # defers rich
         from rich.table import Table  # defers rich
 
         run_store = None if no_store else open_store(store)
@@ -91,27 +91,28 @@ def register(app: typer.Typer) -> None:
                 try:
                     record_bench_run(run_store, rec, objective)
                 except (StoreError, OSError, ValueError) as exc:  # the benchmark goes on; its CSVs hold every run
-                    err_console.print(f"[yellow]run {rec.get('run_id')} not recorded in the store: {exc}[/]")
+                    err_console.print(f"[yellow]run {shown(rec.get('run_id'))} not recorded in the store: {shown(exc)}[/]")
             colour = "green" if rec["status"] == "optimal" else "yellow" if rec["status"] == "time_limit" else "red"
             err_console.print(
-                f"  run {rec['run_id']} {escape(rec['instance'])} {escape('[' + rec['config'] + ']')} r{rec['repeat']}: "
-                f"[{colour}]{rec['status']}[/] obj={significant(rec.get('objective'), 10)} "
+                f"  run {shown(rec['run_id'])} {shown(rec['instance'])} {shown('[' + rec['config'] + ']')} "
+                f"r{shown(rec['repeat'])}: [{colour}]{shown(rec['status'])}[/] obj={significant(rec.get('objective'), 10)} "
                 f"total={significant(rec.get('total_s'))} s wall={significant(rec.get('wall_s'))} s"
-                + (f" ({escape(str(rec['message']))})" if rec.get("message") and rec["status"] != "optimal" else ""),
+                + (f" ({shown(rec['message'])})" if rec.get("message") and rec["status"] != "optimal" else ""),
                 soft_wrap=True)
 
         report = run_bench(instances, solver or ["highs"], repeat=repeat, time_limit=time_limit, threads=threads,
                            seed=seed, gap=gap, options=option or [], out=out, objective=objective,
                            wall_limit=wall_limit, metric=metric, pipeline=pipeline, progress=progress)
         m = report.machine
-        out_console.print(f"machine: {m['cpu']}, {m['cores']} cores, {m['memory_gb']} GB; Python {m['python']}; "
-                          f"reeplan {m['reeplan']}; time limit {time_limit:g} s, gap {gap:g}, seed {seed}")
-        table = Table(title=f"summary ({metric} seconds; shifted geometric mean, shift 10 s, time-outs at the limit)")
+        out_console.print(f"machine: {shown(m['cpu'])}, {m['cores']} cores, {m['memory_gb']} GB; "
+                          f"Python {shown(m['python'])}; reeplan {shown(m['reeplan'])}; "
+                          f"time limit {time_limit:g} s, gap {gap:g}, seed {seed}")
+        table = Table(title=f"summary ({shown(metric)} seconds; shifted geometric mean, shift 10 s, time-outs at the limit)")
         for col in ("config", "solver", "instances", "runs", "solved", "timeouts", "failures", "sgm_s",
                     "mean_peak_rss_mb"):
             table.add_column(col, justify="left" if col in ("config", "solver") else "right")
         for row in report.summary.itertuples(index=False):
-            table.add_row(row.config, row.solver, str(row.instances), str(row.runs), str(row.solved),
+            table.add_row(shown(row.config), shown(row.solver), str(row.instances), str(row.runs), str(row.solved),
                           str(row.timeouts), str(row.failures), significant(row.sgm_s), significant(row.mean_peak_rss_mb, 4))
         out_console.print(table)
         known = report.runs[report.runs["known_optimum"].notna()]
@@ -120,16 +121,16 @@ def register(app: typer.Typer) -> None:
             for col in ("instance", "config", "optimal runs", "objective", "known", "rel. error"):
                 kt.add_column(col)
             for (inst, config), g in known.groupby(["instance", "config"], sort=False):
-                kt.add_row(inst, config, f"{int((g['status'] == 'optimal').sum())}/{len(g)}",
+                kt.add_row(shown(inst), shown(config), f"{int((g['status'] == 'optimal').sum())}/{len(g)}",
                            significant(g["objective"].median(), 10), significant(g["known_optimum"].iloc[0], 10),
                            significant(g["optimum_rel_error"].max(), 2))
             out_console.print(kt)
         if len(report.disagreements):
             for row in report.disagreements.itertuples(index=False):
-                out_console.print(f"[bold red]flag:[/] {row.instance}: {row.what}: {row.configs} "
+                out_console.print(f"[bold red]flag:[/] {shown(row.instance)}: {shown(row.what)}: {shown(row.configs)} "
                                   f"(relative spread {row.rel_spread:.2g} > {row.tolerance:.2g})", soft_wrap=True)
         else:
             out_console.print("no disagreement between configurations on optimal objectives")
         for note in report.notes:
-            out_console.print(f"[yellow]note:[/] {note}", soft_wrap=True)
-        out_console.print(f"wrote {', '.join(p.name for p in report.files)} to {report.out}/")
+            out_console.print(f"[yellow]note:[/] {shown(note)}", soft_wrap=True)
+        out_console.print(f"wrote {shown(', '.join(p.name for p in report.files))} to {shown(report.out)}/")

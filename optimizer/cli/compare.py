@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 from reeplan.cli.console import NoStoreOpt, StoreOpt, err_console, frame_table, out_console, record_quietly
-from reeplan.errors import UsageError
+from reeplan.errors import PlanCheckError, UsageError
+from reeplan.text import shown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 
@@ -35,7 +36,7 @@ def compare_cmd(
     unsolved = {id(sc) for sc in parsed if sc.result is None}
 
     def done(sc) -> None:
-        err_console.print(f"  {sc.label}: {sc.result.status.value}")
+        err_console.print(f"  {shown(sc.label)}: {sc.result.status.value}")
         if id(sc) in unsolved and not no_store:
             record_quietly(store, sc.result, sc.instance, "compare", sc.label)
 
@@ -50,7 +51,10 @@ def compare_cmd(
         out_console.print(frame_table(result.timing, "Projects whose start year differs (blank: not funded)"))
     out_console.print(frame_table(result.inputs, "Inputs that differ"))
     written = result.write(out) + compare_charts(result, out)
-    out_console.print(f"wrote {len(written)} files to {out}/")
+    out_console.print(f"wrote {len(written)} files to {shown(out)}/")
+    failed = [sc.label for sc in parsed if sc.result is not None and sc.result.check_violations]
+    if failed:
+        raise PlanCheckError(f"the plans of {', '.join(failed)} failed the independent checker")
 
 
 def sweep_cmd(
@@ -82,14 +86,14 @@ def sweep_cmd(
             raise UsageError("--target-hpo searches one --param")
         grid = parse_values(values[0])
         found = threshold_budget(instance, target_hpo, min(grid), max(grid), tolerance, tuple(set_ or []), param[0],
-                                 on_step=lambda v, h: err_console.print(f"  {param[0]}={v:,.3f}: " + (
+                                 on_step=lambda v, h: err_console.print(f"  {shown(param[0])}={v:,.3f}: " + (
                                      f"HPO {h:,.1f} t" if h > -math.inf else "infeasible")),
                                  objective=objective, time_limit=time_limit, mip_gap=gap)
         if found["reachable"]:
-            out_console.print(f"least {param[0]} reaching {target_hpo:,.0f} t HPO: [bold]{found['value']:,.3f}[/]"
+            out_console.print(f"least {shown(param[0])} reaching {target_hpo:,.0f} t HPO: [bold]{found['value']:,.3f}[/]"
                               f" (tolerance {tolerance})")
         else:
-            out_console.print(f"[red]{found['message']}[/]")
+            out_console.print(f"[red]{shown(found['message'])}[/]")
         return
     extra = {}
     if not no_store:
@@ -109,16 +113,16 @@ def sweep_cmd(
               "spend_power_bn_rub": "power", "spend_logistics_bn_rub": "logistics",
               "spend_mining_bn_rub": "mining", "spend_rd_bn_rub": "R&D",
               "marginal_total_hpo_per_bn_rub": "LP marginal", "fd_hpo_per_unit": "dHPO/dparam", "error": "error"}
-    shown = [c for c in [*plan.params, *labels] if c in df.columns
-             and not (c == "error" and not df["error"].fillna("").astype(bool).any())]
-    table = df[shown].rename(columns=labels)
-    out_console.print(frame_table(table, f"Sweep of {', '.join(plan.params)} (money in bn RUB; marginals in t HPO "
+    picked = [c for c in [*plan.params, *labels] if c in df.columns
+              and not (c == "error" and not df["error"].fillna("").astype(bool).any())]
+    table = df[picked].rename(columns=labels)
+    out_console.print(frame_table(table, f"Sweep of {shown(', '.join(plan.params))} (money in bn RUB; marginals in t HPO "
                                           "per unit of the parameter)", max_rows=60))
     if len(plan.params) == 1:
         from reeplan.report.compare_plots import sweep_curve  # defers matplotlib and numpy
 
         path = sweep_curve(df, plan.params[0], out / "curve.png")
-        out_console.print(f"wrote {out}/sweep.csv, {path}")
+        out_console.print(f"wrote {shown(out)}/sweep.csv, {shown(path)}")
     failed = int((df["status"] == "error").sum())
     if failed:
         err_console.print(f"[yellow]{failed} point(s) failed; their errors are in sweep.csv[/]")
@@ -153,7 +157,7 @@ def alternatives_cmd(
     if bad:
         err_console.print(f"[red]checker found violations in plans {bad}[/]")
         raise typer.Exit(1)
-    out_console.print(f"every plan passed the independent checker; wrote {out}/alternatives.csv")
+    out_console.print(f"every plan passed the independent checker; wrote {shown(out)}/alternatives.csv")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,10 +1,13 @@
-"""Rich rendering of results for the terminal (presentation only: no computation of results)."""
+"""Rich rendering of results for the terminal (presentation only: no computation of results).
+
+Every name, message or other text from the result is data: it goes into rich through ``shown``."""
 
 from __future__ import annotations
 
 import pandas as pd
 from reeplan.numbers import fixed, gap
 from reeplan.result.result import AREA_KEYS, Result, Status
+from reeplan.text import shown
 from rich.console import Console
 from rich.table import Table
 
@@ -16,11 +19,11 @@ def render_result(result: Result, console: Console) -> None:
     style = STATUS_STYLE.get(result.status, "bold red")
     sec = result.seconds
     console.print(
-        f"[{style}]{result.status.value.upper()}[/] {result.instance_name} · objective {result.objective_name}"
+        f"[{style}]{result.status.value.upper()}[/] {shown(result.instance_name)} · objective {shown(result.objective_name)}"
         f" = {fixed(result.objective)} · bound {fixed(result.best_bound)} · gap {gap(result.mip_gap)}"
         f" · build {sec.get('build', 0):.2f}s solve {sec.get('solve', 0):.2f}s total {sec.get('total', 0):.2f}s")
     if result.message:
-        console.print(f"[yellow]{result.message}[/]")
+        console.print(f"[yellow]{shown(result.message)}[/]")
     if result.diagnosis is not None:
         _render_diagnosis(result.diagnosis, console)
     if not result.has_plan:
@@ -28,7 +31,7 @@ def render_result(result: Result, console: Console) -> None:
     k = result.kpis
     console.print(f"HPO {fixed(k['hpo_t'], 0)} t · REO {fixed(k['reo_t'], 0)} t in the target year · "
                   f"spend {fixed(k['spend_bn_rub'])} bn RUB · new plants {k['new_plants_online']} · "
-                  f"jobs {fixed(k['jobs'], 0)} · tie-break: {result.tie_break}")
+                  f"jobs {fixed(k['jobs'], 0)} · tie-break: {shown(result.tie_break)}")
     _render_spend(result.tables["output"], result.tables["allocation"], console)
     _render_plants(result.tables["plants"], console)
     _render_rd(result.tables["rd"], console)
@@ -77,7 +80,7 @@ def _render_plants(plants: pd.DataFrame, console: Console) -> None:
         starts = ", ".join(f"{y}: {n}" for y, n in zip(rows["year"], rows["modules_started"]) if n)
         first_new = rows.loc[rows["jobs"] > 0, "year"]
         final = rows[rows["year"] == last].iloc[0]
-        table.add_row(site, str(opened.iloc[0]) if len(opened) else "existing", starts,
+        table.add_row(shown(site), str(opened.iloc[0]) if len(opened) else "existing", starts,
                       str(first_new.iloc[0]) if len(first_new) else "-", str(final["modules_online"]),
                       fixed(final["jobs"], 0), fixed(final["feed_t"], 0))
     console.print(table)
@@ -90,7 +93,7 @@ def _render_rd(rd: pd.DataFrame, console: Console) -> None:
     for col in ("programme", "start", "complete", "cost bn RUB"):
         table.add_column(col)
     for r in rd.itertuples():
-        table.add_row(r.programme, str(r.start_year), str(r.completion_year), fixed(r.cost_bn_rub))
+        table.add_row(shown(r.programme), str(r.start_year), str(r.completion_year), fixed(r.cost_bn_rub))
     console.print(table)
 
 
@@ -100,7 +103,7 @@ def _render_output(output: pd.DataFrame, console: Console) -> None:
         table.add_column(col, justify="right")
     for r in output.itertuples():
         table.add_row(str(r.year), fixed(r.feed_t, 0), fixed(r.reo_t, 0), fixed(r.hpo_t, 0), f"{r.recovery:.1%}",
-                      f"{r.hp_share:.1%}", r.level or "today", fixed(r.jobs, 0))
+                      f"{r.hp_share:.1%}", shown(r.level or "today"), fixed(r.jobs, 0))
     console.print(table)
 
 
@@ -116,13 +119,14 @@ def _render_targets(targets: pd.DataFrame, console: Console) -> None:
     for r in targets.itertuples():
         ok = r.shortfall <= 1e-6 * max(1.0, abs(r.target))
         digits = 2 if r.unit == "fraction" else 0
-        table.add_row(r.rule, str(r.year), "yes" if r.enforced else "no", fixed(r.target, digits),
-                      fixed(r.achieved, digits), "[green]met[/]" if ok else f"[red]{fixed(r.shortfall, digits)}[/]", r.unit)
+        table.add_row(shown(r.rule), str(r.year), "yes" if r.enforced else "no", fixed(r.target, digits),
+                      fixed(r.achieved, digits), "[green]met[/]" if ok else f"[red]{fixed(r.shortfall, digits)}[/]",
+                      shown(r.unit))
     console.print(table)
     for r in targets.itertuples():
         note = getattr(r, "note", "")
         if isinstance(note, str) and note:
-            console.print(f"  {r.rule}: {note}", markup=False)
+            console.print(f"  {shown(r.rule)}: {shown(note)}")
 
 
 def _render_constraints(cons: pd.DataFrame, marginals: pd.DataFrame | None, console: Console) -> None:
@@ -136,9 +140,9 @@ def _render_constraints(cons: pd.DataFrame, marginals: pd.DataFrame | None, cons
         year = None if pd.isna(r.year) else int(r.year)
         m = steps.get((r.rule, year))
         step = "" if m is None else (f"{m.step:.0%}".replace("%", " pts") if m.unit == "share"
-                                     else f"{fixed(m.step, 0)} {m.unit}")
-        gain = "" if m is None or m.gain is None or pd.isna(m.gain) else f"{fixed(m.gain, 0)} {m.gain_unit}"
-        table.add_row(r.rule, "" if year is None else str(year), fixed(r.lhs), fixed(r.rhs), fixed(r.slack),
+                                     else f"{fixed(m.step, 0)} {shown(m.unit)}")
+        gain = "" if m is None or m.gain is None or pd.isna(m.gain) else f"{fixed(m.gain, 0)} {shown(m.gain_unit)}"
+        table.add_row(shown(r.rule), "" if year is None else str(year), fixed(r.lhs), fixed(r.rhs), fixed(r.slack),
                       "yes" if r.binding else "", step, gain, fixed(r.marginal, 3))
     console.print(table)
 
@@ -147,8 +151,9 @@ def _render_limits(limits: pd.DataFrame, console: Console) -> None:
     table = _table("Why not more? What limits the objective, ranked by the gain from relaxing it",
                    ("rank", "limit", "relaxed by", "gain", "what binds"))
     for r in limits.itertuples():
-        gain = "-" if r.gain is None or pd.isna(r.gain) else f"{fixed(r.gain, 0)} {r.gain_unit}"
-        table.add_row(str(r.rank), r.limit, r.relaxation, gain, r.detail)
+        gain = "-" if r.gain is None or pd.isna(r.gain) else f"{fixed(r.gain, 0)} {shown(r.gain_unit)}"
+        table.add_row(str(r.rank), shown(r.limit), shown(r.relaxation), gain,
+                      "" if r.detail is None or pd.isna(r.detail) else shown(r.detail))
     console.print(table)
 
 
@@ -157,5 +162,5 @@ def _render_diagnosis(diag: pd.DataFrame, console: Console) -> None:
     table.add_column("rule")
     table.add_column("what must change")
     for r in diag.itertuples():
-        table.add_row(r.rule, r.message)
+        table.add_row(shown(r.rule), shown(r.message))
     console.print(table)

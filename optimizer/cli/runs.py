@@ -17,6 +17,7 @@ from reeplan.cli.console import StoreOpt, err_console, out_console
 from reeplan.errors import InfeasibleError, NoSolutionError
 from reeplan.numbers import fixed, gap
 from reeplan.options import SolveOptions
+from reeplan.text import shown
 from rich import box
 from rich.table import Table
 
@@ -65,25 +66,26 @@ def list_cmd(
             typer.echo(json.dumps({k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in rec.items()}))
         return
     if df.empty:
-        out_console.print(f"no runs in {st.path}" + (" matching the filters" if instance or status or command else ""))
+        out_console.print(f"no runs in {shown(st.path)}" + (" matching the filters" if instance or status or command else ""))
         return
     labels = bool(df["label"].astype(bool).any())
     wide = out_console.width >= 120  # narrow terminals get the essential columns only
     columns = [("id", True, True), ("time (UTC)", False, True), ("command", False, wide), ("instance", False, True),
                ("objective", False, True), ("status", False, True), ("value", True, True), ("gap", True, wide),
                ("HPO t", True, True), ("spend", True, wide), ("s", True, wide), ("label", False, wide and labels)]
-    table = Table(title=f"Runs in {st.path}", box=box.SIMPLE_HEAD, pad_edge=False)
-    for col, right, shown in columns:
-        if shown:
+    table = Table(title=f"Runs in {shown(st.path)}", box=box.SIMPLE_HEAD, pad_edge=False)
+    for col, right, visible in columns:
+        if visible:
             table.add_column(col, justify="right" if right else "left",
                              no_wrap=col in ("id", "time (UTC)", "status", "value", "gap"))
     for r in df.itertuples():
         style = {"optimal": "green", "time_limit": "yellow", "interrupted": "yellow"}.get(r.status, "red")
-        cells = {"id": str(r.id), "time (UTC)": r.created_utc.replace("T", " ")[:16], "command": r.command,
-                 "instance": r.instance, "objective": r.objective_name, "status": f"[{style}]{r.status}[/]",
-                 "value": fixed(r.objective), "gap": gap(r.mip_gap), "HPO t": fixed(r.hpo_t, 0),
-                 "spend": fixed(r.spend_bn_rub), "s": fixed(r.seconds, 1), "label": r.label or ""}
-        table.add_row(*[cells[col] for col, _, shown in columns if shown])
+        cells = {"id": str(r.id), "time (UTC)": shown(r.created_utc.replace("T", " ")[:16]),
+                 "command": shown(r.command), "instance": shown(r.instance), "objective": shown(r.objective_name),
+                 "status": f"[{style}]{shown(r.status)}[/]", "value": fixed(r.objective), "gap": gap(r.mip_gap),
+                 "HPO t": fixed(r.hpo_t, 0), "spend": fixed(r.spend_bn_rub), "s": fixed(r.seconds, 1),
+                 "label": shown(r.label or "")}
+        table.add_row(*[cells[col] for col, _, visible in columns if visible])
     out_console.print(table)
     legend = "value: objective" + ("; spend: bn RUB counted against the budget; s: seconds" if wide else
                                    " (a wider terminal, or --json, shows every column)")
@@ -119,7 +121,7 @@ def show_cmd(run_id: RunIdArg, store: StoreOpt = None) -> None:
     if run["extra"]:
         rows.append(("extra", json.dumps(run["extra"], sort_keys=True)))
     for k, v in rows:
-        table.add_row(k, v)
+        table.add_row(k, shown(v))
     out_console.print(table)
     render_result(load_result(st, run_id), out_console)
 
@@ -134,7 +136,7 @@ def export_cmd(
     from reeplan.store.runs import export_run  # defers sqlite3 and pydantic
 
     written = export_run(_store(store), run_id, out)
-    out_console.print(f"wrote {len(written)} files to {out}/ (summary.json, tables, instance.yaml)")
+    out_console.print(f"wrote {len(written)} files to {shown(out)}/ (summary.json, tables, instance.yaml)")
 
 
 @runs_app.command("rerun")
@@ -152,7 +154,7 @@ def rerun_cmd(
 
     st = _store(store)
     old = get_run(st, run_id)
-    err_console.print(f"re-solving run {run_id}: {old['instance_name']} ({old['objective_name']}) ...")
+    err_console.print(f"re-solving run {run_id}: {shown(old['instance_name'])} ({shown(old['objective_name'])}) ...")
     overrides = {} if time_limit is None else {"time_limit": time_limit}
     result = rerun(st, run_id, **overrides)
     render_result(result, out_console)
@@ -161,7 +163,7 @@ def rerun_cmd(
         new_id = record_run(st, result, load_run_instance(st, run_id), "rerun", old["overrides"],
                             SolveOptions(**{**known, **overrides}), label=f"rerun of {run_id}",
                             extra={"rerun_of": run_id})
-        out_console.print(f"recorded as run {new_id} in {st.path}")
+        out_console.print(f"recorded as run {new_id} in {shown(st.path)}")
     before, after = old["objective"], result.objective
     if before is not None and after is not None:
         rel = abs(after - before) / max(abs(before), 1e-10)
@@ -172,7 +174,7 @@ def rerun_cmd(
             out_console.print(f"[bold yellow]differs[/]: objective {fixed(after, 4)}, stored {fixed(before, 4)} "
                               f"(relative difference {rel:.1e} > {REPRODUCE_REL_TOL:g})")
     elif old["status"] != result.status.value:
-        out_console.print(f"[bold yellow]status differs[/]: {result.status.value}, stored {old['status']}")
+        out_console.print(f"[bold yellow]status differs[/]: {result.status.value}, stored {shown(old['status'])}")
     if result.status == Status.INFEASIBLE:
         raise InfeasibleError(result.message, result.diagnosis)
     if not result.has_plan:
@@ -206,7 +208,8 @@ def report_cmd(
     from reeplan.sources import write_report  # defers sqlite3 and pydantic
 
     written = write_report(source, html_file, png, store=store)
-    out_console.print(f"wrote {written['html']}" + (f" and {len(written['png'])} PNG charts to {png}/" if png else ""))
+    out_console.print(f"wrote {shown(written['html'])}"
+                      + (f" and {len(written['png'])} PNG charts to {shown(png)}/" if png else ""))
 
 
 def register(app: typer.Typer) -> None:

@@ -9,8 +9,9 @@ from typing import Annotated
 
 import typer
 from reeplan.cli.console import InstanceArg, Objective, SetOpt, err_console, out_console
-from reeplan.errors import InfeasibleError, NoSolutionError, UsageError
+from reeplan.errors import InfeasibleError, NoSolutionError, PlanCheckError, UsageError
 from reeplan.options import SolveOptions
+from reeplan.text import shown
 
 MAX_HPO = Objective("max-hpo")  # the default objective (Objective's members are made from a list: no attributes)
 
@@ -69,18 +70,18 @@ def solve_cmd(
                                 eval_samples=eval_samples, eval_seed=eval_seed, workers=workers, out=out, quiet=quiet,
                                 store=store, no_store=no_store)
     if not quiet:
-        err_console.print(f"solving {inst.name} ({objective.value}) ...")
+        err_console.print(f"solving {shown(inst.name)} ({objective.value}) ...")
     cost = objective.value == "min-cost"
     with ProgressLine(enabled=not quiet, label="cost" if cost else "HPO", unit="bn RUB" if cost else "t") as line:
         result = solve(inst, opts, progress=line if line.enabled else None, interruptible=True)
     if quiet:
-        out_console.print(f"{result.status.value} objective={result.objective} gap={result.mip_gap}")
+        out_console.print(f"{result.status.value} objective={result.objective} gap={result.mip_gap}", markup=False)
     else:
         render_result(result, out_console)
     folder = out or Path("reeplan-out") / inst.name
     result.write(folder, inst)
     if not quiet:
-        out_console.print(f"wrote summary.json and tables to {folder}/")
+        out_console.print(f"wrote summary.json and tables to {shown(folder)}/")
     if not no_store:
         from reeplan.store.runs import StoreError, open_store, record_run  # defers sqlite3 and pydantic
 
@@ -88,14 +89,17 @@ def solve_cmd(
             run_store = open_store(store)
             run_id = record_run(run_store, result, inst, "solve", set_ or [], opts)
         except StoreError as exc:  # the plan is written: a store problem must not fail the solve
-            err_console.print(f"[yellow]warning:[/] run not recorded: {exc}")
+            err_console.print(f"[yellow]warning:[/] run not recorded: {shown(exc)}")
         else:
             if not quiet:
-                out_console.print(f"recorded as run {run_id} in {run_store.path} (reeplan runs show {run_id})")
+                out_console.print(f"recorded as run {run_id} in {shown(run_store.path)} (reeplan runs show {run_id})")
     if result.status == Status.INFEASIBLE:
         raise InfeasibleError(result.message, result.diagnosis)
     if not result.has_plan:
         raise NoSolutionError(result.message)
+    if result.check_violations:
+        raise PlanCheckError(f"the plan failed the independent checker ({len(result.check_violations)} violations, "
+                             "also in summary.json): " + "; ".join(result.check_violations[:5]))
 
 
 def validate_cmd(instance: InstanceArg, set_: SetOpt = None) -> None:
@@ -104,7 +108,7 @@ def validate_cmd(instance: InstanceArg, set_: SetOpt = None) -> None:
 
     inst = load_instance(instance, set_ or [])
     out_console.print(
-        f"[green]valid[/] {inst.name}: {inst.years[0]}-{inst.years[-1]}, {len(inst.sites)} sites, "
+        f"[green]valid[/] {shown(inst.name)}: {inst.years[0]}-{inst.years[-1]}, {len(inst.sites)} sites, "
         f"{len(inst.deposits)} deposits, {len(inst.links)} links, {len(inst.power_sources)} power sources, "
         f"{len(inst.power_connections)} connections, {len(inst.rd_programmes)} R&D programmes, "
         f"{len(inst.committed)} committed projects")
@@ -133,7 +137,7 @@ def export_cmd(
     inst = load_instance(instance, set_ or [])
     for path in (p for p in (mps, lp) if p is not None):
         export_model(inst, path, objective.value)
-        out_console.print(f"wrote {path}")
+        out_console.print(f"wrote {shown(path)}")
 
 
 

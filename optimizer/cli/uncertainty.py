@@ -9,7 +9,8 @@ from typing import Annotated
 
 import typer
 from reeplan.cli.console import NoStoreOpt, StoreOpt, err_console, frame_table, out_console, record_quietly
-from reeplan.errors import NoSolutionError, UsageError
+from reeplan.errors import NoSolutionError, PlanCheckError, UsageError
+from reeplan.text import shown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
 DEFAULT_WORKERS = min(2, os.cpu_count() or 1)
@@ -29,7 +30,7 @@ def _store_of(store: Path | None, no_store: bool):
     try:
         return open_store(store)
     except StoreError as exc:
-        err_console.print(f"[yellow]warning:[/] runs not recorded: {exc}")
+        err_console.print(f"[yellow]warning:[/] runs not recorded: {shown(exc)}")
         return None
 
 
@@ -42,7 +43,7 @@ def load_plan(spec: str, store=None):
     if scenario.instance is None:
         raise UsageError(f"{spec}: the result folder has no instance.yaml; solve it again with reeplan solve --out")
     if scenario.result is None:
-        err_console.print(f"solving {scenario.instance.name} (max-hpo) to get a plan ...")
+        err_console.print(f"solving {shown(scenario.instance.name)} (max-hpo) to get a plan ...")
         scenario.result = solve(scenario.instance, marginals=False)
     return scenario.instance, scenario.result
 
@@ -75,15 +76,15 @@ def stress_cmd(
     folder = out or Path("reeplan-out") / f"{inst.name}-stress"
     report.write(folder)
     write_stress_charts(report, folder)
-    out_console.print(report.text())
+    out_console.print(shown(report.text()))
     if not quiet:
-        shown = report.tornado.rename(columns={"hpo_low_t": "HPO at P10", "hpo_high_t": "HPO at P90",
+        tornado = report.tornado.rename(columns={"hpo_low_t": "HPO at P10", "hpo_high_t": "HPO at P90",
                                                "overrun_low_bn_rub": "overrun at P10", "overrun_high_bn_rub":
                                                "overrun at P90", "hpo_swing_t": "HPO swing"})
-        out_console.print(frame_table(shown.drop(columns="hpo_nominal_t"), "Tornado: each input at its P10 / P90, "
+        out_console.print(frame_table(tornado.drop(columns="hpo_nominal_t"), "Tornado: each input at its P10 / P90, "
                                        "others at point estimates (HPO t, overrun bn RUB)"))
     out_console.print(f"{report.seconds['total']:.1f} s ({report.seconds['per_sample'] * 1e3:.0f} ms per future); "
-                      f"wrote samples, targets, tornado, drivers, summary.json and charts to {folder}/")
+                      f"wrote samples, targets, tornado, drivers, summary.json and charts to {shown(folder)}/")
     if run_store is not None:
         record_quietly(run_store, stress_result(report, inst), inst, "stress", f"{samples} futures, seed {seed}")
 
@@ -99,14 +100,16 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
 
     measure = parse_risk(risk)
     run_store = _store_of(store, no_store)
-    err_console.print(f"solving {inst.name}: deterministic plan ...")
+    err_console.print(f"solving {shown(inst.name)}: deterministic plan ...")
     det = solve(inst, replace(opts, marginals=False))
     if not det.has_plan:
         raise NoSolutionError(f"no deterministic plan ({det.status.value}): {det.message}")
-    err_console.print(f"robust plan over {scenarios} sampled futures (seed {sample_seed}, {measure.label}) ...")
+    err_console.print(f"robust plan over {scenarios} sampled futures (seed {sample_seed}, {shown(measure.label)}) ...")
     rob = solve_robust(inst, scenarios=scenarios, seed=sample_seed, risk=measure, options=opts)
     if not rob.has_plan:
         raise NoSolutionError(f"no robust plan ({rob.status.value}); try fewer --scenarios or a --time-limit")
+    if rob.check_violations:
+        raise PlanCheckError("the robust plan failed the independent checker: " + "; ".join(rob.check_violations[:5]))
     folder = out or Path("reeplan-out") / f"{inst.name}-robust"
     rob.write(folder, inst)
     if not quiet:
@@ -127,8 +130,9 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
                       f"futures ({rob.status.value}, gap {rob.mip_gap}, {rob.seconds['total']:.1f} s)")
     out_console.print(frame_table(cmp.table.reset_index(), f"Both plans on the same {eval_samples:,} fresh futures "
                                                             f"(seed {seed})"))
-    out_console.print(cmp.text())
-    out_console.print(f"wrote the robust plan to {folder}/ and the comparison (CSV, {chart.name}.png) to {cmp_dir}/")
+    out_console.print(shown(cmp.text()))
+    out_console.print(f"wrote the robust plan to {shown(folder)}/ and the comparison (CSV, {chart.name}.png) "
+                      f"to {shown(cmp_dir)}/")
     if run_store is not None:
         record_quietly(run_store, rob, inst, "solve --robust", f"{scenarios} futures, {measure.label}")
 

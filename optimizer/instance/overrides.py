@@ -14,6 +14,7 @@ import typing
 import yaml
 from pydantic import BaseModel
 from reeplan.errors import InstanceError, Problem
+from reeplan.instance.safe_yaml import RefusedYamlError, load_yaml
 from reeplan.instance.schema import Instance
 from reeplan.instance.source import Source
 
@@ -21,13 +22,18 @@ OVERRIDE_FILE = "--set"
 
 
 def parse_override(text: str) -> tuple[str, object]:
-    """Split ``path=value`` and parse the value as a YAML scalar."""
+    """Split ``path=value`` and parse the value with the instance files' YAML loader
+    (``reeplan.instance.safe_yaml``: ``1:30`` stays text, ``true`` is a boolean). Text that is not
+    YAML at all is kept as text; what that loader refuses (an alias, a repeated key) is an error."""
     path, sep, value = text.partition("=")
     if not sep or not path.strip():
         raise InstanceError([Problem(OVERRIDE_FILE, "", "", text, text, "expected PATH=VALUE",
                                      "e.g. --set budget.total_bn_rub=500")])
     try:
-        parsed = yaml.safe_load(value) if value.strip() else None
+        parsed = load_yaml(value) if value.strip() else None
+    except RefusedYamlError as exc:
+        raise InstanceError([Problem(OVERRIDE_FILE, "", "", path.strip(), value, str(exc.problem),
+                                     "give a plain value, e.g. --set budget.total_bn_rub=500")]) from None
     except yaml.YAMLError:
         parsed = value
     return path.strip(), parsed

@@ -1,32 +1,82 @@
 """The planning instance: pydantic models, one per entity, every field with unit and description.
 
-(About 410 lines: the whole instance format in one file, so that it reads as the reference it is.)
+(About 460 lines: the whole instance format in one file, ranges included, so that it reads as the reference it is.)
 
 Money is in bn RUB, material in t REO (rare-earth oxide content) per year, energy in GWh,
-time in whole calendar years. Field-level sense (signs, fractions) is checked here;
-cross-references and horizon checks live in ``validate.py`` so that *all* problems are
-collected before anything is raised.
+time in whole calendar years. Field-level sense (signs, fractions, finite numbers within the
+range of their kind, no booleans for numbers, clean names) is checked here; cross-references and
+horizon checks live in ``validate.py`` so that *all* problems are collected before anything is raised.
 """
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 # Where money goes: the brief's four decision areas, with deposit expansions (mining, not transport)
 # shown as their own line so that no money is mislabelled. Opex is reported beside them.
 INVESTMENT_AREAS = ("plants", "power", "logistics", "mining", "rd")
 
-NonNegFloat = Annotated[float, Field(ge=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-Year = Annotated[int, Field(ge=1900, le=2200)]
-LeadTime = Annotated[int, Field(ge=0, le=100)]
-Name = Annotated[str, Field(min_length=1, max_length=120)]
+# The range of every numeric input, by kind. Every number must be finite (no .inf, no .nan, no 1e400)
+# and a number (a boolean is refused, not read as 0 or 1). The upper bounds are far above any real
+# programme - Russia's GDP is about 2e5 bn RUB, world REO output about 4e5 t/yr, world electricity
+# about 3e7 GWh/yr, the equator 4e4 km - and low enough that the model's coefficients stay well
+# inside what HiGHS computes reliably (it treats 1e20 as infinite and loses digits far before;
+# the build-time check of reeplan.solving.numerics refuses any coefficient or bound of 1e15 or more).
+MAX_MONEY_BN_RUB = 1e6  # money: capex, costs, budgets, caps [bn RUB, bn RUB/yr]
+MAX_TONNAGE_T = 1e9  # material: supply, capacities, output targets, feed [t REO/yr]
+MAX_ENERGY_GWH = 1e9  # energy: spare energy, new generation, connection capacity [GWh/yr]
+MAX_DISTANCE_KM = 1e5  # route lengths [km]
+MAX_TARIFF = 1e9  # tariffs and unit costs: RUB/MWh, RUB/(t*km), m RUB/t
+MAX_INTENSITY_MWH_PER_T = 1e6  # electricity per t of feed [MWh/t]
+MAX_COUNT = 10**6  # counts: modules, plants, jobs
+MAX_FACTOR = 1e6  # values of uncertainty distributions (factors, fractions, years), either sign
+MAX_NAME_LENGTH = 100  # characters in a name
+
+
+def _not_a_boolean(value: object) -> object:
+    """YAML ``true`` where a number is expected is a mistake, not 1 (pydantic would take it as 1)."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_not_number", "expected a number, got a boolean")
+    return value
+
+
+def _clean_name(value: str) -> str:
+    if not value.strip():
+        raise PydanticCustomError("blank_name", "a name must not be blank")
+    for position, char in enumerate(value):
+        if unicodedata.category(char) in ("Cc", "Zl", "Zp"):
+            raise PydanticCustomError("name_control_character",
+                                      "a name must not contain control characters (found {char} at position {position})",
+                                      {"char": repr(char), "position": position})
+    return value
+
+
+_NUMBER = BeforeValidator(_not_a_boolean)
+
+
+Money = Annotated[float, Field(ge=0, le=MAX_MONEY_BN_RUB, allow_inf_nan=False), _NUMBER]
+Tonnage = Annotated[float, Field(ge=0, le=MAX_TONNAGE_T, allow_inf_nan=False), _NUMBER]
+Energy = Annotated[float, Field(ge=0, le=MAX_ENERGY_GWH, allow_inf_nan=False), _NUMBER]
+Distance = Annotated[float, Field(ge=0, le=MAX_DISTANCE_KM, allow_inf_nan=False), _NUMBER]
+Tariff = Annotated[float, Field(ge=0, le=MAX_TARIFF, allow_inf_nan=False), _NUMBER]
+Intensity = Annotated[float, Field(ge=0, le=MAX_INTENSITY_MWH_PER_T, allow_inf_nan=False), _NUMBER]
+Jobs = Annotated[float, Field(ge=0, le=MAX_COUNT, allow_inf_nan=False), _NUMBER]
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), _NUMBER]
+Percent = Annotated[float, Field(ge=0, le=100, allow_inf_nan=False), _NUMBER]
+Factor = Annotated[float, Field(ge=-MAX_FACTOR, le=MAX_FACTOR, allow_inf_nan=False), _NUMBER]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT), _NUMBER]
+PositiveCount = Annotated[int, Field(ge=1, le=MAX_COUNT), _NUMBER]
+Year = Annotated[int, Field(ge=1900, le=2200), _NUMBER]
+LeadTime = Annotated[int, Field(ge=0, le=100), _NUMBER]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH), AfterValidator(_clean_name)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _f(unit: str, description: str, **kw):
@@ -47,9 +97,9 @@ class Horizon(_Strict):
 class Budget(_Strict):
     """Money rules: total budget and R&D envelope (bn RUB), optional yearly caps (bn RUB/yr), what counts against them."""
 
-    total_bn_rub: NonNegFloat = _f("bn RUB", "Total capital budget over the horizon, R&D included")
-    rd_envelope_bn_rub: NonNegFloat = _f("bn RUB", "Most that may be committed to R&D programmes")
-    yearly_cap_bn_rub: dict[Year, NonNegFloat] = _f(
+    total_bn_rub: Money = _f("bn RUB", "Total capital budget over the horizon, R&D included")
+    rd_envelope_bn_rub: Money = _f("bn RUB", "Most that may be committed to R&D programmes")
+    yearly_cap_bn_rub: dict[Year, Money] = _f(
         "bn RUB/yr", "Optional cap on money committed per year (phasing)", default_factory=dict
     )
     opex_counts: bool = _f(
@@ -67,9 +117,7 @@ class Technology(_Strict):
 
     recovery_today: Fraction = _f("fraction", "Refining recovery today (REO out / REO in feed)")
     hp_share_today: Fraction = _f("fraction", "Share of oxide output that is high-purity today")
-    purity_today_pct: float = _f(
-        "%", "Best purity reached today (informational)", default=99.2, ge=0, le=100
-    )
+    purity_today_pct: Percent = _f("%", "Best purity reached today (informational)", default=99.2)
     max_recovery: Fraction = _f("fraction", "Physical ceiling on recovery after R&D", default=0.95)
     max_hp_share: Fraction = _f("fraction", "Ceiling on the high-purity share after R&D", default=1.0)
 
@@ -90,29 +138,28 @@ PLANT_ONLINE_MIN_FEED_T = 500.0
 class PlantsOnlineRule(TargetAtYear):
     """Policy rule: at least a number of new plants producing in a year, each processing a minimum feed (t REO/yr)."""
 
-    min_count: int = _f("plants", "Least number of new plants (sites with no existing module) producing in the year",
-                        ge=0)
-    min_feed_t_per_yr: NonNegFloat = _f(
+    min_count: Count = _f("plants", "Least number of new plants (sites with no existing module) producing in the year")
+    min_feed_t_per_yr: Tonnage = _f(
         "t REO/yr", "Feed a new plant must process in the year to count as online", default=PLANT_ONLINE_MIN_FEED_T)
 
 
 class JobsRule(TargetAtYear):
     """Policy rule: at least a number of new jobs at new modules online in a year."""
 
-    min_jobs: NonNegFloat = _f("jobs", "Least number of new jobs at new modules online in the year")
+    min_jobs: Jobs = _f("jobs", "Least number of new jobs at new modules online in the year")
 
 
 class OutputRule(TargetAtYear):
     """Policy rule: at least this much REO or HPO output (t/yr) in a year."""
 
-    min_t_per_yr: NonNegFloat = _f("t/yr", "Least output in the year")
+    min_t_per_yr: Tonnage = _f("t/yr", "Least output in the year")
 
 
 class ShareRule(TargetAtYear):
     """Policy rule: at least a high-purity share (fraction) of REO output in a year."""
 
     min_share: Fraction = _f("fraction", "Least high-purity share of REO output in the year")
-    min_output_t_per_yr: NonNegFloat = _f(
+    min_output_t_per_yr: Tonnage = _f(
         "t/yr REO", "The floor counts only in a year with at least this REO output (an empty year is not met)",
         default=1.0)
 
@@ -132,7 +179,7 @@ class Deposit(_Strict):
 
     name: Name = _f("-", "Unique name of the deposit")
     region: str = _f("-", "Region (informational)", default="")
-    supply_t_per_yr: NonNegFloat = _f("t REO/yr", "Concentrate supply available today, REO content")
+    supply_t_per_yr: Tonnage = _f("t REO/yr", "Concentrate supply available today, REO content")
     available_from_year: Year | None = _f(
         "year", "First year the existing supply is available (mine start)", default=None
     )
@@ -143,9 +190,9 @@ class DepositExpansion(_Strict):
 
     name: Name = _f("-", "Unique name of the expansion step")
     deposit: Name = _f("-", "Deposit expanded")
-    capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost of the expansion step")
+    capex_bn_rub: Money = _f("bn RUB", "Capital cost of the expansion step")
     lead_time_yr: LeadTime = _f("yr", "Years from start until the added supply is available")
-    supply_added_t_per_yr: NonNegFloat = _f("t REO/yr", "Supply added once complete")
+    supply_added_t_per_yr: Tonnage = _f("t REO/yr", "Supply added once complete")
 
 
 class Site(_Strict):
@@ -153,17 +200,17 @@ class Site(_Strict):
 
     name: Name = _f("-", "Unique name of the plant site")
     region: str = _f("-", "Region (informational)", default="")
-    existing_modules: int = _f("modules", "Modules already producing at the start", default=0, ge=0)
-    max_modules: int = _f("modules", "Most modules the site can hold, existing included", ge=0)
-    module_capacity_t_per_yr: NonNegFloat = _f("t REO/yr", "Feed capacity of one module")
-    capex_bn_rub_per_module: NonNegFloat = _f("bn RUB/module", "Capital cost of one new module")
-    development_cost_bn_rub: NonNegFloat = _f(
+    existing_modules: Count = _f("modules", "Modules already producing at the start", default=0)
+    max_modules: Count = _f("modules", "Most modules the site can hold, existing included")
+    module_capacity_t_per_yr: Tonnage = _f("t REO/yr", "Feed capacity of one module")
+    capex_bn_rub_per_module: Money = _f("bn RUB/module", "Capital cost of one new module")
+    development_cost_bn_rub: Money = _f(
         "bn RUB", "Fixed cost of opening the site (zero-cost if already open)", default=0.0
     )
     lead_time_yr: LeadTime = _f("yr", "A module started in year t produces from year t + lead time")
-    opex_m_rub_per_t: NonNegFloat = _f("m RUB/t", "Processing cost per t of feed, power and transport excluded")
-    electricity_mwh_per_t: NonNegFloat = _f("MWh/t", "Electricity per t of feed processed")
-    jobs_per_module: NonNegFloat = _f("jobs/module", "Jobs created by one new module online")
+    opex_m_rub_per_t: Tariff = _f("m RUB/t", "Processing cost per t of feed, power and transport excluded")
+    electricity_mwh_per_t: Intensity = _f("MWh/t", "Electricity per t of feed processed")
+    jobs_per_module: Jobs = _f("jobs/module", "Jobs created by one new module online")
 
 
 class PowerSource(_Strict):
@@ -171,8 +218,8 @@ class PowerSource(_Strict):
 
     name: Name = _f("-", "Unique name of the power source")
     region: str = _f("-", "Region (informational)", default="")
-    spare_energy_gwh_per_yr: NonNegFloat = _f("GWh/yr", "Uncommitted energy available per year")
-    tariff_rub_per_mwh: NonNegFloat = _f("RUB/MWh", "Price of energy drawn")
+    spare_energy_gwh_per_yr: Energy = _f("GWh/yr", "Uncommitted energy available per year")
+    tariff_rub_per_mwh: Tariff = _f("RUB/MWh", "Price of energy drawn")
 
 
 class PowerExpansion(_Strict):
@@ -180,9 +227,9 @@ class PowerExpansion(_Strict):
 
     name: Name = _f("-", "Unique name of the generation expansion")
     source: Name = _f("-", "Power source expanded (new generation)")
-    capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost of the new generation")
+    capex_bn_rub: Money = _f("bn RUB", "Capital cost of the new generation")
     lead_time_yr: LeadTime = _f("yr", "Years from start until the energy is available")
-    energy_added_gwh_per_yr: NonNegFloat = _f("GWh/yr", "Energy added once complete")
+    energy_added_gwh_per_yr: Energy = _f("GWh/yr", "Energy added once complete")
 
 
 class PowerConnection(_Strict):
@@ -191,9 +238,9 @@ class PowerConnection(_Strict):
     name: Name = _f("-", "Unique name of the power connection")
     source: Name = _f("-", "Power source")
     site: Name = _f("-", "Plant site supplied")
-    capacity_gwh_per_yr: NonNegFloat = _f("GWh/yr", "Most energy the connection carries per year")
+    capacity_gwh_per_yr: Energy = _f("GWh/yr", "Most energy the connection carries per year")
     exists: bool = _f("-", "Already in service (no decision, no cost)", default=False)
-    capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost of building it", default=0.0)
+    capex_bn_rub: Money = _f("bn RUB", "Capital cost of building it", default=0.0)
     lead_time_yr: LeadTime = _f("yr", "Years from start until in service", default=0)
 
 
@@ -204,9 +251,9 @@ class Link(_Strict):
     deposit: Name = _f("-", "Origin deposit")
     site: Name = _f("-", "Destination plant site")
     mode: Literal["rail", "road", "river", "winter_road", "sea", "multimodal"] = _f("-", "Transport mode")
-    distance_km: NonNegFloat = _f("km", "Route length")
-    tariff_rub_per_t_km: NonNegFloat = _f("RUB/(t*km)", "Transport tariff")
-    capacity_t_per_yr: NonNegFloat = _f(
+    distance_km: Distance = _f("km", "Route length")
+    tariff_rub_per_t_km: Tariff = _f("RUB/(t*km)", "Transport tariff")
+    capacity_t_per_yr: Tonnage = _f(
         "t REO/yr", "Usable capacity today (seasonal windows included); 0 if it must be built"
     )
     transit_yr: LeadTime = _f(
@@ -219,16 +266,16 @@ class LinkUpgrade(_Strict):
 
     name: Name = _f("-", "Unique name of the link upgrade")
     link: Name = _f("-", "Link upgraded or built")
-    capex_bn_rub: NonNegFloat = _f("bn RUB", "Capital cost")
+    capex_bn_rub: Money = _f("bn RUB", "Capital cost")
     lead_time_yr: LeadTime = _f("yr", "Years from start until the capacity is usable")
-    capacity_added_t_per_yr: NonNegFloat = _f("t REO/yr", "Capacity added once complete")
+    capacity_added_t_per_yr: Tonnage = _f("t REO/yr", "Capacity added once complete")
 
 
 class RdProgramme(_Strict):
     """An R&D programme: cost (bn RUB), duration (yr), prerequisites, and the recovery and HP-share gains once complete."""
 
     name: Name = _f("-", "Unique name of the R&D programme")
-    cost_bn_rub: NonNegFloat = _f("bn RUB", "Cost of the programme, committed when it starts")
+    cost_bn_rub: Money = _f("bn RUB", "Cost of the programme, committed when it starts")
     duration_yr: LeadTime = _f("yr", "Years from start to completion; effect from start + duration")
     prerequisites: list[Name] = _f("-", "Programmes that must be complete before it starts", default_factory=list)
     recovery_gain: Fraction = _f("fraction", "Added to refining recovery once complete", default=0.0)
@@ -250,10 +297,10 @@ class CommittedProject(_Strict):
                   "programme"] = _f("-", "Kind of decision it fixes")
     item: Name = _f("-", "What it builds: the site (module, site_opening) or the name of the connection, "
                     "expansion, upgrade or programme in its table")
-    modules: int = _f("modules", "Modules it adds (kind module only)", default=1, ge=1)
+    modules: PositiveCount = _f("modules", "Modules it adds (kind module only)", default=1)
     ready_year: Year = _f("year", "First year its effect is available (modules produce, capacity usable, "
                           "programme complete)")
-    capex_remaining_bn_rub: dict[Year, NonNegFloat] = _f(
+    capex_remaining_bn_rub: dict[Year, Money] = _f(
         "bn RUB/yr", "Capital still to be spent, by year (inside the horizon)", default_factory=dict)
     source: str = _f("-", "Where the project and its figures come from", default="")
 
@@ -274,11 +321,11 @@ class Distribution(_Strict):
     kind: Literal["fixed", "uniform", "triangular", "discrete", "bernoulli"] = _f(
         "-", "fixed: value; uniform: low, high; triangular: low, mode, high; discrete: values, probabilities; "
         "bernoulli: p (1 with probability p, else 0)")
-    value: float | None = _f("input unit", "The one value of a fixed distribution", default=None)
-    low: float | None = _f("input unit", "Least value (uniform, triangular)", default=None)
-    mode: float | None = _f("input unit", "Most likely value (triangular)", default=None)
-    high: float | None = _f("input unit", "Greatest value (uniform, triangular)", default=None)
-    values: list[float] = _f("input unit", "Values of a discrete distribution", default_factory=list)
+    value: Factor | None = _f("input unit", "The one value of a fixed distribution", default=None)
+    low: Factor | None = _f("input unit", "Least value (uniform, triangular)", default=None)
+    mode: Factor | None = _f("input unit", "Most likely value (triangular)", default=None)
+    high: Factor | None = _f("input unit", "Greatest value (uniform, triangular)", default=None)
+    values: list[Factor] = _f("input unit", "Values of a discrete distribution", default_factory=list)
     probabilities: list[Fraction] = _f("fraction", "Probability of each discrete value (sum 1)", default_factory=list)
     p: Fraction | None = _f("fraction", "Probability of 1 (bernoulli)", default=None)
 

@@ -1,6 +1,7 @@
 """The look of every chart (matplotlib, Agg backend): size, colours, style, and rendering to PNG bytes.
 
 Sizes are fixed (``WIDTH_IN`` x height at ``DPI``) so that a chart's pixel size is known in advance.
+Text is data: a ``$`` in a name is a dollar sign, never the start of mathtext (``TEXT_IS_DATA``).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ AREA_LABELS = {"plants": "Plants", "power": "Power", "logistics": "Logistics", "
 TARGET_COLOR = "#c53030"
 INK = "#1a202c"
 GRID = "#e2e8f0"
+TEXT_IS_DATA = {"text.parse_math": False}  # names, labels and titles are drawn as written (no $...$ math)
 
 
 @dataclass
@@ -60,7 +62,7 @@ def chart_style() -> dict:
         "font.size": 10, "axes.titlesize": 12, "axes.titleweight": "bold", "axes.labelsize": 10,
         "axes.edgecolor": "#718096", "axes.labelcolor": INK, "xtick.color": INK, "ytick.color": INK,
         "axes.spines.top": False, "axes.spines.right": False, "legend.fontsize": 9, "legend.frameon": False,
-        "figure.facecolor": "white", "axes.facecolor": "white", "font.family": "DejaVu Sans",
+        "figure.facecolor": "white", "axes.facecolor": "white", "font.family": "DejaVu Sans", **TEXT_IS_DATA,
     }
 
 
@@ -70,6 +72,17 @@ def styled(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         with plt.rc_context(chart_style()):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+def literal_text(fn):
+    """Run a chart function (not in the report style) with its text drawn as written: ``$`` is never math."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with plt.rc_context(TEXT_IS_DATA):
             return fn(*args, **kwargs)
 
     return wrapper

@@ -7,6 +7,7 @@ import html
 import math
 
 from reeplan.numbers import DASH, fixed, gap_percent, percent
+from reeplan.text import plain
 
 CSS = """
 :root { --ink:#1a202c; --muted:#4a5568; --line:#e2e8f0; --bg:#f7fafc; --ok:#2f855a; --bad:#c53030; --warn:#b7791f; }
@@ -48,8 +49,8 @@ code { font-family:"DejaVu Sans Mono", Menlo, Consolas, monospace; font-size:12.
 
 
 def esc(x) -> str:
-    """HTML-escaped text ('' for None)."""
-    return html.escape("" if x is None else str(x))
+    """HTML-escaped text, control characters written as escapes (``\\x1b``); '' for None."""
+    return html.escape("" if x is None else plain(x))
 
 
 def num(x, digits: int = 0, unit: str = "") -> str:

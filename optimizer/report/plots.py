@@ -28,6 +28,7 @@ from reeplan.report.chart_style import (
     render,
     styled,
 )
+from reeplan.text import plain
 
 
 def _fmt_t(x: float) -> str:
@@ -35,7 +36,8 @@ def _fmt_t(x: float) -> str:
 
 
 def _wrap(text: str, width: int = 34) -> str:
-    return "\n".join(textwrap.wrap(str(text), width)) or str(text)
+    """A label (a name: drawn as written, control characters escaped) wrapped to lines of ``width``."""
+    return "\n".join(textwrap.wrap(plain(text), width)) or plain(text)
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 from reeplan.instance.policy_rules import RULES
 from reeplan.report.chart_style import INK, Chart, figure, render, styled
+from reeplan.text import plain
 
 PLAN_COLORS = ("#2b6cb0", "#dd6b20", "#2f855a", "#805ad5")
 
@@ -23,7 +24,7 @@ def outcome_chart(reports: dict) -> Chart:
         s = rep.summary
         left.hist(rep.samples["hpo_t"], bins=bins, histtype="step", linewidth=2, color=color,
                   weights=np.full(len(rep.samples), 100.0 / len(rep.samples)),
-                  label=f"{label}: mean {s['hpo_mean_t']:,.0f} t, P10 {s['hpo_p10_t']:,.0f}")
+                  label=f"{plain(label)}: mean {s['hpo_mean_t']:,.0f} t, P10 {s['hpo_p10_t']:,.0f}")
         left.axvline(s["planned_hpo_t"], color=color, linestyle=":", linewidth=1.5)
     left.set_xlabel(f"HPO in {year} (t/yr); dotted: value in the point-estimate future")
     left.set_ylabel("share of futures (%)")
@@ -34,7 +35,7 @@ def outcome_chart(reports: dict) -> Chart:
     height = 0.8 / max(1, len(reports))
     for i, ((label, rep), color) in enumerate(zip(reports.items(), PLAN_COLORS)):
         odds = rep.targets.set_index("rule")["probability_met"].reindex(rules).fillna(0) * 100
-        bars = right.barh(y + i * height, odds, height=height, color=color, label=label)
+        bars = right.barh(y + i * height, odds, height=height, color=color, label=plain(label))
         right.bar_label(bars, labels=[f"{v:.0f}%" for v in odds], padding=2, fontsize=8, color=INK)
     right.set_yticks(y + height * (len(reports) - 1) / 2,
                      [f"{RULES[r].label if r in RULES else r} {_goal(first, r)}" for r in rules])
@@ -64,7 +65,7 @@ def tornado_chart(report) -> Chart:
                                                                                   "input at P90")):
             ax.barh(i, value - base, left=base, color=color, height=0.6, label=label if i == 0 else None)
     ax.axvline(base, color=INK, linewidth=1)
-    ax.set_yticks(y, list(df["input"]))
+    ax.set_yticks(y, [plain(v) for v in df["input"]])
     ax.invert_yaxis()
     ax.set_xlabel(f"HPO in {report.summary['target_year']} (t/yr); line: point-estimate future ({base:,.0f} t)")
     ax.set_title("What drives the HPO outcome (one input at a time)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, Generic, TypeVar
 import pandas as pd
 import yaml
 from reeplan.instance.schema import INVESTMENT_AREAS
+from reeplan.result.folders import write_folder, write_new_file
 from reeplan.result.tables import TABLE_FILES, read_table_csv
 
 
@@ -28,6 +30,8 @@ class Status(str, Enum):
 
 AREA_KEYS = INVESTMENT_AREAS  # the allocation table's areas, in order
 INSTANCE_FILE = "instance.yaml"
+# every file name Result.write may write: on a rewrite, the ones it does not write again are dropped as stale
+RESULT_FILES = frozenset({"summary.json", INSTANCE_FILE, *(f"{name}.csv" for name in TABLE_FILES)})
 
 # the KPIs summary.json holds at its top level (as Kpis fields of the same names)
 KPI_KEYS = ("hpo_t", "reo_t", "cumulative_hpo_t", "spend_bn_rub", "spend_by_area_bn_rub", "committed_capex_bn_rub",
@@ -109,6 +113,7 @@ class Result:
     nodes: int | None = None
     tie_break: str = ""
     chain: list[dict] = field(default_factory=list)  # one row per stage of the objective chain
+    check_violations: list[str] = field(default_factory=list)  # what the independent checker found (none: passed)
 
     # the tables of a plan as attributes (see tables.md); ``targets`` and ``diagnosis`` are fields
     allocation = _TableAttribute()
@@ -147,31 +152,33 @@ class Result:
             "nodes": self.nodes,
             "tie_break": self.tie_break,
             "objective_chain": self.chain,
+            "check_violations": self.check_violations,
             "instance_sha256": self.instance_sha256,
             "solver": self.solver,
             "message": self.message,
         })
 
-    def write(self, out_dir: str | Path, instance=None) -> list[Path]:
-        """Write summary.json, one CSV per table and (if given) instance.yaml to ``out_dir``.
+    def write(self, out_dir: str | Path, instance=None, *, force: bool = False) -> list[Path]:
+        """Write summary.json, one CSV per table and (if given) instance.yaml to ``out_dir``; return their paths.
 
-        Each file is replaced atomically, so an interrupted write never leaves a half file."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        written = [atomic_write(out / "summary.json", json.dumps(self.summary(), indent=2) + "\n")]
+        The folder is replaced whole (``reeplan.result.folders.write_folder``): a killed write leaves the old
+        result or the new one, complete, never a mix. A folder reeplan did not write is refused (``UsageError``)
+        unless ``force``; either way every file of the folder that reeplan did not write is kept, and reeplan's
+        files of an earlier result that this one has not (a stale table would mislead) are dropped."""
+        return write_folder(out_dir, self._files(instance), owned=RESULT_FILES, force=force, kind="result")
+
+    def _files(self, instance=None) -> Iterator[tuple[str, str]]:
+        """(file name, text) of every file ``write`` writes, made one at a time."""
+        yield "summary.json", json.dumps(self.summary(), indent=2) + "\n"
         if instance is not None:
-            written.append(atomic_write(out / INSTANCE_FILE, yaml.safe_dump(instance.model_dump(mode="json"),
-                                                                           sort_keys=False, allow_unicode=True)))
+            yield INSTANCE_FILE, yaml.safe_dump(instance.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
         frames = dict(self.tables)
         if self.targets is not None:
             frames["targets"] = self.targets
         if self.diagnosis is not None:
             frames["diagnosis"] = self.diagnosis
         for name, df in frames.items():
-            written.append(atomic_write(out / f"{name}.csv", df.to_csv(index=False)))
-        for name in TABLE_FILES - set(frames):  # a stale table of an earlier run would mislead
-            (out / f"{name}.csv").unlink(missing_ok=True)
-        return written
+            yield f"{name}.csv", df.to_csv(index=False)
 
 
 def read_result(folder: str | Path) -> Result:
@@ -192,7 +199,7 @@ def read_result(folder: str | Path) -> Result:
                   summary.get("best_bound"), summary.get("mip_gap"), summary.get("seconds") or {}, tables, kpis,
                   extra["targets"], extra["diagnosis"], summary.get("solver") or {}, summary.get("instance_sha256", ""),
                   summary.get("message", ""), summary.get("nodes"), summary.get("tie_break", ""),
-                  summary.get("objective_chain") or [])
+                  summary.get("objective_chain") or [], summary.get("check_violations") or [])
 
 
 def _records(df: pd.DataFrame | None) -> list[dict] | None:
@@ -200,11 +207,11 @@ def _records(df: pd.DataFrame | None) -> list[dict] | None:
 
 
 def atomic_write(path: Path, text: str) -> Path:
-    """Write ``text`` (UTF-8) to ``path`` via a temporary file and a rename, so a reader never sees half; return ``path``."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    """Write ``text`` (UTF-8) to ``path`` via a temporary file and a rename, so a reader never sees half; return ``path``.
+
+    The temporary file has a random name and is created exclusively (``O_EXCL | O_NOFOLLOW``): a symlink or
+    file planted beside ``path`` is never followed nor overwritten."""
+    return write_new_file(Path(path), text, replace=True)
 
 
 def json_safe(obj):

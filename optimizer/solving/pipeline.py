@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 import pyomo.environ as pyo
+from reeplan.check import check_plan
 from reeplan.errors import UsageError
 from reeplan.instance.io import instance_sha256
 from reeplan.instance.schema import Instance
@@ -19,6 +20,7 @@ from reeplan.result.result import Kpis, Result, Status, mip_gap
 from reeplan.result.targets import new_plants_online, targets_table
 from reeplan.solving import highs
 from reeplan.solving.extract import extract_tables, rule_constraints
+from reeplan.solving.numerics import check_model
 
 # Relative gap of the chain's stages after the primary (at most the user's gap): the stages make
 # the reported plan unique, which a 1e-4 gap on, say, capital (0.06 bn RUB in the base case) would not.
@@ -59,6 +61,7 @@ def build(instance: Instance, objective: str = "max-hpo") -> BuiltModel:
     tick = time.perf_counter()
     data = model_data(instance)
     m = build_model(instance, objective, data=data)
+    check_model(m)  # coefficients and bounds HiGHS can trust, or InstanceError naming the rows
     return BuiltModel(instance, objective, data, m, highs.new_solver(), time.perf_counter() - tick)
 
 
@@ -155,6 +158,12 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     result.targets = targets_table(instance, result.tables)
     result.kpis = kpis_of(instance, result.tables, result.objective)
     seconds["extract"] = time.perf_counter() - tick
+    if opts.check:
+        # every plan reported has passed the independent checker (pandas only, re-derives every rule)
+        tick = time.perf_counter()
+        result.check_violations = [str(v) for v in check_plan(instance, result.tables, opts.objective,
+                                                               result.objective)]
+        seconds["check"] = time.perf_counter() - tick
     if opts.why and first.status == Status.OPTIMAL and result.status == Status.OPTIMAL:
         tick = time.perf_counter()
         remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))

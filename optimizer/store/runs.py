@@ -135,9 +135,13 @@ class Store(Database):
         """``export_run`` on this store."""
         return export_run(self, run_id, out_dir)
 
-    def remove_run(self, run_id: int) -> None:
+    def remove_run(self, run_id: int, dry_run: bool = False) -> dict:
         """``remove_run`` on this store."""
-        remove_run(self, run_id)
+        return remove_run(self, run_id, dry_run)
+
+    def remove_runs(self, run_ids, dry_run: bool = False) -> list[dict]:
+        """``remove_runs`` on this store."""
+        return remove_runs(self, run_ids, dry_run)
 
 
 def default_store_path() -> Path:
@@ -186,7 +190,7 @@ def _result_meta(result: Result) -> dict:
         "best_bound": result.best_bound, "mip_gap": result.mip_gap, "seconds": result.seconds,
         "kpis": result.kpis, "solver": result.solver, "instance_sha256": result.instance_sha256,
         "message": result.message, "nodes": result.nodes, "tie_break": result.tie_break,
-        "objective_chain": result.chain,
+        "objective_chain": result.chain, "check_violations": result.check_violations,
     }
 
 
@@ -375,7 +379,8 @@ def load_result(store: Store | str | Path | None, run_id: int) -> Result:
                   objective=meta["objective"], best_bound=meta["best_bound"], mip_gap=meta["mip_gap"],
                   seconds=meta["seconds"], tables=frames, kpis=meta["kpis"], targets=targets, diagnosis=diagnosis,
                   solver=meta["solver"], instance_sha256=meta["instance_sha256"], message=meta["message"],
-                  nodes=meta["nodes"], tie_break=meta["tie_break"], chain=meta.get("objective_chain") or [])
+                  nodes=meta["nodes"], tie_break=meta["tie_break"], chain=meta.get("objective_chain") or [],
+                  check_violations=meta.get("check_violations") or [])
 
 
 def load_run_instance(store: Store | str | Path | None, run_id: int) -> Instance:
@@ -402,25 +407,60 @@ def find_instance(store: Store | str | Path | None, sha256: str) -> Instance | N
     return None if row is None else Instance.model_validate(json.loads(row[0]))
 
 
-def export_run(store: Store | str | Path | None, run_id: int, out_dir: str | Path) -> list[Path]:
+def export_run(store: Store | str | Path | None, run_id: int, out_dir: str | Path, *, force: bool = False) -> list[Path]:
     """Write the run with ``Result.write``: summary.json, one CSV per table and instance.yaml (the exact
-    instance solved, overrides applied: ``reeplan solve out_dir/instance.yaml`` re-solves it)."""
+    instance solved, overrides applied: ``reeplan solve out_dir/instance.yaml`` re-solves it).
+
+    A non-empty folder reeplan did not write is refused (``UsageError``) unless ``force`` (see ``Result.write``)."""
     store = as_store(store)
-    return load_result(store, run_id).write(out_dir, instance=load_run_instance(store, run_id))
+    return load_result(store, run_id).write(out_dir, instance=load_run_instance(store, run_id), force=force)
 
 
-def remove_run(store: Store | str | Path | None, run_id: int) -> None:
-    """Delete a run and its tables (and its instance when no other run uses it)."""
+def _removal(conn: sqlite3.Connection, run_id: int, leaving: set[int]) -> dict:
+    """What removing one run takes (its row, tables and, when no run outside ``leaving`` uses it, its instance)."""
+    row = _run_row(conn, run_id)
+    tables = [r[0] for r in conn.execute("SELECT name FROM run_tables WHERE run_id = ? ORDER BY name", (row["id"],))]
+    marks = ",".join("?" * len(leaving))
+    others = conn.execute(f"SELECT COUNT(*) FROM runs WHERE instance_sha256 = ? AND id NOT IN ({marks})",
+                          (row["instance_sha256"], *sorted(leaving))).fetchone()[0]
+    return {"id": row["id"], "created_utc": row["created_utc"], "command": row["command"], "label": row["label"],
+            "instance_name": row["instance_name"], "instance_sha256": row["instance_sha256"], "status": row["status"],
+            "tables": tables, "instance_removed": others == 0, "removed": False}
+
+
+def remove_runs(store: Store | str | Path | None, run_ids, dry_run: bool = False) -> list[dict]:
+    """Delete runs, their tables and each instance no remaining run uses, in ONE transaction: every id must
+    exist, or nothing is removed (``RunNotFoundError``).
+
+    Returns one dict per run saying what is (``dry_run``: would be) removed: ``id``, ``created_utc``,
+    ``command``, ``label``, ``instance_name``, ``instance_sha256``, ``status``, ``tables`` (names),
+    ``instance_removed`` (the instance goes too) and ``removed`` (False for a dry run) - for a confirmation prompt."""
     store = as_store(store)
+    ids = list(dict.fromkeys(_run_id(r) for r in run_ids))
+
+    def plan(conn):
+        return [_removal(conn, run_id, set(ids)) for run_id in ids]
+
+    if dry_run:
+        return store.read(plan, "plan the removal of runs")
 
     def delete(conn):
-        row = _run_row(conn, run_id)
-        conn.execute("DELETE FROM run_tables WHERE run_id = ?", (row["id"],))
-        conn.execute("DELETE FROM runs WHERE id = ?", (row["id"],))
-        conn.execute("DELETE FROM instances WHERE sha256 = ? AND NOT EXISTS "
-                     "(SELECT 1 FROM runs WHERE runs.instance_sha256 = instances.sha256)", (row["instance_sha256"],))
+        found = plan(conn)
+        for item in found:
+            conn.execute("DELETE FROM run_tables WHERE run_id = ?", (item["id"],))
+            conn.execute("DELETE FROM runs WHERE id = ?", (item["id"],))
+        for sha in {item["instance_sha256"] for item in found}:
+            conn.execute("DELETE FROM instances WHERE sha256 = ? AND NOT EXISTS "
+                         "(SELECT 1 FROM runs WHERE runs.instance_sha256 = instances.sha256)", (sha,))
+        return [{**item, "removed": True} for item in found]
 
-    store.write(delete, f"remove run {run_id}")
+    return store.write(delete, f"remove run{'s' if len(ids) != 1 else ''} {', '.join(map(str, ids))}")
+
+
+def remove_run(store: Store | str | Path | None, run_id: int, dry_run: bool = False) -> dict:
+    """Delete a run and its tables (and its instance when no other run uses it); return what is removed
+    (``dry_run``: what would be, removing nothing) - see ``remove_runs`` for the keys."""
+    return remove_runs(store, [run_id], dry_run)[0]
 
 
 def integrity_check(store: Store | str | Path | None) -> list[str]:

@@ -92,6 +92,7 @@ def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk
     result.objective = float(pyo.value(m.Primary))
     result.mip_gap = mip_gap(result.objective, result.best_bound)
     result.targets = nominal_view.targets
+    result.check_violations = nominal_view.check_violations  # the plan in the point-estimate future, checked
     result.kpis = kpis_of(instance, result.tables, result.objective)
     result.kpis["robust"] = {"risk": risk.label, "scenarios": scenarios, "seed": seed,
                              "expected_hpo_in_sample_t": float(in_sample["hpo_t"].mean()),

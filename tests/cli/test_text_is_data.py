@@ -1,8 +1,9 @@
 """User text is data, never markup: names, paths, ``--set`` values and error messages print literally.
 
-Rich markup (``[/]``, ``[red]x``), emoji codes (``:100:``), terminal control characters and matplotlib
-mathtext (``$x^$``) in an instance name or a site name must neither crash a command nor change what
-it prints, writes or draws.
+Rich markup (``[/]``, ``[red]x``), emoji codes (``:100:``) and matplotlib mathtext (``$x^$``) in an
+instance name or a site name must neither crash a command nor change what it prints, writes or draws.
+Terminal control characters (``\x1b[31m``) in a name, a path or a message reach the terminal and the
+page as escapes (``\\x1b``), never raw.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from reeplan.cli.app import main
 
 ROOT = Path(__file__).resolve().parents[2]
 TWO_SITES = ROOT / "tests" / "data" / "two_sites.yaml"
-WEIRD = "[/] [red]x[/red] :100: $x$ $x^$ \x1b[31m"
+WEIRD = "[/] [red]x[/red] :100: $x$ $x^$"
+CTRL = "\x1b[31m"  # an ANSI escape: starts with the control character ESC
 NAME = f"inst {WEIRD}"
 SITE = f"New {WEIRD}"  # the site the optimal plan builds: it shows in the plants table and the charts
 
@@ -120,14 +122,25 @@ def test_error_about_a_bad_name_prints_it_literally(tmp_path, capsys):
 
 
 def test_solve_prints_the_names_literally(tmp_path, capsys, wide):
-    code = run(["solve", weird_instance(tmp_path), "--out", tmp_path / "out", "--no-store"])
+    folder = tmp_path / f"out {WEIRD} {CTRL}"  # a path is user text too
+    code = run(["solve", weird_instance(tmp_path), "--out", folder, "--no-store"])
     out, err = capsys.readouterr()
     assert code == 0, err
     assert f"solving {literal(NAME)} (max-hpo)" in err
     assert f"OPTIMAL {literal(NAME)} ·" in out
     assert literal(SITE) in out  # the plants table
+    assert f"wrote summary.json and tables to {literal(str(folder))}/" in out
     assert_clean(out + err)
-    assert (tmp_path / "out" / "summary.json").is_file()
+    assert (folder / "summary.json").is_file()
+
+
+def test_control_character_in_a_name_never_reaches_the_terminal(tmp_path, capsys):
+    """Whether the instance accepts such a name or rejects it, the name prints with ESC escaped."""
+    code = run(["validate", weird_instance(tmp_path, name=f"inst {WEIRD} {CTRL}", site=f"New {CTRL}")])
+    out, err = capsys.readouterr()
+    assert code in (0, 3), err
+    assert literal(f"inst {WEIRD} {CTRL}") in flat(out if code == 0 else err)
+    assert_clean(out + err)
 
 
 def test_runs_list_and_show_print_the_names_literally(tmp_path, capsys, wide):
@@ -145,7 +158,7 @@ def test_runs_list_and_show_print_the_names_literally(tmp_path, capsys, wide):
 
 
 def test_report_writes_the_names_and_draws_the_charts(tmp_path, capsys):
-    folder = tmp_path / "out"
+    folder = tmp_path / f"out {CTRL}"  # shown on the page as the source of the plan
     assert run(["solve", weird_instance(tmp_path), "--out", folder, "--quiet", "--no-store"]) == 0
     page, pngs = tmp_path / "report.html", tmp_path / "png"
     code = run(["report", folder, "--html", page, "--png", pngs])
@@ -153,7 +166,7 @@ def test_report_writes_the_names_and_draws_the_charts(tmp_path, capsys):
     assert code == 0, err
     text = page.read_text(encoding="utf-8")
     assert html.escape(literal(NAME)) in text and html.escape(literal(SITE)) in text
-    assert "\x1b" not in text
+    assert html.escape(literal(str(folder))) in text and "\x1b" not in text
     assert all(p.stat().st_size > 1000 for p in pngs.glob("*.png"))
     assert {"gantt.png", "spend.png", "output.png"} <= {p.name for p in pngs.glob("*.png")}
     assert_clean(out + err)
@@ -209,10 +222,10 @@ def test_set_value_with_markup_is_a_clean_error(override, capsys):
 
 
 def test_set_name_with_markup_prints_literally(capsys):
-    code = run(["validate", TWO_SITES, "--set", "name=x [/] :100:"])
+    code = run(["validate", TWO_SITES, "--set", "name=x [/] [red]y 1:100:2"])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "valid x [/] :100::" in out
+    assert "valid x [/] [red]y 1:100:2: 2025-2027" in out
     assert_clean(out + err)
 
 
