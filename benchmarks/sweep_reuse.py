@@ -13,7 +13,8 @@ import platform
 import time
 from pathlib import Path
 
-from reeplan.analysis.sweep import make_plan, run_sweep
+from reeplan.analysis.sweep import run_sweep
+from reeplan.analysis.sweep_plan import make_plan
 from reeplan.instance.io import load_instance
 from reeplan.options import SolveOptions
 from reeplan.solving.pipeline import solve

@@ -1,6 +1,6 @@
 """Synthetic planning instances of any size, shaped like the base case ``instances/siberia-2030.yaml``.
 
-(About 430 lines, one module on purpose: each section of an instance is drawn from the ones before it
+(About 460 lines, one module on purpose: each section of an instance is drawn from the ones before it
 with one random stream, so splitting it would pass the stream and half-built rows between files.)
 
 ``generate_instance(sites, deposits, power_sources, programmes, years, seed)`` draws a valid
@@ -123,15 +123,13 @@ def max_generated() -> int:
 
 
 def _check_size(size: GeneratorSize) -> None:
-    counts = {"sites": size.sites, "deposits": size.deposits, "power sources": size.power_sources,
-              "programmes": size.programmes, "years": size.years}
     if size.sites < 1 or size.deposits < 1 or size.power_sources < 1:
         raise UsageError("need at least one site, one deposit and one power source")
     limit = max_generated()
-    for what in ("sites", "deposits", "power sources"):
-        if counts[what] > limit:
-            raise UsageError(f"{what} must be at most {limit:,}, got {counts[what]:,} (a bound on the work: the "
-                             f"instance and its model grow with sites x deposits); set {GENERATED_ENV} to raise it")
+    for what, count in (("sites", size.sites), ("deposits", size.deposits), ("power sources", size.power_sources)):
+        if count > limit:
+            raise UsageError(f"{what} must be at most {limit:,}, got {count:,} (a bound on the work: the instance "
+                             f"and its model grow with sites x deposits); set {GENERATED_ENV} to raise it")
     if not 0 <= size.programmes <= MAX_PROGRAMMES:
         raise UsageError(f"programmes must be between 0 and {MAX_PROGRAMMES} "
                          "(technology levels are enumerated: 2**programmes subsets)")

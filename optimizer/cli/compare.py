@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from reeplan.analysis.sweep_plan import make_plan, value_bounds
 from reeplan.cli.console import NoStoreOpt, StoreOpt, err_console, frame_table, out_console, record_quietly
 from reeplan.errors import PlanCheckError, UsageError
+from reeplan.result.folders import prepare_out_dir
 from reeplan.text import shown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -19,6 +21,8 @@ def compare_cmd(
                                                         "(base: + overrides:) or result folders")],
     out: Annotated[Path, typer.Option(help="Folder for the CSV tables and PNG charts")] = Path("reeplan-out/compare"),
     time_limit: Annotated[float | None, typer.Option(help="Seconds per scenario solve")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
+                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
@@ -32,6 +36,7 @@ def compare_cmd(
 
     if len(scenarios) < 2:
         raise UsageError("give at least two scenarios to compare")
+    out = prepare_out_dir(out, force)
     parsed = [parse_scenario(s, store) for s in scenarios]
     unsolved = {id(sc) for sc in parsed if sc.result is None}
 
@@ -73,19 +78,21 @@ def sweep_cmd(
                                                           "reaching this HPO, by bisection")] = None,
     tolerance: Annotated[float, typer.Option(help="Bisection tolerance on the parameter")] = 1.0,
     no_reuse: Annotated[bool, typer.Option("--no-reuse", help="Rebuild the model at every point")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
+                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
     """Sweep one parameter (or a grid of two); or, with --target-hpo, search the least budget for a target."""
-    from reeplan.analysis.sweep import make_plan, parse_values, run_sweep, threshold_budget  # defers pyomo and numpy
+    from reeplan.analysis.sweep import run_sweep, threshold_budget  # defers pyomo and numpy
 
     if workers < 1:
         raise UsageError("--workers must be >= 1")
     if target_hpo is not None:
         if len(param) != 1:
             raise UsageError("--target-hpo searches one --param")
-        grid = parse_values(values[0])
-        found = threshold_budget(instance, target_hpo, min(grid), max(grid), tolerance, tuple(set_ or []), param[0],
+        low, high = value_bounds(values[0])
+        found = threshold_budget(instance, target_hpo, low, high, tolerance, tuple(set_ or []), param[0],
                                  on_step=lambda v, h: err_console.print(f"  {shown(param[0])}={v:,.3f}: " + (
                                      f"HPO {h:,.1f} t" if h > -math.inf else "infeasible")),
                                  objective=objective, time_limit=time_limit, mip_gap=gap)
@@ -106,7 +113,7 @@ def sweep_cmd(
                TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn()]
     with Progress(*columns, console=err_console, transient=False) as progress:
         task = progress.add_task("sweep", total=len(plan.points), failed=0)
-        df = run_sweep(plan, out, workers=workers, scheduler=scheduler, resume=resume,
+        df = run_sweep(plan, out, workers=workers, scheduler=scheduler, resume=resume, force=force,
                        on_progress=lambda d, f, t: progress.update(task, completed=d, failed=f))
     df.to_csv(out / "sweep.csv", index=False)
     labels = {"status": "status", "hpo_t": "HPO t", "spend_bn_rub": "spend", "spend_plants_bn_rub": "plants",
@@ -135,6 +142,8 @@ def alternatives_cmd(
     objective: Annotated[str, typer.Option(help="max-hpo or max-cumulative-hpo")] = "max-hpo",
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a scalar: dotted.path=value")] = None,
     out: Annotated[Path, typer.Option(help="Folder for alternatives.csv")] = Path("reeplan-out/alternatives"),
+    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
+                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
     time_limit: Annotated[float | None, typer.Option(help="Seconds per solve")] = None,
 ) -> None:
     """Near-optimal plans that fund different sites, connections, links and programmes."""
@@ -149,7 +158,7 @@ def alternatives_cmd(
     found = find_alternatives(inst, count, slack, objective, time_limit,
                               on_found=lambda a: err_console.print(f"  plan {a.rank}: objective {a.objective:,.1f}"))
     table = alternatives_table(found)
-    out.mkdir(parents=True, exist_ok=True)
+    out = prepare_out_dir(out, force)
     table.to_csv(out / "alternatives.csv")
     out_console.print(frame_table(table.reset_index(), f"{len(found)} plans within {slack:.1%} of the optimum",
                                    max_rows=80))

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from reeplan.cli.console import StoreOpt, err_console, out_console
-from reeplan.errors import InfeasibleError, NoSolutionError
+from reeplan.errors import InfeasibleError, NoSolutionError, UsageError
 from reeplan.numbers import fixed, gap
 from reeplan.options import SolveOptions
 from reeplan.text import shown
@@ -130,12 +131,14 @@ def show_cmd(run_id: RunIdArg, store: StoreOpt = None) -> None:
 def export_cmd(
     run_id: RunIdArg,
     out: Annotated[Path, typer.Option("--out", help="Folder for summary.json, the CSV tables and instance.yaml")],
+    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
+                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
     store: StoreOpt = None,
 ) -> None:
     """Write a run as `solve --out` does (summary.json + CSVs), plus the exact instance solved."""
     from reeplan.store.runs import export_run  # defers sqlite3 and pydantic
 
-    written = export_run(_store(store), run_id, out)
+    written = export_run(_store(store), run_id, out, force=force)
     out_console.print(f"wrote {len(written)} files to {shown(out)}/ (summary.json, tables, instance.yaml)")
 
 
@@ -185,16 +188,29 @@ def rerun_cmd(
 def rm_cmd(
     run_ids: Annotated[list[int], typer.Argument(help="Run id(s) to delete", min=1)],
     store: StoreOpt = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be deleted; delete nothing")] = False,
 ) -> None:
-    """Delete runs (and their tables) from the store."""
-    from reeplan.store.runs import get_run, remove_run  # defers sqlite3 and pydantic
+    """Delete runs (and their tables) from the store: shows what goes, asks first (--yes to skip, --dry-run to look)."""
+
+
+    from reeplan.store.runs import remove_runs  # defers sqlite3 and pydantic
 
     st = _store(store)
-    for run_id in run_ids:  # check all first: either every id exists or nothing is removed
-        get_run(st, run_id)
-    for run_id in run_ids:
-        remove_run(st, run_id)
-        out_console.print(f"removed run {run_id}")
+    plan = remove_runs(st, run_ids, dry_run=True)  # every id must exist, or nothing is removed
+    for item in plan:
+        out_console.print(f"run {item['id']}: {shown(item['command'])} of {shown(item['instance_name'])}, "
+                          f"{shown(item['created_utc'])}, {len(item['tables'])} tables"
+                          + (" and its instance" if item["instance_removed"] else ""))
+    if dry_run:
+        return
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("runs rm asks before deleting: give --yes (or --dry-run to see what would go)")
+        if not typer.confirm(f"delete {len(plan)} run(s)?", default=False):
+            raise typer.Exit(1)
+    for item in remove_runs(st, run_ids):
+        out_console.print(f"removed run {item['id']}")
 
 
 def report_cmd(

@@ -11,6 +11,7 @@ import typer
 from reeplan.cli.console import InstanceArg, Objective, SetOpt, err_console, out_console
 from reeplan.errors import InfeasibleError, NoSolutionError, PlanCheckError, UsageError
 from reeplan.options import SolveOptions
+from reeplan.result.folders import check_out_dir, default_out_dir
 from reeplan.text import shown
 
 MAX_HPO = Objective("max-hpo")  # the default objective (Objective's members are made from a list: no attributes)
@@ -27,6 +28,8 @@ def solve_cmd(
     out: Annotated[Path | None, typer.Option(help="Folder for summary.json and the CSV tables "
                                                   "[default: reeplan-out/<instance name>]")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the status line")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
+                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
     store: Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
                                                                "./reeplan-runs.sqlite]")] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not record this solve in the run store")] = False,
@@ -58,6 +61,8 @@ def solve_cmd(
     from reeplan.solving.pipeline import solve  # defers pyomo and highspy
 
     inst = load_instance(instance, set_ or [])
+    # the output folder is checked before the solve, so that a bad --out never costs the plan
+    folder = check_out_dir(out if out is not None else default_out_dir(inst.name, "-robust" if robust else ""), force)
     opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
                         tie_break=not stage1_only, why=not no_why,
                         solver_options={"log_file": str(log)} if log else {})
@@ -67,8 +72,8 @@ def solve_cmd(
         if objective != MAX_HPO:
             raise UsageError("--robust maximises target-year HPO over futures; drop --objective")
         return solve_robust_cli(inst, opts, scenarios=scenarios, risk=risk, sample_seed=sample_seed,
-                                eval_samples=eval_samples, eval_seed=eval_seed, workers=workers, out=out, quiet=quiet,
-                                store=store, no_store=no_store)
+                                eval_samples=eval_samples, eval_seed=eval_seed, workers=workers, out=folder, quiet=quiet,
+                                store=store, no_store=no_store, force=force)
     if not quiet:
         err_console.print(f"solving {shown(inst.name)} ({objective.value}) ...")
     cost = objective.value == "min-cost"
@@ -78,8 +83,7 @@ def solve_cmd(
         out_console.print(f"{result.status.value} objective={result.objective} gap={result.mip_gap}", markup=False)
     else:
         render_result(result, out_console)
-    folder = out or Path("reeplan-out") / inst.name
-    result.write(folder, inst)
+    result.write(folder, inst, force=force)
     if not quiet:
         out_console.print(f"wrote summary.json and tables to {shown(folder)}/")
     if not no_store:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from reeplan.cli.console import NoStoreOpt, StoreOpt, err_console, frame_table, out_console, record_quietly
 from reeplan.errors import NoSolutionError, PlanCheckError, UsageError
+from reeplan.result.folders import default_out_dir, prepare_out_dir
 from reeplan.text import shown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
@@ -59,6 +60,8 @@ def stress_cmd(
     out: Annotated[Path | None, typer.Option(help="Folder for the tables and charts "
                                                   "[default: reeplan-out/<instance>-stress]")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
+                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
@@ -68,12 +71,12 @@ def stress_cmd(
 
     run_store = _store_of(store, no_store)
     inst, result = load_plan(plan, run_store.path if run_store else store)
+    folder = prepare_out_dir(out if out is not None else default_out_dir(inst.name, "-stress"), force)
     with _progress_bar("futures", quiet) as bar:
         task = bar.add_task("futures", total=samples)
         report = stress_test(inst, plan_from_result(inst, result), samples=samples, seed=seed, workers=workers,
                              scheduler=scheduler, batch=batch, plan_label=f"plan of {inst.name}",
                              on_progress=lambda d, t: bar.update(task, completed=d))
-    folder = out or Path("reeplan-out") / f"{inst.name}-stress"
     report.write(folder)
     write_stress_charts(report, folder)
     out_console.print(shown(report.text()))
@@ -90,8 +93,8 @@ def stress_cmd(
 
 
 def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int, eval_samples: int,
-                     eval_seed: int | None, workers: int, out: Path | None, quiet: bool, store: Path | None,
-                     no_store: bool) -> None:
+                     eval_seed: int | None, workers: int, out: Path, quiet: bool, store: Path | None,
+                     no_store: bool, force: bool = False) -> None:
     """``reeplan solve --robust``: deterministic and robust plans, both stress-tested on the same fresh futures."""
     from reeplan.cli.render import render_result  # defers pydantic and yaml
     from reeplan.report.stress_charts import outcome_chart  # defers matplotlib and numpy
@@ -110,8 +113,8 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
         raise NoSolutionError(f"no robust plan ({rob.status.value}); try fewer --scenarios or a --time-limit")
     if rob.check_violations:
         raise PlanCheckError("the robust plan failed the independent checker: " + "; ".join(rob.check_violations[:5]))
-    folder = out or Path("reeplan-out") / f"{inst.name}-robust"
-    rob.write(folder, inst)
+    folder = out  # checked by the caller before the deterministic solve
+    rob.write(folder, inst, force=force)
     if not quiet:
         render_result(rob, out_console)
     seed = sample_seed + 1 if eval_seed is None else eval_seed

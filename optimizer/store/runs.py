@@ -1,6 +1,6 @@
 """The run store: every solve kept in one SQLite file, so that any run can be found, shown, exported and re-solved.
 
-(About 430 lines: the public API plus the table definitions and migrations, which stay beside the
+(About 480 lines: the public API plus the table definitions and migrations, which stay beside the
 API that writes those tables; connection and locking are ``sqlite.py``, the table codec ``codec.py``.)
 
 Layout (schema version ``SCHEMA_VERSION``)::

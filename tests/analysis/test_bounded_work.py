@@ -16,7 +16,8 @@ import time
 from pathlib import Path
 
 import pytest
-from reeplan.analysis.sweep import POINTS_DIR, make_plan, parse_values, run_sweep, threshold_budget
+from reeplan.analysis.sweep import run_sweep, threshold_budget
+from reeplan.analysis.sweep_plan import POINTS_DIR, make_plan, parse_values
 from reeplan.errors import InstanceError, UsageError
 
 from tests.conftest import DATA, ROOT
@@ -33,7 +34,7 @@ def test_a_huge_range_is_refused_before_the_list_is_built():
     code = textwrap.dedent("""
         import resource, sys, time
         resource.setrlimit(resource.RLIMIT_AS, (1_500_000_000, 1_500_000_000))
-        from reeplan.analysis.sweep import parse_values
+        from reeplan.analysis.sweep_plan import parse_values
         from reeplan.errors import UsageError
         tick = time.perf_counter()
         try:
@@ -51,7 +52,7 @@ def test_a_huge_range_is_refused_before_the_list_is_built():
 
 
 def test_sweep_point_limit_and_its_override(monkeypatch):
-    from reeplan.analysis.sweep import MAX_SWEEP_POINTS
+    from reeplan.analysis.sweep_plan import MAX_SWEEP_POINTS
 
     assert MAX_SWEEP_POINTS == 10_000
     assert len(parse_values("0:9999:1")) == 10_000  # the limit itself is allowed
@@ -85,7 +86,7 @@ def test_values_that_are_not_finite_are_refused():
 
 
 def test_value_bounds_reads_a_range_without_building_it():
-    from reeplan.analysis.sweep import value_bounds
+    from reeplan.analysis.sweep_plan import value_bounds
 
     assert value_bounds("0:1e9:1") == (0.0, 1e9)  # the bisection needs only the ends
     assert value_bounds("3,1,2") == (1.0, 3.0)
@@ -108,7 +109,7 @@ def test_bisection_stops_on_its_iteration_bound_and_says_so():
 
 
 def test_bisection_default_bound_ends_a_search_the_tolerance_cannot():
-    from reeplan.analysis.sweep import MAX_BISECTION_STEPS
+    from reeplan.analysis.sweep_plan import MAX_BISECTION_STEPS
 
     steps = []
     found = threshold_budget(TWO, 700, 0, 20, tolerance=1e-300, base_overrides=(NO_POLICY,),

@@ -11,7 +11,8 @@ from functools import partial
 import pytest
 from reeplan.analysis.alternatives import alternatives_table, find_alternatives
 from reeplan.analysis.compare import compare, solve_missing
-from reeplan.analysis.sweep import POINTS_DIR, make_plan, parse_values, run_sweep, threshold_budget
+from reeplan.analysis.sweep import run_sweep, threshold_budget
+from reeplan.analysis.sweep_plan import POINTS_DIR, make_plan, parse_values
 from reeplan.instance.io import load_instance
 from reeplan.report.compare_plots import compare_charts
 from reeplan.solving.pipeline import solve

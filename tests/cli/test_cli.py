@@ -354,8 +354,9 @@ def test_new_solve_keeps_unrelated_files(tmp_path):
     (out / "README.txt").write_text("mine")
     (out / "my_analysis.csv").write_text("a,b\n1,2\n")
     (out / "notes" / "n.md").write_text("keep")
-    assert exit_code(["solve", TWO_SITES, "--out", out, "--quiet"]) == 0
-    assert exit_code(["solve", TWO_SITES, "--out", out, "--quiet", "--set", "budget.total_bn_rub=5"]) == 0
+    assert exit_code(["solve", TWO_SITES, "--out", out, "--quiet"]) == 2  # not reeplan's folder: refused first
+    assert exit_code(["solve", TWO_SITES, "--out", out, "--quiet", "--force"]) == 0
+    assert exit_code(["solve", TWO_SITES, "--out", out, "--quiet", "--set", "budget.total_bn_rub=5"]) == 0  # now marked
     assert (out / "README.txt").read_text() == "mine"
     assert (out / "my_analysis.csv").read_text() == "a,b\n1,2\n"
     assert (out / "notes" / "n.md").read_text() == "keep"
@@ -392,3 +393,10 @@ def test_subprocess_validate_bad_exit_3(tmp_path):
     assert proc.returncode == 3
     assert "Traceback" not in proc.stderr
     assert "module_capacity_t_per_yr" in proc.stderr and "2 problems" in proc.stderr
+
+
+def test_out_naming_a_file_fails_before_the_solve(tmp_path, capsys):
+    target = tmp_path / "a_file"
+    target.write_text("mine")
+    assert exit_code(["solve", TWO_SITES, "--out", target, "--quiet"]) == 2
+    assert target.read_text() == "mine" and "solving" not in capsys.readouterr().err

@@ -51,7 +51,8 @@ def test_the_cli_exits_6_on_a_rejected_plan_and_keeps_it(monkeypatch, tmp_path, 
 
 
 def test_sweep_rows_carry_the_checker_verdict():
-    from reeplan.analysis.sweep import make_plan, run_sweep
+    from reeplan.analysis.sweep import run_sweep
+    from reeplan.analysis.sweep_plan import make_plan
 
     df = run_sweep(make_plan(TWO, ["budget.total_bn_rub"], ["5,10"]))
     assert (df["check_violations"] == 0).all()

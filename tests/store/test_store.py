@@ -373,7 +373,7 @@ def test_runs_commands(tmp_path, solved):
     rerun_id = int(list_runs(path)["id"].iloc[-1])
     assert get_run(path, rerun_id)["extra"] == {"rerun_of": run_id}
 
-    out = runner.invoke(app, ["runs", "rm", str(rerun_id), "--store", str(path)])
+    out = runner.invoke(app, ["runs", "rm", str(rerun_id), "--store", str(path), "--yes"])
     assert out.exit_code == 0, out.output
     assert list(list_runs(path)["id"]) == [run_id]
 
@@ -388,3 +388,15 @@ def test_runs_bad_input_exit_2_without_traceback(tmp_path, capsys):
     assert _exit_code(["runs", "list", "--status", "bogus", "--store", path]) == 2
     err = capsys.readouterr().err
     assert "no run 7" in err and "no run store" in err and "Traceback" not in err
+
+
+def test_runs_rm_shows_first_and_asks(tmp_path, solved):
+    path = tmp_path / "runs.sqlite"
+    run_id = record_run(path, solved[2], solved[0])
+    out = runner.invoke(app, ["runs", "rm", str(run_id), "--store", str(path), "--dry-run"])
+    assert out.exit_code == 0 and f"run {run_id}" in out.output
+    assert list(list_runs(path)["id"]) == [run_id]  # a dry run deletes nothing
+    assert _exit_code(["runs", "rm", str(run_id), "--store", path]) == 2  # no terminal to ask on: --yes needed
+    assert list(list_runs(path)["id"]) == [run_id]
+    out = runner.invoke(app, ["runs", "rm", str(run_id), "--store", str(path)], input="n\n")
+    assert list(list_runs(path)["id"]) == [run_id]  # answered no (or no terminal): nothing removed
