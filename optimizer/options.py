@@ -13,6 +13,10 @@ OBJECTIVES = tuple(OBJECTIVE_UNITS)
 OUTPUT_OBJECTIVES = ("max-hpo", "max-cumulative-hpo")  # the ones that maximise oxide (alternatives, robust)
 
 
+MAX_TIME_LIMIT_S = 1e7  # about 116 days: beyond it a limit is a typo, and HiGHS's own limit is infinite
+MAX_THREADS = 1024  # far above any machine reeplan runs on; HiGHS fails on absurd thread counts
+
+
 def check_objective(objective: str) -> str:
     """``objective`` if it is one of OBJECTIVES, else a UsageError that lists them."""
     if objective not in OBJECTIVES:
@@ -39,12 +43,15 @@ class SolveOptions:
 
     def __post_init__(self) -> None:
         check_objective(self.objective)
-        if self.time_limit is not None and self.time_limit <= 0:
-            raise UsageError(f"time limit must be positive, got {self.time_limit}")
+        # "not x > 0" also refuses NaN, which every comparison calls false
+        if self.time_limit is not None and not (0 < self.time_limit < MAX_TIME_LIMIT_S):
+            raise UsageError(f"time limit must be a number of seconds in (0, {MAX_TIME_LIMIT_S:.0f}), got {self.time_limit}")
         if not 0 <= self.mip_gap < 1:
             raise UsageError(f"relative gap must be in [0, 1), got {self.mip_gap}")
-        if self.threads is not None and self.threads < 1:
-            raise UsageError(f"threads must be >= 1, got {self.threads}")
+        if self.threads is not None and not 1 <= self.threads <= MAX_THREADS:
+            raise UsageError(f"threads must be between 1 and {MAX_THREADS}, got {self.threads}")
+        if not 0 <= self.seed < 2**31:
+            raise UsageError(f"the solver seed must be in [0, 2**31), got {self.seed}")
 
     def highs_options(self) -> dict:
         """Options passed to HiGHS besides time limit, gap and threads."""

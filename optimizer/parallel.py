@@ -99,7 +99,7 @@ def _map_dask(fn: Callable[[Any], Any], chunks: list, collect: Callable[[Any], N
         raise UsageError("--scheduler needs dask.distributed: pip install 'reeplan[dask]'") from None
     try:
         client = Client(address, timeout=10)
-    except OSError as exc:
+    except (OSError, ValueError, TypeError) as exc:  # unreachable, or not an address at all ("::::")
         raise UsageError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     try:
         futures = [client.submit(fn, chunk, pure=False) for chunk in chunks]

@@ -20,14 +20,17 @@ never of the suite, and the pytest process itself never solves.
 
 Commands are shown with placeholders for the arena's paths: @TWO@ a copy of tests/data/two_sites.yaml in the
 user's folder, @RICH@ the same with yearly caps, a committed project and an uncertainty section, @CSV@ it as a
-CSV folder, @RESULT@ a folder written by ``solve --out`` (run 1 of @STORE@), @FIFO@ a named pipe, @DIR@ a plain
+CSV folder, @RESULT@ a folder written by ``solve --out`` (run 1 of @STORE@; run 2 is its stress test; @WSTORE@ a
+copy of that store in the working folder), @FIFO@ a named pipe, @DIR@ a plain
 folder, @FILE@ a text file, @MISSING@ nothing; in the working folder: @OUT@ (not there yet), @WFILE@ a file,
 @WDIR@ a folder with a file, @WFIFO@ a named pipe, @WNESTED@ a path two folders deep, @WUNDERFILE@ a path under
-a file; _REL variants are relative to the working folder.
+a file; @IN@ the folder of the generated input files (in the user's folder); _REL variants are relative to the
+working folder.
 
-Time: ``REEPLAN_FUZZ_SECONDS`` (default 65) is split over the tests by weight; an example that starts
-after its test's share does nothing (a failure being shrunk gets a few seconds more), so the file takes
-about that long on two cores whatever the code under it does. The number of inputs tried, and every
+Time: ``REEPLAN_FUZZ_SECONDS`` (default 62) is split over the tests by weight; an example that starts
+after its test's share does nothing (a failure being shrunk gets a few seconds more; every test tries at
+least ``MIN_CASES`` inputs), so the file takes about that long plus the warm-up (about 10 s) on two cores,
+whatever the code under it does. The number of inputs tried, and every
 failing input grouped by cause, are written to the terminal at the end of the module (also without
 ``-s``) and to ``$TMPDIR/reeplan-fuzz-failures.jsonl`` (``REEPLAN_FUZZ_LOG`` to choose).
 """
@@ -67,12 +70,14 @@ from hypothesis.control import current_build_context
 ROOT = Path(__file__).resolve().parents[1]
 TWO_SITES = ROOT / "tests" / "data" / "two_sites.yaml"
 ALLOWED_EXIT_CODES = {0, 2, 3, 4, 5, 6}
-TOTAL_SECONDS = float(os.environ.get("REEPLAN_FUZZ_SECONDS", "65"))
+TOTAL_SECONDS = float(os.environ.get("REEPLAN_FUZZ_SECONDS", "62"))
+MIN_CASES = 3  # inputs every test tries, even past its share of the time
 SHRINK_SECONDS = 2.5  # extra time a failing test may spend shrinking past its share
 MEMORY_HEADROOM_MB = 3000  # address space a case may add to the warm server's
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]+\", line \d+, in ")
 # pytest keeps only the newest basetemps, and other runs prune them: the record of failures lives beside them
 FAILURE_LOG = Path(os.environ.get("REEPLAN_FUZZ_LOG", str(Path(tempfile.gettempdir()) / "reeplan-fuzz-failures.jsonl")))
+SQLITE_TRANSIENT = ("-wal", "-shm", "-journal")  # beside a store while a connection is open
 SENTINEL_TEXT = "beside the working folder: never touched\n"
 ROOT_LEFTOVERS = ("reeplan-out", "generated", "bench-out", "reeplan-runs.sqlite", ".hypothesis")
 
@@ -274,8 +279,15 @@ class Server:
         if self.proc is None or self.proc.poll() is not None:
             self.start()
         assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(req) + "\n")
-        self.proc.stdin.flush()
+        try:
+            self.proc.stdin.write(json.dumps(req) + "\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:  # the server died after its last answer: a new one takes this case
+            self.close()
+            self.start()
+            assert self.proc is not None and self.proc.stdin is not None
+            self.proc.stdin.write(json.dumps(req) + "\n")
+            self.proc.stdin.flush()
         reply = self._read(req["timeout"] + 60)
         if reply is None:  # the server itself is stuck: replace it
             self.close()
@@ -286,7 +298,8 @@ class Server:
         if self.proc is None:
             return
         if self.proc.stdin:
-            self.proc.stdin.close()
+            with contextlib.suppress(BrokenPipeError):
+                self.proc.stdin.close()
         try:
             self.proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -325,7 +338,7 @@ def _snapshot(top: Path, skip: set[Path]) -> dict[str, tuple]:
             else:
                 entry = ("other", stat.S_IFMT(info.st_mode))
             found[str(path.relative_to(top))] = entry
-    return found
+    return {k: v for k, v in found.items() if not k.endswith(SQLITE_TRANSIENT)}
 
 
 def _content(snap: dict[str, tuple]) -> dict[str, tuple]:
@@ -364,8 +377,8 @@ def internal_cause(tb: str) -> str:
                 file = marker.strip("/") + "/" + file.split(marker, 1)[1]
                 break
         where = f" at {file}:{line} ({func})"
-    last = next((ln for ln in reversed(tb.strip().splitlines()) if ln and not ln.startswith(" ")), "?")
-    return f"internal error {last.split(':', 1)[0].strip()}{where}"
+    names = re.findall(r"^([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt|Warning|Failure|alloc))\b", tb, re.MULTILINE)
+    return f"internal error {names[-1] if names else 'exit 1'}{where}"
 
 
 def stack_cause(stack: str) -> str:
@@ -393,9 +406,11 @@ class Budget:
         self.failing: set[str] = set()
         self.hung: set[str] = set()
 
-    def open(self, test: str) -> bool:
+    def open(self, test: str, done: int) -> bool:
         if current_build_context().is_final:
             return True  # hypothesis replays the minimal failing example: it must fail again
+        if done < MIN_CASES:
+            return True  # every test tries a few inputs, however late it starts
         extra = SHRINK_SECONDS if test in self.failing else 0.0
         return time.monotonic() < self.deadline[test] + extra
 
@@ -433,6 +448,7 @@ class Arena:
         self.server = Server(self.capture)
         self.tokens: dict[str, str] = {}
         self.pristine_user: dict[str, tuple] = {}
+        self.pristine_store: dict[str, tuple] = {}
 
     # -- setup ---------------------------------------------------------------------------------
     def setup(self) -> None:
@@ -459,7 +475,7 @@ class Arena:
             "@OUT@": str(self.work / "out"), "@WFILE@": str(self.work / "existing.txt"), "@WDIR@": str(self.work / "dir"),
             "@WFIFO@": str(self.work / "pipe"), "@WNESTED@": str(self.work / "a" / "b"),
             "@WUNDERFILE@": str(self.work / "existing.txt" / "sub"), "@WORK@": str(self.work),
-            "@USER@": str(self.user), "@ARENA@": str(self.arena),
+            "@USER@": str(self.user), "@ARENA@": str(self.arena), "@WSTORE@": str(self.work / "runs.sqlite"),
         }
         self.server.start()
         # the solved plan every later case may read: a result folder in the user folder, run 1 in the store
@@ -468,8 +484,16 @@ class Arena:
                                                  "--no-why"], 120, {}))
         if outcome["code"] != 0:
             raise RuntimeError(f"could not solve two_sites for the fuzz arena: {outcome}")
+        self.reset_work()  # run 2: a stress test of that plan
+        outcome = self.server.run(self._request(["stress", "@RESULT@", "--samples", "2", "--workers", "1", "--store",
+                                                 "@STORE@", "--out", "@OUT@", "--quiet"], 120, {}))
+        if outcome["code"] != 0:
+            raise RuntimeError(f"could not stress-test two_sites for the fuzz arena: {outcome}")
         shutil.copytree(self.user, self.pristine / "user", symlinks=True, ignore=shutil.ignore_patterns("pipe", "in"))
         self.pristine_user = _content(_snapshot(self.pristine / "user", set()))
+        transient = shutil.ignore_patterns(*(f"*{t}" for t in SQLITE_TRANSIENT))
+        shutil.copytree(self.store_dir, self.pristine / "store", ignore=transient)
+        self.pristine_store = _content(_snapshot(self.pristine / "store", set()))
 
     def close(self) -> None:
         self.server.close()
@@ -477,7 +501,7 @@ class Arena:
     # -- one case ------------------------------------------------------------------------------
     def begin(self, test: str) -> bool:
         """Whether this example runs (its test's time is not up); if so, with an empty inputs folder."""
-        if not self.budget.open(test):
+        if not self.budget.open(test, self.counts[test]):
             return False
         shutil.rmtree(self.inputs, ignore_errors=True)
         self.inputs.mkdir(exist_ok=True)
@@ -520,10 +544,12 @@ class Arena:
             if test in self.budget.hung:
                 timeout = min(timeout, 4.0)  # this test has hung already: a hang is told apart in 4 s
             self.reset_work()
+            if any("@WSTORE@" in str(x) for x in [*args, *(env or {}).values()]):
+                shutil.copy(self.store, self.work / "runs.sqlite")
             req = self._request(args, timeout, {k: self.subst(v) if v else v for k, v in (env or {}).items()})
             for key in ("stdout", "stderr", "internal", "stack"):
                 Path(req[key]).unlink(missing_ok=True)
-            skip = {self.work, self.store_dir, self.capture, self.pristine}
+            skip = {self.work, self.capture, self.pristine}  # the store is checked too: reading it must not change it
             before = _snapshot(self.root, skip)
             reply = self.server.run(req)
             after = _snapshot(self.root, skip)
@@ -573,8 +599,6 @@ class Arena:
             match = TRACEBACK.search(shown)
             assert match is not None
             problems.append(("a Python traceback is printed", shown[max(0, match.start() - 100):match.start() + 300]))
-        if self.store_dir.exists() and not self.store.exists():
-            problems.append(("deleted a user file", "the run store runs.sqlite"))
         created = sorted(set(after) - set(before))
         deleted = sorted(set(before) - set(after))
         changed = sorted(k for k in set(before) & set(after) if before[k] != after[k])
@@ -590,6 +614,9 @@ class Arena:
         """Empty the inputs folder; put back anything a failing case changed outside the working folder."""
         shutil.rmtree(self.inputs, ignore_errors=True)
         self.inputs.mkdir(exist_ok=True)
+        if not self.store.is_file() or _content(_snapshot(self.store_dir, set())) != self.pristine_store:
+            shutil.rmtree(self.store_dir, ignore_errors=True)
+            shutil.copytree(self.pristine / "store", self.store_dir)
         for top, expected in ((self.root, {"arena", "capture", "pristine"}),
                               (self.arena, {"user", "work", "store", "sentinel.txt"})):
             for entry in top.iterdir():
@@ -672,7 +699,7 @@ def _summary(a: Arena, request, log: Path, seconds: float) -> None:
     capture = request.config.pluginmanager.get_plugin("capturemanager")
     with capture.global_and_fixture_disabled() if capture is not None else contextlib.nullcontext():
         if reporter is not None:
-            reporter.ensure_newline()
+            reporter.write("\n")  # after the progress dots
         for line in lines:
             if reporter is not None:
                 reporter.write_line(line)
@@ -1119,8 +1146,8 @@ def yaml_solvable_cases(draw):
 def test_instance_yaml_mutated_leaves_validate(arena, case):
     if not arena.begin("yaml_leaves"):
         return
-    path = arena.write_input(f"instance{case.suffix}", case.render())
-    arena.run("yaml_leaves", ["validate", path], what=repr(case))
+    arena.write_input(f"instance{case.suffix}", case.render())
+    arena.run("yaml_leaves", ["validate", f"@IN@/instance{case.suffix}"], what=repr(case))
 
 
 @fuzz_settings(250)
@@ -1128,8 +1155,8 @@ def test_instance_yaml_mutated_leaves_validate(arena, case):
 def test_instance_yaml_text_validate(arena, case):
     if not arena.begin("yaml_text"):
         return
-    path = arena.write_input(f"instance{case.suffix}", case.render())
-    arena.run("yaml_text", ["validate", path], what=repr(case))
+    arena.write_input(f"instance{case.suffix}", case.render())
+    arena.run("yaml_text", ["validate", f"@IN@/instance{case.suffix}"], what=repr(case))
 
 
 @fuzz_settings(20)
@@ -1138,9 +1165,9 @@ def test_instance_yaml_solve(arena, case, default_out):
     """Solve a sample: names and numbers reach the printed tables, the CSVs and (without --out) the folder name."""
     if not arena.begin("yaml_solve"):
         return
-    path = arena.write_input("instance.yaml", case.render())
+    arena.write_input("instance.yaml", case.render())
     out = [] if default_out else ["--out", "@OUT@"]
-    arena.run("yaml_solve", ["solve", path, "--no-store", "--no-why", *out, "--time-limit", "5"], timeout=25,
+    arena.run("yaml_solve", ["solve", "@IN@/instance.yaml", "--no-store", "--no-why", *out, "--time-limit", "5"], timeout=25,
               what=repr(case))
 
 
@@ -1288,12 +1315,12 @@ class CsvCase:
                 assert isinstance(data, bytes)
                 target.write_bytes(data)
         if self.how == "scalars file":
-            return str(folder / "scalars.yaml")
+            return "@IN@/csv/scalars.yaml"
         if self.how == "trailing slash":
-            return str(folder) + "/"
+            return "@IN@/csv/"
         if self.how == "relative":
-            return "../user/in/csv"
-        return str(folder)
+            return "@IN_REL@/csv"
+        return "@IN@/csv"
 
 
 SCALARS_BASE = yaml.safe_load(
@@ -1390,15 +1417,16 @@ class ScenarioCase:
 
     def write(self, arena: Arena) -> str:
         text = dump(self.doc, "block")
-        path = arena.write_input(f"scenario{self.suffix}", self.text_op.apply(text) if self.text_op else text)
+        arena.write_input(f"scenario{self.suffix}", self.text_op.apply(text) if self.text_op else text)
+        path = f"@IN@/scenario{self.suffix}"
         shutil.copy(TWO_SITES, arena.inputs / "two_sites.yaml")
         if self.spec == "relative":
-            return f"../user/in/scenario{self.suffix}"
+            return f"@IN_REL@/scenario{self.suffix}"
         if self.spec.startswith("@"):
-            return str(path) + self.spec
+            return path + self.spec
         if self.spec != "path":
             return self.spec
-        return str(path)
+        return path
 
 
 BASE_REFS = ["two_sites.yaml", "../two_sites.yaml", "@USER@/two_sites.yaml", "missing.yaml", ".", "..", "../..",
@@ -1535,11 +1563,12 @@ BAD_INTS = ["0", "-1", "100000", str(2**63), str(-(2**63) - 1), "x", "1e9", "1.5
 SEEDS = ["-1", "0", str(2**31), str(2**32), str(2**63), str(-(2**63) - 1), str(10**30), "x"]
 OUT_PATHS = ["@OUT@", "@WFILE@", "@WFIFO@", "@WUNDERFILE@", "@WNESTED@", "@WDIR@", "", ".", "out/[red]x", "out/:100:"]
 INSTANCES = ["@TWO@", "@TWO@", "@TWO_REL@", "@CSV@", "@FIFO@", "@DIR@", "@MISSING@", "@FILE@", "@RESULT@", "", "-"]
-# --store of a command that records runs: a store it may create is in the working folder
-STORES = ["@STORE@", "@DIR@", "@FIFO@", "@FILE@", "@WORK@/new.sqlite", "@WNESTED@/runs.sqlite", "@WDIR@", "@WFIFO@",
+# --store of a command that records runs: a store it may create or change is in the working folder
+# (@WSTORE@: a copy of @STORE@ made for the case)
+STORES = ["@WSTORE@", "@DIR@", "@FIFO@", "@FILE@", "@WORK@/new.sqlite", "@WNESTED@/runs.sqlite", "@WDIR@", "@WFIFO@",
           "@RESULT@"]
 # --store of a command that only reads it: a missing store in the user's folder must stay missing
-READ_STORES = [*STORES, "@MISSING@", "@USER@/runs.sqlite"]
+READ_STORES = ["@STORE@", "@DIR@", "@FIFO@", "@FILE@", "@MISSING@", "@USER@/runs.sqlite", "@WDIR@", "@WFIFO@", "@RESULT@"]
 
 
 def robust_options():
@@ -1616,7 +1645,7 @@ def stress_argv():
 def test_stress_options(arena, args):
     if not arena.begin("stress_options"):
         return
-    arena.run("stress_options", args, timeout=15, env={"REEPLAN_STORE": "@STORE@"})
+    arena.run("stress_options", args, timeout=15, env={"REEPLAN_STORE": "@WSTORE@"})
 
 
 def generate_argv():

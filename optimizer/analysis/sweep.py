@@ -332,7 +332,7 @@ def threshold_budget(instance_path: str | Path, target_hpo: float, low: float, h
         if row.get("status") == "infeasible":  # e.g. too little money for the enforced policy rules
             hpo = -math.inf
         elif row.get("status") != "optimal" or hpo is None:
-            raise ReeplanError(f"point {param}={value} did not solve: {row.get('status')} {row.get('error', '')}")
+            raise UsageError(f"point {param}={value} did not solve: {row.get('status')} {row.get('error', '')}")
         if on_step:
             on_step(value, hpo)
         return float(hpo)

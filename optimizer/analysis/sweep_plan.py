@@ -96,11 +96,11 @@ def parse_values(text: str, limit: int | None = None) -> list[float]:
         count = sum(1 for x in text.split(",") if x.strip())
         if count > limit:
             raise _too_many(count, limit, f"--values {text[:40]!r}" + ("..." if len(text) > 40 else ""))
-        return _comma_values(text)
+        return _within_range(_comma_values(text), text)
     start, _, step, n = found
     if n > limit:
         raise _too_many(n, limit, f"--values {text!r}")
-    return [round(start + i * step, 10) for i in range(n)]
+    return _within_range([round(start + i * step, 10) for i in range(n)], text)
 
 
 def value_bounds(text: str) -> tuple[float, float]:
@@ -109,9 +109,22 @@ def value_bounds(text: str) -> tuple[float, float]:
     found = _range(text)
     if found is not None:
         start, _, step, n = found
-        return start, round(start + (n - 1) * step, 10) if n > 1 else start
-    values = _comma_values(text)
-    return min(values), max(values)
+        low, high = start, (round(start + (n - 1) * step, 10) if n > 1 else start)
+    else:
+        values = _comma_values(text)
+        low, high = min(values), max(values)
+    _within_range([low, high], text)
+    return low, high
+
+
+MAX_PARAMETER_MAGNITUDE = 1e12  # above every field's range in the schema: a swept value beyond it is a typo
+
+
+def _within_range(values: list[float], text: str) -> list[float]:
+    if any(abs(v) > MAX_PARAMETER_MAGNITUDE for v in values):
+        raise UsageError(f"--values {text[:40]!r}: a value beyond ±{MAX_PARAMETER_MAGNITUDE:.0e} is no instance "
+                         "parameter (see the value ranges in the README's instance format)")
+    return values
 
 
 def make_plan(instance_path: str | Path, params: list[str], values: list[str], **kw) -> SweepPlan:

@@ -47,6 +47,9 @@ def main(argv: list[str] | None = None) -> None:
     except ClickException as exc:  # usage errors: bad option, missing argument, no such file
         exc.show(file=sys.stderr)
         sys.exit(exc.exit_code)
+    except OSError as exc:  # a path that cannot be created, read or written (under a file, a folder, too long)
+        err_console.print(f"[bold red]error:[/] {shown(exc)}", soft_wrap=True)
+        sys.exit(2)
     except KeyboardInterrupt:
         err_console.print("interrupted")
         sys.exit(130)

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 from reeplan.analysis.sweep_plan import make_plan, value_bounds
-from reeplan.cli.console import NoStoreOpt, StoreOpt, err_console, frame_table, out_console, record_quietly
+from reeplan.cli.console import ForceOpt, NoStoreOpt, StoreOpt, err_console, frame_table, out_console, record_quietly
 from reeplan.errors import PlanCheckError, UsageError
 from reeplan.result.folders import prepare_out_dir
 from reeplan.text import shown
@@ -21,8 +21,7 @@ def compare_cmd(
                                                         "(base: + overrides:) or result folders")],
     out: Annotated[Path, typer.Option(help="Folder for the CSV tables and PNG charts")] = Path("reeplan-out/compare"),
     time_limit: Annotated[float | None, typer.Option(help="Seconds per scenario solve")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
-                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
+    force: ForceOpt = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
@@ -78,8 +77,7 @@ def sweep_cmd(
                                                           "reaching this HPO, by bisection")] = None,
     tolerance: Annotated[float, typer.Option(help="Bisection tolerance on the parameter")] = 1.0,
     no_reuse: Annotated[bool, typer.Option("--no-reuse", help="Rebuild the model at every point")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
-                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
+    force: ForceOpt = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
@@ -142,8 +140,7 @@ def alternatives_cmd(
     objective: Annotated[str, typer.Option(help="max-hpo or max-cumulative-hpo")] = "max-hpo",
     set_: Annotated[list[str] | None, typer.Option("--set", help="Override a scalar: dotted.path=value")] = None,
     out: Annotated[Path, typer.Option(help="Folder for alternatives.csv")] = Path("reeplan-out/alternatives"),
-    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
-                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
+    force: ForceOpt = False,
     time_limit: Annotated[float | None, typer.Option(help="Seconds per solve")] = None,
 ) -> None:
     """Near-optimal plans that fund different sites, connections, links and programmes."""

@@ -31,6 +31,8 @@ SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a scal
 StoreOpt = Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
                                                                "./reeplan-runs.sqlite]")]
 NoStoreOpt = Annotated[bool, typer.Option("--no-store", help="Do not record solves in the run store")]
+ForceOpt = Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
+                                        "(files named like reeplan's are replaced; all others are kept)")]
 
 
 def record_quietly(store, result, instance, command: str, label: str) -> None:

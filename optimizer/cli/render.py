@@ -29,9 +29,11 @@ def render_result(result: Result, console: Console) -> None:
     if not result.has_plan:
         return
     k = result.kpis
-    console.print(f"HPO {fixed(k['hpo_t'], 0)} t · REO {fixed(k['reo_t'], 0)} t in the target year · "
-                  f"spend {fixed(k['spend_bn_rub'])} bn RUB · new plants {k['new_plants_online']} · "
-                  f"jobs {fixed(k['jobs'], 0)} · tie-break: {shown(result.tie_break)}")
+    console.print(f"HPO {fixed(k.hpo_t, 0)} t · REO {fixed(k.reo_t, 0)} t in the target year · "
+                  f"spend {fixed(k.spend_bn_rub)} bn RUB · new plants {fixed(k.new_plants_online, 0)} · "
+                  f"jobs {fixed(k.jobs, 0)} · tie-break: {shown(result.tie_break)}")
+    if "output" not in result.tables:  # a record that is not a plan (a stress test): its figures only
+        return
     _render_spend(result.tables["output"], result.tables["allocation"], console)
     _render_plants(result.tables["plants"], console)
     _render_rd(result.tables["rd"], console)

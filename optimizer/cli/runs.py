@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from reeplan.cli.console import StoreOpt, err_console, out_console
+from reeplan.cli.console import ForceOpt, StoreOpt, err_console, out_console
 from reeplan.errors import InfeasibleError, NoSolutionError, UsageError
 from reeplan.numbers import fixed, gap
 from reeplan.options import SolveOptions
@@ -131,8 +131,7 @@ def show_cmd(run_id: RunIdArg, store: StoreOpt = None) -> None:
 def export_cmd(
     run_id: RunIdArg,
     out: Annotated[Path, typer.Option("--out", help="Folder for summary.json, the CSV tables and instance.yaml")],
-    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
-                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
+    force: ForceOpt = False,
     store: StoreOpt = None,
 ) -> None:
     """Write a run as `solve --out` does (summary.json + CSVs), plus the exact instance solved."""

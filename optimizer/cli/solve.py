@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from reeplan.cli.console import InstanceArg, Objective, SetOpt, err_console, out_console
+from reeplan.cli.console import ForceOpt, InstanceArg, Objective, SetOpt, err_console, out_console
 from reeplan.errors import InfeasibleError, NoSolutionError, PlanCheckError, UsageError
 from reeplan.options import SolveOptions
 from reeplan.result.folders import check_out_dir, default_out_dir
@@ -28,8 +28,7 @@ def solve_cmd(
     out: Annotated[Path | None, typer.Option(help="Folder for summary.json and the CSV tables "
                                                   "[default: reeplan-out/<instance name>]")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the status line")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
-                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
+    force: ForceOpt = False,
     store: Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
                                                                "./reeplan-runs.sqlite]")] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not record this solve in the run store")] = False,
@@ -63,6 +62,8 @@ def solve_cmd(
     inst = load_instance(instance, set_ or [])
     # the output folder is checked before the solve, so that a bad --out never costs the plan
     folder = check_out_dir(out if out is not None else default_out_dir(inst.name, "-robust" if robust else ""), force)
+    if log is not None and ((log.exists() and not log.is_file()) or not log.parent.is_dir()):
+        raise UsageError(f"--log {shown(log)}: give a file in an existing folder")
     opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
                         tie_break=not stage1_only, why=not no_why,
                         solver_options={"log_file": str(log)} if log else {})

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from reeplan.cli.console import NoStoreOpt, StoreOpt, err_console, frame_table, out_console, record_quietly
+from reeplan.cli.console import ForceOpt, NoStoreOpt, StoreOpt, err_console, frame_table, out_console, record_quietly
 from reeplan.errors import NoSolutionError, PlanCheckError, UsageError
 from reeplan.result.folders import default_out_dir, prepare_out_dir
 from reeplan.text import shown
@@ -60,8 +60,7 @@ def stress_cmd(
     out: Annotated[Path | None, typer.Option(help="Folder for the tables and charts "
                                                   "[default: reeplan-out/<instance>-stress]")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Write into --out even if it is a folder reeplan did not write "
-                                        "(files named like reeplan's are replaced; all others are kept)")] = False,
+    force: ForceOpt = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:

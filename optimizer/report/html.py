@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pandas as pd
+from reeplan.errors import UsageError
 from reeplan.numbers import is_number
 from reeplan.report.page import CSS, esc, gap_text, img, kpi_tile, num, pct, section, table
 from reeplan.result.result import AREA_KEYS, Result
@@ -363,6 +364,10 @@ def write_plan_report(result: Result, html_path: str | Path, png_dir: str | Path
         charts = plan_charts(result.tables, result.targets, inputs)
     page = build_html(result, inst, charts, where, inputs)
     html_path = Path(html_path)
+    if not html_path.name or html_path.is_dir():
+        raise UsageError(f"--html {str(html_path)!r}: give the name of the HTML file to write")
+    if png_dir is not None and Path(png_dir).exists() and not Path(png_dir).is_dir():
+        raise UsageError(f"--png {str(png_dir)!r}: give a folder for the PNG charts")
     html_path.parent.mkdir(parents=True, exist_ok=True)
     tmp = html_path.with_name(f".{html_path.name}.tmp")
     tmp.write_text(page, encoding="utf-8")

@@ -19,6 +19,6 @@ def export_model(instance: Instance, path: str | Path, objective: str = "max-hpo
     stage1_only(m)  # the file is exactly the stage-1 model
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}-partial{path.suffix}")
-    m.write(str(tmp), io_options={"symbolic_solver_labels": True})  # format from the suffix
+    m.write(str(tmp), format=path.suffix.lower()[1:], io_options={"symbolic_solver_labels": True})
     tmp.replace(path)
     return path

@@ -25,6 +25,9 @@ from reeplan.solving.numerics import check_model
 # Relative gap of the chain's stages after the primary (at most the user's gap): the stages make
 # the reported plan unique, which a 1e-4 gap on, say, capital (0.06 bn RUB in the base case) would not.
 CHAIN_GAP = 1e-7
+# The least time a stage is given once --time-limit is nearly spent (HiGHS needs a positive limit);
+# a later stage with less left than this is skipped, and the result says so.
+MIN_STAGE_S = 0.5
 # Each chain stage starts from the previous stage's plan (feasible, often optimal), so HiGHS's
 # improvement heuristics mostly search in vain: on the base case they took 2/3 of each stage's time
 # (sub-MIPs), and switching them off halved the chain (measured: benchmarks/README.md). User options win.
@@ -110,11 +113,21 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     seconds = {"build": built.build_seconds if built.solves == 0 else 0.0}
     solver_info = {"name": "highs", "version": highs.solver_version(opt), "options": {
         "time_limit": opts.time_limit, "mip_rel_gap": opts.mip_gap, "threads": opts.threads, **opts.highs_options()}}
+    skipped: list[str] = []  # stages the time limit left no room for
+
+    def left() -> float | None:
+        """Seconds of --time-limit still unspent: it bounds the whole solve, build included."""
+        if opts.time_limit is None:
+            return None
+        return opts.time_limit - seconds["build"] - (time.perf_counter() - clock)
+
     warm = built.solves > 0
     if warm:
         highs.push_changes_with_start(opt, m)
     built.solves += 1
-    first = highs.run(opt, m, time_limit=opts.time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
+    stage1_limit = left()
+    first = highs.run(opt, m, time_limit=None if stage1_limit is None else max(MIN_STAGE_S, stage1_limit),
+                      mip_gap=opts.mip_gap, threads=opts.threads,
                       options=opts.highs_options(), changes_pushed=warm, progress=progress,
                       interruptible=interruptible)
     solve_seconds, nodes = first.seconds, first.nodes
@@ -129,7 +142,9 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
             from reeplan.solving.diagnose import diagnose  # defers pyomo and highspy
 
             tick = time.perf_counter()
-            result.diagnosis = diagnose(instance, time_limit=opts.time_limit, data=data)
+            remaining = left()
+            result.diagnosis = diagnose(instance, time_limit=None if remaining is None else max(MIN_STAGE_S, remaining),
+                                        data=data)
             seconds["diagnose"] = time.perf_counter() - tick
         seconds["total"] = seconds["build"] + time.perf_counter() - clock
         result.seconds = seconds
@@ -138,8 +153,11 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     first.results.solution_loader.load_vars()
     round_integers(m)
     result.tie_break = "skipped (stage 1 not optimal)" if opts.tie_break else "off (stage 1 only)"
-    if opts.tie_break and first.status == Status.OPTIMAL:
-        remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
+    remaining = left()
+    if opts.tie_break and first.status == Status.OPTIMAL and remaining is not None and remaining < MIN_STAGE_S:
+        result.tie_break = "skipped (the time limit was spent by stage 1)"
+        skipped.append("the objective chain")
+    elif opts.tie_break and first.status == Status.OPTIMAL:
         chain = run_chain(opt, m, opts, float(pyo.value(m.Primary)), remaining, progress, interruptible)
         solve_seconds += chain.seconds
         seconds["chain"] = chain.seconds
@@ -147,8 +165,11 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
 
     tick = time.perf_counter()
     duals = {}
-    if opts.marginals:
-        duals = highs.lp_duals(m, [c for _, _, c in rule_constraints(m)], time_limit=opts.time_limit,
+    remaining = left()
+    if opts.marginals and remaining is not None and remaining < MIN_STAGE_S:
+        skipped.append("the LP marginals")
+    elif opts.marginals:
+        duals = highs.lp_duals(m, [c for _, _, c in rule_constraints(m)], time_limit=remaining,
                                threads=opts.threads)
         seconds["marginals"] = time.perf_counter() - tick
     tick = time.perf_counter()
@@ -164,9 +185,11 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
         result.check_violations = [str(v) for v in check_plan(instance, result.tables, opts.objective,
                                                                result.objective)]
         seconds["check"] = time.perf_counter() - tick
-    if opts.why and first.status == Status.OPTIMAL and result.status == Status.OPTIMAL:
+    remaining = left()
+    if opts.why and first.status == Status.OPTIMAL and remaining is not None and remaining < MIN_STAGE_S:
+        skipped.append("'why not more?'")
+    elif opts.why and first.status == Status.OPTIMAL and result.status == Status.OPTIMAL:
         tick = time.perf_counter()
-        remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
         # only a stage-aware progress display follows the re-solves (a plain callback sees stage 1 and the chain)
         assert first.incumbent is not None  # stage 1 is optimal
         _why_not_more(built, opts, first.incumbent, result, duals, remaining,
@@ -175,6 +198,8 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     seconds["solve"] = solve_seconds
     seconds["total"] = seconds["build"] + time.perf_counter() - clock
     result.seconds = seconds
+    if skipped:
+        result.message = f"time limit: no time left for {', '.join(skipped)}"
     if result.status == Status.TIME_LIMIT:
         result.message = f"time limit reached: best plan found, gap {result.mip_gap}"
     elif result.status == Status.INTERRUPTED:
@@ -215,7 +240,11 @@ def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_lim
         if hasattr(progress, "set_stage"):
             progress.set_stage(name, *{"output": ("HPO", "t"), "timing": ("committed", "bn RUB x yr")}.get(
                 name, ("cost", "bn RUB")))
-        remaining = None if deadline is None else max(1.0, deadline - time.perf_counter())
+        remaining = None if deadline is None else deadline - time.perf_counter()
+        if remaining is not None and remaining < MIN_STAGE_S:  # the time limit bounds the chain too
+            obj.deactivate()
+            note = f"stopped before {name}: the time limit was spent (the plan is optimal up to the earlier stages)"
+            break
         run = highs.run(opt, m, time_limit=remaining, mip_gap=gap, threads=opts.threads,
                         options={**CHAIN_HIGHS_OPTIONS, **opts.highs_options()}, changes_pushed=True, progress=progress,
                         interruptible=interruptible)

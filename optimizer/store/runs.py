@@ -322,9 +322,12 @@ def _run_row(conn: sqlite3.Connection, run_id: int) -> sqlite3.Row:
 
 def _run_id(run_id) -> int:
     try:
-        return int(str(run_id).lstrip("#"))
+        number = int(str(run_id).lstrip("#"))
     except ValueError:
         raise UsageError(f"a run id is a number (see `reeplan runs list`), got {run_id!r}") from None
+    if not 1 <= number < 2**63:  # SQLite's integer range
+        raise RunNotFoundError(f"no run {run_id} in the store (see `reeplan runs list`)")
+    return number
 
 
 def get_run(store: Store | str | Path | None, run_id: int) -> dict:

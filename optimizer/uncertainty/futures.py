@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from reeplan.errors import UsageError
 from reeplan.instance.schema import UNCERTAIN_INPUTS, Distribution, Instance, UncertainInput, Uncertainty
 
 
@@ -135,6 +136,8 @@ def quantile(dist: Distribution, q: float) -> float:
 
 def sample_futures(instance: Instance, n: int, seed: int = 0) -> pd.DataFrame:
     """``n`` futures, one row each, one column per uncertain item; same (instance, n, seed), same table."""
+    if not 0 <= seed < 2**63:
+        raise UsageError(f"the sampling seed must be a whole number in [0, 2**63), got {seed}")
     rng = np.random.default_rng(seed)
     items = uncertain_items(instance)
     table = pd.DataFrame({item.column: draw(item.distribution, rng, n) for item in items}, index=range(n))
