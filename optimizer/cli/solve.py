@@ -80,11 +80,11 @@ def solve_cmd(
     cost = objective.value == "min-cost"
     with ProgressLine(enabled=not quiet, label="cost" if cost else "HPO", unit="bn RUB" if cost else "t") as line:
         result = solve(inst, opts, progress=line if line.enabled else None, interruptible=True)
+    result.write(folder, inst, force=force)  # first: a closed output pipe (| head) must not cost the plan
     if quiet:
         out_console.print(f"{result.status.value} objective={result.objective} gap={result.mip_gap}", markup=False)
     else:
         render_result(result, out_console)
-    result.write(folder, inst, force=force)
     if not quiet:
         out_console.print(f"wrote summary.json and tables to {shown(folder)}/")
     if not no_store:
