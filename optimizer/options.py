@@ -34,6 +34,7 @@ class SolveOptions:
     threads: int | None = None  # None: HiGHS decides
     seed: int = 0
     lex_tolerance: float = 1e-9  # each stage of the chain keeps the earlier ones within this relative tolerance
+    stage_time_limit: float | None = None  # seconds per stage of the chain after the first (None: gaps decide)
     tie_break: bool = True  # run the objective chain after stage 1 (False: stage 1 only)
     marginals: bool = True  # LP duals of the rules (integers fixed)
     why: bool = True  # integer marginals and "why not more?" (re-solves; FORMULATION.md, section 10)
@@ -46,6 +47,9 @@ class SolveOptions:
         # "not x > 0" also refuses NaN, which every comparison calls false
         if self.time_limit is not None and not (0 < self.time_limit < MAX_TIME_LIMIT_S):
             raise UsageError(f"time limit must be a number of seconds in (0, {MAX_TIME_LIMIT_S:.0f}), got {self.time_limit}")
+        if self.stage_time_limit is not None and not (0 < self.stage_time_limit < MAX_TIME_LIMIT_S):
+            raise UsageError(f"stage time limit must be a number of seconds in (0, {MAX_TIME_LIMIT_S:.0f}), "
+                             f"got {self.stage_time_limit}")
         if not 0 <= self.mip_gap < 1:
             raise UsageError(f"relative gap must be in [0, 1), got {self.mip_gap}")
         if self.threads is not None and not 1 <= self.threads <= MAX_THREADS:

@@ -61,7 +61,7 @@ def find_alternatives(instance: Instance, count: int = 5, slack: float = 0.02, o
         raise InfeasibleError("the instance is infeasible: no alternatives", first.diagnosis)
     if not first.has_plan:
         raise NoSolutionError(first.message)
-    m, opt = built.model, built.solver
+    m, hm = built.model, built.highs
     z_star = first.objective
     assert z_star is not None, "a result with a plan has an objective value"
     decisions = funded_decisions(m)
@@ -77,19 +77,19 @@ def find_alternatives(instance: Instance, count: int = 5, slack: float = 0.02, o
         m.alt_no_good.add(_hamming(decisions, plans[-1]) >= 1)
         # Stage A: the most different funded set among near-optimal plans.
         _set_objective(m, "alt_diversity", sum(_hamming(decisions, p) for p in plans), pyo.maximize)
-        run = highs.run(opt, m, time_limit=time_limit, mip_gap=mip_gap, threads=None, options={"random_seed": 0})
+        run = highs.run(hm, time_limit=time_limit, mip_gap=mip_gap, threads=None, options={"random_seed": 0})
         if not run.has_plan:
             break
-        run.results.solution_loader.load_vars()
+        hm.load_plan()
         plan = {k: int(round(pyo.value(v))) for k, v in decisions.items()}
         # Stage B: the cheapest plan with exactly that funded set and output within the slack.
         fix = pyo.Constraint(list(decisions), rule=lambda m, key, plan=plan: decisions[key] == plan[key])
-        m.add_component(f"alt_fix_{rank}", fix)  # a fresh component per plan: the persistent
-        # interface tracks constraint objects, so a cleared-and-refilled list would confuse it
+        m.add_component(f"alt_fix_{rank}", fix)  # a fresh component per plan: HiGHS adds its rows, and the
+        # rows of earlier plans' fixings stay, deactivated (free rows)
         _set_objective(m, "alt_cost", m.Total_Cost, pyo.minimize)
-        cheap = highs.run(opt, m, time_limit=time_limit, mip_gap=mip_gap, threads=None, options={"random_seed": 0})
+        cheap = highs.run(hm, time_limit=time_limit, mip_gap=mip_gap, threads=None, options={"random_seed": 0})
         if cheap.has_plan:
-            cheap.results.solution_loader.load_vars()
+            hm.load_plan()
         fix.deactivate()
         distance = min(sum(plan[k] != p[k] for k in plan) for p in plans)
         plans.append(plan)

@@ -21,12 +21,12 @@ def diagnose(instance: Instance, time_limit: float | None = None, data: ModelDat
     """Rules that must give (policy shortfalls, budget overruns), largest relative change first."""
     data = data or model_data(instance)
     m = build_model(instance, elastic=True, data=data)
-    opt = highs.new_solver()
-    run = highs.run(opt, m, time_limit=time_limit, mip_gap=1e-6, threads=None, options={"random_seed": 0})
+    hm = highs.HighsModel(m)
+    run = highs.run(hm, time_limit=time_limit, mip_gap=1e-6, threads=None, options={"random_seed": 0})
     if not run.has_plan:
         return conform("diagnosis", pd.DataFrame(
             [dict(rule="(none)", message=f"elastic re-solve found no plan ({run.status.value})")], columns=COLUMNS))
-    run.results.solution_loader.load_vars()
+    hm.load_plan()
     rows = [row for (kind, label), var in elastic_slacks(m).items()
             if (row := _row(instance, data, m, kind, label, float(var.value or 0.0))) is not None]
     df = conform("diagnosis", pd.DataFrame(rows, columns=COLUMNS))

@@ -78,7 +78,7 @@ def objective_unit(objective: str) -> str:
     return OBJECTIVE_UNITS[objective]
 
 
-def integer_marginals(opt, m: pyo.ConcreteModel, instance: Instance, objective: str, z1: float, *,
+def integer_marginals(hm: highs.HighsModel, instance: Instance, objective: str, z1: float, *,
                       mip_gap: float, threads: int | None, options: dict, time_limit: float | None,
                       lp_duals: dict | None = None, progress=None) -> pd.DataFrame:
     """Gain in the primary objective from relaxing each rule by its step (re-solve of stage 1, warm-started).
@@ -86,6 +86,7 @@ def integer_marginals(opt, m: pyo.ConcreteModel, instance: Instance, objective: 
     The gain is ``z(relaxed) - z`` for the output objectives and ``z - z(relaxed)`` (budget saved) for
     ``min-cost``; both are >= 0 because the plan stays feasible. The model is left as it was: every
     parameter restored and the plan's values reloaded."""
+    m = hm.model
     values = [(v, v.value) for v in m.component_data_objects(pyo.Var, active=True)]
     maximise = m.stage1_objective.sense == pyo.maximize
     unit = objective_unit(objective)
@@ -98,8 +99,8 @@ def integer_marginals(opt, m: pyo.ConcreteModel, instance: Instance, objective: 
             con = _constraint_of(m, r)
             used = float(pyo.value(con.body)) if con is not None else float("nan")
             r.param.set_value(base + r.step)
-            highs.push_changes_with_start(opt, m)
-            run = highs.run(opt, m, time_limit=time_limit, mip_gap=mip_gap, threads=threads, options=options,
+            highs.push_changes_with_start(hm)
+            run = highs.run(hm, time_limit=time_limit, mip_gap=mip_gap, threads=threads, options=options,
                             changes_pushed=True, progress=progress)
             r.param.set_value(base)
             after = run.incumbent if run.has_plan else None
@@ -111,7 +112,7 @@ def integer_marginals(opt, m: pyo.ConcreteModel, instance: Instance, objective: 
             for v, val in values:  # the next relaxation starts from the plan again
                 v.set_value(val, skip_validation=True)
     finally:
-        highs.push_changes_with_start(opt, m)
+        highs.push_changes_with_start(hm)
         for v, val in values:
             v.set_value(val, skip_validation=True)
     return conform("marginals", pd.DataFrame(rows, columns=MARGINAL_COLUMNS))

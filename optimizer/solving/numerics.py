@@ -1,8 +1,9 @@
 """Numbers HiGHS can trust: every coefficient and bound of a built model checked before any solve.
 
-The rule (``check_model``, called by ``reeplan.solving.pipeline.build`` right after the model is built):
+The rule (``check_model``, called on every model handed to HiGHS, ``reeplan.solving.highs.HighsModel``,
+on the arrays HiGHS receives, before any solve):
 
-1. Every coefficient - of the active constraints, and of every objective, the deactivated stages of the
+1. Every coefficient - of every constraint and every objective, the deactivated stages of the
    tie-break chain included (each reaches HiGHS as an objective and as a lexicographic row) - is
    finite and below ``MAX_ABS`` = 1e15 in absolute value.
 2. Every finite row bound (right-hand side) and variable bound is below ``MAX_ABS`` too; an infinite
@@ -42,11 +43,10 @@ from __future__ import annotations
 import logging
 import math
 from dataclasses import dataclass, field
-from typing import Any
 
-import pyomo.environ as pyo
-from pyomo.repn.standard_repn import generate_standard_repn
+import numpy as np
 from reeplan.errors import InstanceError, Problem
+from reeplan.solving.compile import LinearModel
 
 MAX_ABS = 1e15  # |coefficient| or |bound| at or above this is refused (HiGHS's infinity is 1e20)
 HIGHS_INFINITY = 1e20
@@ -78,7 +78,8 @@ class CoefficientRange:
     bound_largest: float = 0.0  # largest finite |row or variable bound|
     rows: int = 0
     nonzeros: int = 0
-    offending: list[Entry] = field(default_factory=list)
+    offending: list[Entry] = field(default_factory=list)  # the first few of each kind
+    offending_count: int = 0
 
     @property
     def ratio(self) -> float:
@@ -94,64 +95,66 @@ class CoefficientRange:
                 f"{self.objective_largest:.3g}]; largest finite bound {self.bound_largest:.3g}")
 
 
-def coefficient_range(m: pyo.Block) -> CoefficientRange:
-    """Walk the active constraints, every objective and every variable bound of ``m``; nothing raised.
+def coefficient_range(lin: LinearModel) -> CoefficientRange:
+    """The numbers of a compiled model: active rows, every objective, every column bound; nothing raised.
 
-    Names (costly in Pyomo) are made only for the numbers reported: the extremes and the offenders."""
+    Vectorised over the arrays HiGHS receives; names are made only for the numbers reported (the
+    extremes and the offenders)."""
     out = CoefficientRange()
-    offending: list[tuple[str, Any, Any, float]] = []
-    largest: tuple[Any, Any, float] | None = None
-    smallest: tuple[Any, Any, float] | None = None
-    for con in m.component_data_objects(pyo.Constraint, active=True, descend_into=True):
-        repn = generate_standard_repn(con.body, compute_values=True, quadratic=False)
-        out.rows += 1
-        for var, coef in zip(repn.linear_vars, repn.linear_coefs):
-            a = abs(coef)
-            if a == 0.0:
-                continue
-            out.nonzeros += 1
-            if not a < MAX_ABS:  # also nan
-                offending.append(("coefficient", con, var, float(coef)))
-                continue
-            if a > out.largest:
-                out.largest, largest = a, (con, var, float(coef))
-            if a < out.smallest:
-                out.smallest, smallest = a, (con, var, float(coef))
-        constant = float(repn.constant or 0.0)
-        for bound in (con.lb, con.ub):
-            if bound is not None and _note_bound(out, float(bound) - constant):
-                offending.append(("row bound", con, None, float(bound) - constant))
-    for obj in m.component_data_objects(pyo.Objective, active=None, descend_into=True):
-        repn = generate_standard_repn(obj.expr, compute_values=True, quadratic=False)
-        for var, coef in zip(repn.linear_vars, repn.linear_coefs):
-            a = abs(coef)
-            if a == 0.0:
-                continue
-            if not a < MAX_ABS:
-                offending.append(("objective coefficient", obj, var, float(coef)))
-                continue
-            out.objective_largest = max(out.objective_largest, a)
-            out.objective_smallest = min(out.objective_smallest, a)
-    for var in m.component_data_objects(pyo.Var, descend_into=True):
-        for bound in (var.lb, var.ub):
-            if bound is not None and _note_bound(out, float(bound)):
-                offending.append(("variable bound", var, None, float(bound)))
-    out.offending = [Entry(kind, row.name, "" if col is None else col.name, x) for kind, row, col, x in offending]
-    if largest is not None:
-        out.largest_at = Entry("coefficient", largest[0].name, largest[1].name, largest[2])
-    if smallest is not None:
-        out.smallest_at = Entry("coefficient", smallest[0].name, smallest[1].name, smallest[2])
+    rows = lin.rows
+    active_rows = np.arange(len(lin.constraints))  # inactive rows too: the chain activates them later
+    out.rows = len(active_rows)
+    row_of_entry = np.repeat(active_rows, np.diff(rows.start))
+    take = rows.value != 0
+    values, entry_rows, entry_cols = rows.value[take], row_of_entry[take], rows.index[take]
+    out.nonzeros = len(values)
+    offending: list[Entry] = []
+    size = np.abs(values)
+    bad = ~(size < MAX_ABS)  # also nan
+    for k in np.flatnonzero(bad)[:MAX_LISTED + 1].tolist():
+        offending.append(Entry("coefficient", lin.constraints[entry_rows[k]].name, lin.columns[entry_cols[k]].name,
+                               float(values[k])))
+    out.offending_count = int(bad.sum())
+    good = np.flatnonzero(~bad)
+    if len(good):
+        hi, lo = good[np.argmax(size[good])], good[np.argmin(size[good])]
+        out.largest, out.smallest = float(size[hi]), float(size[lo])
+        out.largest_at = Entry("coefficient", lin.constraints[entry_rows[hi]].name, lin.columns[entry_cols[hi]].name,
+                               float(values[hi]))
+        out.smallest_at = Entry("coefficient", lin.constraints[entry_rows[lo]].name,
+                                lin.columns[entry_cols[lo]].name, float(values[lo]))
+    for bounds in (rows.lower[active_rows], rows.upper[active_rows]):
+        bad_rows = _bad_bounds(out, bounds)
+        out.offending_count += len(bad_rows)
+        offending += [Entry("row bound", lin.constraints[active_rows[k]].name, "", float(bounds[k]))
+                      for k in bad_rows[:MAX_LISTED + 1].tolist()]
+    for obj in lin.objectives:
+        size = np.abs(obj.value)
+        bad = ~(size < MAX_ABS)
+        out.offending_count += int(bad.sum())
+        offending += [Entry("objective coefficient", obj.component.name, lin.columns[obj.index[k]].name,
+                            float(obj.value[k])) for k in np.flatnonzero(bad)[:MAX_LISTED + 1].tolist()]
+        if (~bad).any():
+            out.objective_largest = max(out.objective_largest, float(size[~bad].max()))
+            out.objective_smallest = min(out.objective_smallest, float(size[~bad].min()))
+    for bounds in (lin.col_lower, lin.col_upper):
+        bad_cols = _bad_bounds(out, bounds)
+        out.offending_count += len(bad_cols)
+        offending += [Entry("variable bound", lin.columns[k].name, "", float(bounds[k]))
+                      for k in bad_cols[:MAX_LISTED + 1].tolist()]
+    out.offending = offending
     return out
 
 
-def _note_bound(out: CoefficientRange, bound: float) -> bool:
-    """Record a finite bound's size; True if it breaks the rule (nan, or |bound| >= MAX_ABS)."""
-    if math.isinf(bound):
-        return False  # no bound
-    if not abs(bound) < MAX_ABS:
-        return True
-    out.bound_largest = max(out.bound_largest, abs(bound))
-    return False
+def _bad_bounds(out: CoefficientRange, bounds: np.ndarray) -> np.ndarray:
+    """Positions of bounds that break the rule (nan, or finite and |bound| >= MAX_ABS); records the largest finite one."""
+    finite = np.isfinite(bounds)
+    size = np.abs(bounds[finite])
+    if len(size):
+        ok = size[size < MAX_ABS]
+        if len(ok):
+            out.bound_largest = max(out.bound_largest, float(ok.max()))
+    return np.flatnonzero(np.isnan(bounds) | (finite & ~(np.abs(np.where(finite, bounds, 0.0)) < MAX_ABS)))
 
 
 def _problem(where: str, e: Entry) -> Problem:
@@ -165,14 +168,14 @@ def _problem(where: str, e: Entry) -> Problem:
                    "unit (t, not kg; bn RUB, not RUB) in the item the row names")
 
 
-def check_model(m: pyo.Block) -> CoefficientRange:
-    """``coefficient_range`` of ``m``; InstanceError naming every row that breaks the rule of this module."""
-    found = coefficient_range(m)
-    where = f"model of {m.name!r}"
+def check_model(lin: LinearModel, name: str) -> CoefficientRange:
+    """``coefficient_range`` of the compiled model ``name``; InstanceError naming every row that breaks the rule."""
+    found = coefficient_range(lin)
+    where = f"model of {name!r}"
     problems = [_problem(where, e) for e in found.offending[:MAX_LISTED]]
-    if len(found.offending) > MAX_LISTED:
-        problems.append(Problem(where, "", "", "", len(found.offending) - MAX_LISTED,
-                                f"and {len(found.offending) - MAX_LISTED} more numbers of this size", ""))
+    if found.offending_count > MAX_LISTED:
+        problems.append(Problem(where, "", "", "", found.offending_count - MAX_LISTED,
+                                f"and {found.offending_count - MAX_LISTED} more numbers of this size", ""))
     if problems:
         raise InstanceError(problems)
     log.debug("coefficients of %s: %s", where, found.summary())

@@ -19,8 +19,8 @@ from reeplan.options import SolveOptions
 from reeplan.result.result import Kpis, Result, Status, mip_gap
 from reeplan.result.targets import new_plants_online, targets_table
 from reeplan.solving import highs
+from reeplan.solving.compile import gc_paused
 from reeplan.solving.extract import extract_tables, rule_constraints
-from reeplan.solving.numerics import check_model
 
 # Relative gap of the chain's stages after the primary (at most the user's gap): the stages make
 # the reported plan unique, which a 1e-4 gap on, say, capital (0.06 bn RUB in the base case) would not.
@@ -37,14 +37,14 @@ CHAIN_HIGHS_OPTIONS = {"mip_heuristic_effort": 0.0, "mip_heuristic_run_rins": Fa
 
 @dataclass
 class BuiltModel:
-    """An instance's Pyomo model already handed to a persistent HiGHS interface, for re-solves."""
+    """An instance's Pyomo model and the HiGHS object it was compiled to, for solves and re-solves in place."""
 
     instance: Instance
     objective: str
     data: ModelData
     model: pyo.ConcreteModel
-    solver: object
-    build_seconds: float
+    highs: highs.HighsModel
+    build_seconds: float  # Pyomo build, compilation to arrays and transfer to HiGHS
     solves: int = 0
 
 
@@ -59,13 +59,14 @@ def check_objective_fits(instance: Instance, objective: str) -> None:
 
 
 def build(instance: Instance, objective: str = "max-hpo") -> BuiltModel:
-    """Build the model of ``instance`` (no solve yet)."""
+    """Build the model of ``instance`` and hand it to HiGHS (no solve yet); InstanceError if HiGHS could not
+    trust its numbers (``reeplan.solving.numerics``)."""
     check_objective_fits(instance, objective)
     tick = time.perf_counter()
-    data = model_data(instance)
-    m = build_model(instance, objective, data=data)
-    check_model(m)  # coefficients and bounds HiGHS can trust, or InstanceError naming the rows
-    return BuiltModel(instance, objective, data, m, highs.new_solver(), time.perf_counter() - tick)
+    with gc_paused():
+        data = model_data(instance)
+        m = build_model(instance, objective, data=data)
+    return BuiltModel(instance, objective, data, m, highs.HighsModel(m), time.perf_counter() - tick)
 
 
 def _structure_key(instance: Instance) -> dict:
@@ -109,9 +110,9 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     if opts.objective != built.objective:
         raise UsageError(f"model was built for {built.objective}, not {opts.objective}")
     clock = time.perf_counter()
-    instance, data, m, opt = built.instance, built.data, built.model, built.solver
+    instance, data, m, hm = built.instance, built.data, built.model, built.highs
     seconds = {"build": built.build_seconds if built.solves == 0 else 0.0}
-    solver_info = {"name": "highs", "version": highs.solver_version(opt), "options": {
+    solver_info = {"name": "highs", "version": highs.solver_version(), "options": {
         "time_limit": opts.time_limit, "mip_rel_gap": opts.mip_gap, "threads": opts.threads, **opts.highs_options()}}
     skipped: list[str] = []  # stages the time limit left no room for
 
@@ -123,10 +124,10 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
 
     warm = built.solves > 0
     if warm:
-        highs.push_changes_with_start(opt, m)
+        highs.push_changes_with_start(hm)
     built.solves += 1
     stage1_limit = left()
-    first = highs.run(opt, m, time_limit=None if stage1_limit is None else max(MIN_STAGE_S, stage1_limit),
+    first = highs.run(hm, time_limit=None if stage1_limit is None else max(MIN_STAGE_S, stage1_limit),
                       mip_gap=opts.mip_gap, threads=opts.threads,
                       options=opts.highs_options(), changes_pushed=warm, progress=progress,
                       interruptible=interruptible)
@@ -150,7 +151,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
         result.seconds = seconds
         return result
 
-    first.results.solution_loader.load_vars()
+    hm.load_plan()
     round_integers(m)
     result.tie_break = "skipped (stage 1 not optimal)" if opts.tie_break else "off (stage 1 only)"
     remaining = left()
@@ -158,7 +159,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
         result.tie_break = "skipped (the time limit was spent by stage 1)"
         skipped.append("the objective chain")
     elif opts.tie_break and first.status == Status.OPTIMAL:
-        chain = run_chain(opt, m, opts, float(pyo.value(m.Primary)), remaining, progress, interruptible)
+        chain = run_chain(hm, opts, float(pyo.value(m.Primary)), remaining, progress, interruptible)
         solve_seconds += chain.seconds
         seconds["chain"] = chain.seconds
         result.tie_break, result.chain = chain.note, chain.stages
@@ -169,7 +170,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
     if opts.marginals and remaining is not None and remaining < MIN_STAGE_S:
         skipped.append("the LP marginals")
     elif opts.marginals:
-        duals = highs.lp_duals(m, [c for _, _, c in rule_constraints(m)], time_limit=remaining,
+        duals = highs.lp_duals(hm, [c for _, _, c in rule_constraints(m)], time_limit=remaining,
                                threads=opts.threads)
         seconds["marginals"] = time.perf_counter() - tick
     tick = time.perf_counter()
@@ -216,14 +217,15 @@ class ChainOutcome:
     seconds: float
 
 
-def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_limit: float | None, progress=None,
+def run_chain(hm: highs.HighsModel, opts: SolveOptions, z1: float, time_limit: float | None, progress=None,
               interruptible: bool = False) -> ChainOutcome:
     """The lexicographic chain after stage 1 (FORMULATION.md, section 9): each stage optimises its own
     objective with every earlier one held within ``lex_tolerance`` of its value, warm-started from the
     plan so far. A stage that finds no plan keeps the previous plan and ends the chain."""
+    m = hm.model
     chain = objective_chain(m)
     (_, primary_obj, _, _) = chain[0]
-    rows = [dict(stage="primary", sense=_sense(primary_obj), value=z1, status="optimal", seconds=0.0)]
+    rows = [dict(stage="primary", sense=_sense(primary_obj), value=z1, status="optimal", gap=None, seconds=0.0)]
     seconds, note, previous = 0.0, "", (chain[0], z1)
     gap = min(opts.mip_gap, CHAIN_GAP)
     deadline = None if time_limit is None else time.perf_counter() + time_limit
@@ -236,7 +238,7 @@ def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_lim
         name, obj, _, _ = stage
         obj.activate()
         values = [(v, v.value) for v in m.component_data_objects(pyo.Var, active=True)]
-        highs.push_changes_with_start(opt, m)
+        highs.push_changes_with_start(hm)
         if hasattr(progress, "set_stage"):
             progress.set_stage(name, *{"output": ("HPO", "t"), "timing": ("committed", "bn RUB x yr")}.get(
                 name, ("cost", "bn RUB")))
@@ -245,7 +247,9 @@ def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_lim
             obj.deactivate()
             note = f"stopped before {name}: the time limit was spent (the plan is optimal up to the earlier stages)"
             break
-        run = highs.run(opt, m, time_limit=remaining, mip_gap=gap, threads=opts.threads,
+        if opts.stage_time_limit is not None:  # a cap per stage, on top of the whole solve's limit
+            remaining = opts.stage_time_limit if remaining is None else min(remaining, opts.stage_time_limit)
+        run = highs.run(hm, time_limit=remaining, mip_gap=gap, threads=opts.threads,
                         options={**CHAIN_HIGHS_OPTIONS, **opts.highs_options()}, changes_pushed=True, progress=progress,
                         interruptible=interruptible)
         seconds += run.seconds
@@ -254,12 +258,14 @@ def run_chain(opt, m: pyo.ConcreteModel, opts: SolveOptions, z1: float, time_lim
                 v.set_value(val, skip_validation=True)
             obj.deactivate()
             note = f"stage {name} {run.status.value}: plan of the stages before kept"
-            rows.append(dict(stage=name, sense=_sense(obj), value=None, status=run.status.value, seconds=run.seconds))
+            rows.append(dict(stage=name, sense=_sense(obj), value=None, status=run.status.value, gap=None,
+                             seconds=run.seconds))
             break
-        run.results.solution_loader.load_vars()
+        hm.load_plan()
         round_integers(m)
         value = float(pyo.value(obj.expr))
-        rows.append(dict(stage=name, sense=_sense(obj), value=value, status=run.status.value, seconds=run.seconds))
+        rows.append(dict(stage=name, sense=_sense(obj), value=value, status=run.status.value,
+                         gap=mip_gap(run.incumbent, run.bound), seconds=run.seconds))
         if run.status != Status.OPTIMAL:
             obj.deactivate()
             note = f"stage {name} {run.status.value}: best plan found so far"
@@ -296,7 +302,7 @@ def _why_not_more(built: BuiltModel, opts: SolveOptions, z1: float, result: Resu
     """Integer marginals of every rule (re-solves on the built model) and the ranked limits (FORMULATION.md, 10)."""
     from reeplan.solving.marginals import integer_marginals, limits_table  # defers pyomo and highspy
 
-    marginals = integer_marginals(built.solver, built.model, built.instance, opts.objective, z1,
+    marginals = integer_marginals(built.highs, built.instance, opts.objective, z1,
                                   mip_gap=opts.mip_gap, threads=opts.threads,
                                   options=opts.highs_options(), time_limit=time_limit, lp_duals=duals,
                                   progress=progress)

@@ -8,7 +8,6 @@ process, in spawned workers or on a Dask cluster.
 
 from __future__ import annotations
 
-import gc
 import json
 import math
 import time
@@ -28,6 +27,7 @@ from reeplan.options import SolveOptions
 from reeplan.parallel import map_chunks
 from reeplan.result.result import Kpis, Result, Status, atomic_write, json_safe
 from reeplan.solving import highs
+from reeplan.solving.compile import gc_paused
 from reeplan.solving.pipeline import run_chain
 from reeplan.uncertainty.futures import UNCERTAIN_INPUTS, apply_future, quantile, sample_futures, uncertain_items
 
@@ -150,21 +150,17 @@ def evaluate_futures(nominal: Instance, plan: Plan, futures: list[dict], *, batc
 
 def _evaluate_batch(nominal: Instance, plan: Plan, futures: list[dict], opts: SolveOptions) -> list[dict]:
     tick = time.perf_counter()
-    gc.disable()  # the build makes many small objects and no cycles worth collecting
-    try:
+    with gc_paused():
         m, scenarios = build_stress_model(nominal, [apply_future(nominal, f) for f in futures], plan)
-        opt = highs.new_solver()
-        opt.set_instance(m)
-    finally:
-        gc.enable()
-    run = highs.run(opt, m, time_limit=opts.time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
+    hm = highs.HighsModel(m)
+    run = highs.run(hm, time_limit=opts.time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
                     options=opts.highs_options())
     if not run.has_plan:
         return [{"status": run.status.value, "seconds": (time.perf_counter() - tick) / len(futures)} for _ in futures]
-    run.results.solution_loader.load_vars()
+    hm.load_plan()
     if nominal.budget.opex_counts and run.status == Status.OPTIMAL:  # opex is spend: run each future cheapest
         assert run.incumbent is not None  # an optimal run has one
-        run_chain(opt, m, opts, run.incumbent, opts.time_limit)
+        run_chain(hm, opts, run.incumbent, opts.time_limit)
     seconds = (time.perf_counter() - tick) / len(futures)
     return [{"status": run.status.value, **_outcome(sub, data, nominal), "seconds": seconds}
             for sub, data in scenarios]

@@ -25,7 +25,7 @@ from tests.conftest import DATA
 def _optimum(instance, objective: str, tight: bool) -> float:
     data = model_data(instance, tight_bounds=tight)
     m = build_model(instance, objective, data=data)
-    res = solve_built(BuiltModel(instance, objective, data, m, highs.new_solver(), 0.0),
+    res = solve_built(BuiltModel(instance, objective, data, m, highs.HighsModel(m), 0.0),
                       tie_break=False, marginals=False, diagnose=False, mip_gap=1e-9)
     assert res.status.value == "optimal", res.message
     return res.objective

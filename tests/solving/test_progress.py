@@ -35,8 +35,7 @@ def test_updates_carry_incumbent_bound_gap():
 
 def test_detach_removes_the_callbacks():
     built = build(load_instance(BASE))
-    built.solver.set_instance(built.model)
-    h = built.solver._solver_model
+    h = built.highs.highs
     before = [len(c.callbacks) for c in h.callbacks]
     handle = attach_progress(h, lambda u: None)
     assert [len(c.callbacks) for c in h.callbacks] != before
