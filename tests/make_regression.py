@@ -7,6 +7,7 @@ import csv
 import sys
 
 from reeplan.instance.io import load_instance
+from reeplan.result.result import plan_fingerprint
 from reeplan.solving.pipeline import solve
 
 from tests.solving.test_bundled import BUNDLED, REGRESSION, model_size
@@ -20,11 +21,12 @@ def main() -> None:
         res = solve(inst, mip_gap=1e-6)
         n_var, n_con, n_int = model_size(inst)
         rows.append([path.stem, res.status.value, "" if res.objective is None else f"{res.objective:.6f}",
-                     n_var, n_con, n_int])
+                     n_var, n_con, n_int, plan_fingerprint(res.tables) if res.has_plan else ""])
     with REGRESSION.open("w", newline="") as fh:
-        fh.write("# objective values solved at mip_gap 1e-6; change only with a reason in the commit\n")
+        fh.write("# objective values solved at mip_gap 1e-6, plan = result.plan_fingerprint (decisions); change only "
+                 "with a reason in the commit\n")
         writer = csv.writer(fh)
-        writer.writerow(["instance", "status", "objective", "variables", "constraints", "integers"])
+        writer.writerow(["instance", "status", "objective", "variables", "constraints", "integers", "plan"])
         writer.writerows(rows)
 
 

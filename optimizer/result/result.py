@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from collections.abc import Iterator
@@ -154,6 +155,7 @@ class Result:
             "objective_chain": self.chain,
             "check_violations": self.check_violations,
             "instance_sha256": self.instance_sha256,
+            "plan_fingerprint": plan_fingerprint(self.tables) if self.has_plan and self.tables else None,
             "solver": self.solver,
             "message": self.message,
         })
@@ -200,6 +202,31 @@ def read_result(folder: str | Path) -> Result:
                   extra["targets"], extra["diagnosis"], summary.get("solver") or {}, summary.get("instance_sha256", ""),
                   summary.get("message", ""), summary.get("nodes"), summary.get("tie_break", ""),
                   summary.get("objective_chain") or [], summary.get("check_violations") or [])
+
+
+# The decisions of a plan, by table: what is funded, opened, built and started, and when (integers only:
+# operation - flows, power, feed - may tie between equally good plans and is not part of the fingerprint).
+FINGERPRINT_COLUMNS = {
+    "allocation": ("year", "area", "item", "kind"),
+    "plants": ("site", "year", "opened", "modules_started"),
+    "projects": ("project", "start_year"),
+}
+
+
+def plan_fingerprint(tables: dict[str, pd.DataFrame]) -> str:
+    """The first 16 hex digits of a SHA-256 of a plan's decisions (``FINGERPRINT_COLUMNS``), rows sorted:
+    two results with the same fingerprint fund, build and start the same things in the same years."""
+    digest = hashlib.sha256()
+    for name, columns in FINGERPRINT_COLUMNS.items():
+        df = tables.get(name)
+        rows = [] if df is None or df.empty else sorted(
+            "|".join(v if isinstance(v, str) else f"{float(v):.10g}" for v in row)
+            for row in df.loc[:, list(columns)].itertuples(index=False, name=None))
+        if name == "plants":  # a site-year with nothing opened and nothing started decides nothing
+            rows = [r for r in rows if not r.endswith("|0|0")]
+        digest.update(f"{name}\n".encode())
+        digest.update("\n".join(rows).encode())
+    return digest.hexdigest()[:16]
 
 
 def _records(df: pd.DataFrame | None) -> list[dict] | None:

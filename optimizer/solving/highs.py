@@ -290,7 +290,8 @@ class HighsModel:
         lin.active = now
         lower = np.where(now[flipped], lin.rows.lower[flipped], -INF)
         upper = np.where(now[flipped], lin.rows.upper[flipped], INF)
-        _ok(self.highs.changeRowsBounds(len(flipped), flipped.astype(np.int32), lower, upper), "changeRowsBounds")
+        _ok(self.highs.changeRowsBounds(len(flipped), flipped.astype(np.int32), lower, upper),  # type: ignore[attr-defined]
+            "changeRowsBounds")  # highspy 1.16 has it; its type stubs miss it
 
     def _push_column_bounds(self) -> None:
         lin = self.linear
@@ -352,7 +353,7 @@ def run(hm: HighsModel, *, time_limit: float | None, mip_gap: float | None, thre
     # HiGHS keeps options between runs; start each run from its defaults so that options of an
     # earlier run (a chain stage's heuristics, a time limit) do not leak into this one.
     h.resetOptions()
-    settings = {"output_flag": "log_file" in options, "log_to_console": False}
+    settings: dict[str, object] = {"output_flag": "log_file" in options, "log_to_console": False}
     if threads is not None:
         settings["threads"] = threads
     if time_limit is not None:
@@ -375,6 +376,7 @@ def run(hm: HighsModel, *, time_limit: float | None, mip_gap: float | None, thre
     info = h.getInfo()
     has_plan = model_status == _S.kOptimal or info.primal_solution_status == 2  # 2: feasible
     incumbent = float(info.objective_function_value) if has_plan and hm._objective is not None else None
+    bound: float | None
     if info.mip_node_count >= 0:
         bound = float(info.mip_dual_bound)
     else:  # an LP: its optimum is its bound

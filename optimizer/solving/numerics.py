@@ -102,12 +102,13 @@ def coefficient_range(lin: LinearModel) -> CoefficientRange:
     extremes and the offenders)."""
     out = CoefficientRange()
     rows = lin.rows
-    active_rows = np.arange(len(lin.constraints))  # inactive rows too: the chain activates them later
-    out.rows = len(active_rows)
+    active_rows = np.arange(len(lin.constraints))  # every row is checked: the chain activates inactive ones
+    out.rows = int(lin.active.sum())
     row_of_entry = np.repeat(active_rows, np.diff(rows.start))
     take = rows.value != 0
     values, entry_rows, entry_cols = rows.value[take], row_of_entry[take], rows.index[take]
-    out.nonzeros = len(values)
+    in_active_row = lin.active[entry_rows]
+    out.nonzeros = int(in_active_row.sum())
     offending: list[Entry] = []
     size = np.abs(values)
     bad = ~(size < MAX_ABS)  # also nan
@@ -115,7 +116,7 @@ def coefficient_range(lin: LinearModel) -> CoefficientRange:
         offending.append(Entry("coefficient", lin.constraints[entry_rows[k]].name, lin.columns[entry_cols[k]].name,
                                float(values[k])))
     out.offending_count = int(bad.sum())
-    good = np.flatnonzero(~bad)
+    good = np.flatnonzero(~bad & in_active_row)  # the range reported: the rows of stage 1
     if len(good):
         hi, lo = good[np.argmax(size[good])], good[np.argmin(size[good])]
         out.largest, out.smallest = float(size[hi]), float(size[lo])

@@ -530,11 +530,12 @@ def test_tiny_coefficient_range_is_reported():
     from reeplan.solving import numerics
     from reeplan.solving.pipeline import build
 
-    report = numerics.coefficient_range(build(load_instance(TINY)).model)
+    built = build(load_instance(TINY))
+    report = numerics.coefficient_range(built.highs.linear)
     assert 0 < report.smallest <= report.largest < numerics.MAX_ABS
     assert report.ratio == pytest.approx(report.largest / report.smallest)
     assert report.ratio == pytest.approx(1e5)  # 1,000 t/yr of link capacity over 0.01 GWh/t of electricity
-    assert report.offending == [] and numerics.check_model(build(load_instance(TINY)).model).ratio == report.ratio
+    assert report.offending == [] and numerics.check_model(built.highs.linear, "tiny").ratio == report.ratio
 
 
 # --------------------------------------------------------------------------------------------

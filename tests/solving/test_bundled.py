@@ -1,5 +1,5 @@
 """Every bundled instance: solves optimal (gap <= 1e-4), passes the independent checker, and matches
-the regression table tests/regression.csv (objective and model size)."""
+the regression table tests/regression.csv (objective, model size and plan fingerprint)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import pytest
 from reeplan.check import check_plan
 from reeplan.instance.io import load_instance
 from reeplan.models.investment import build_model
+from reeplan.result.result import plan_fingerprint
 from reeplan.solving.pipeline import solve
 
 from tests.conftest import ROOT
@@ -62,3 +63,5 @@ def test_regression_table(path):
     else:
         # Both solves stop at a 1e-4 relative gap, so two correct runs may differ by up to that much.
         assert math.isclose(res.objective, float(row["objective"]), rel_tol=1e-4)
+        # the same decisions, not only the same objective (the fast path, the chain and reuse may not move them)
+        assert plan_fingerprint(res.tables) == row["plan"], f"{path.stem}: the plan changed"
