@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 # dtype names: "int64", "Int64" (an integer that may be missing), "float64", "bool", "str"
@@ -104,9 +105,35 @@ TABLES: dict[str, Table] = {t.name: t for t in (
 )}
 TABLE_FILES = set(TABLES)  # the CSV files a written result may hold
 
+# Solver noise. HiGHS meets rows within its feasibility tolerance (1e-7, on scaled rows) and accepts
+# integers within 1e-6, so the values of a plan carry residue: 29159.999970839996 t, 4.85e-05 t, -0.0.
+# Every float column is cleaned once, when extraction conforms it to this contract: a value below
+# ZERO_BELOW of its unit (default ZERO_BELOW_OTHER) becomes 0, and every value keeps SIGNIFICANT_DIGITS
+# significant digits. Tonnes and GWh: 1e-4 is the independent checker's absolute tolerance
+# (reeplan.check), so a cleaned plan checks as the raw one does. Cleaning is idempotent: reading a
+# written table back conforms it again and changes nothing.
+SIGNIFICANT_DIGITS = 9
+ZERO_BELOW = {"t": 1e-4, "t/yr": 1e-4, "GWh": 1e-4, "bn RUB": 1e-6, "jobs": 1e-4, "modules": 1e-4}
+ZERO_BELOW_OTHER = 1e-9
+
+
+def clean_solver_noise(values, unit: str = "") -> np.ndarray:
+    """``values`` (float) with solver residue removed: zero below ``ZERO_BELOW[unit]``, ``SIGNIFICANT_DIGITS``
+    significant digits, no negative zero; NaN and infinities kept."""
+    x = np.asarray(values, dtype=np.float64)
+    out = x.copy()
+    finite = np.isfinite(x) & (x != 0)
+    size = np.abs(x[finite])
+    exponent = np.floor(np.log10(size))
+    scale = 10.0 ** (SIGNIFICANT_DIGITS - 1 - exponent)
+    out[finite] = np.round(x[finite] * scale) / scale
+    out[np.isfinite(x) & (np.abs(x) < ZERO_BELOW.get(unit, ZERO_BELOW_OTHER))] = 0.0
+    return out + 0.0  # -0.0 -> 0.0
+
 
 def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
-    """``df`` with the contract's columns, in order, with the contract's dtypes (missing text becomes '')."""
+    """``df`` with the contract's columns, in order, with the contract's dtypes (missing text becomes '') and
+    float columns cleaned of solver noise (``clean_solver_noise``)."""
     table = TABLES[name]
     missing = [c for c in table.names if c not in df.columns]
     if missing:
@@ -119,6 +146,8 @@ def conform(name: str, df: pd.DataFrame) -> pd.DataFrame:
             out[col.name] = out[col.name].round().astype("int64")
         elif col.dtype == "Int64":
             out[col.name] = pd.to_numeric(out[col.name], errors="coerce").round().astype("Int64")
+        elif col.dtype == "float64":
+            out[col.name] = clean_solver_noise(pd.to_numeric(out[col.name], errors="coerce"), col.unit)
         else:
             out[col.name] = out[col.name].astype(PANDAS_DTYPE[col.dtype])
     return out
@@ -138,7 +167,11 @@ def tables_markdown() -> str:
              "optimizer/result/tables.md`); a test checks that this file is current. Extraction, the file",
              "writer and reader, the checker and the run store all use that contract. Money bn RUB, material t",
              "REO (oxide content), energy GWh, time calendar years. Dtypes are pandas dtypes: `Int64` is an",
-             "integer that may be missing; `str` text is never missing (an empty cell is '').", ""]
+             "integer that may be missing; `str` text is never missing (an empty cell is '').", "",
+             f"Solver noise is cleaned once, at extraction: every float keeps {SIGNIFICANT_DIGITS} significant "
+             "digits, and a value below", "the threshold of its unit is 0 ("
+             + ", ".join(f"{u}: {v:g}" for u, v in ZERO_BELOW.items()) + f"; other units: {ZERO_BELOW_OTHER:g}).",
+             ""]
     for table in TABLES.values():
         lines += [f"## `{table.name}`: one row per {table.row}", "", "| column | dtype | unit | meaning |",
                   "|---|---|---|---|"]

@@ -8,9 +8,7 @@ import pandas as pd
 import pyomo.environ as pyo
 from reeplan.models.components.policy import POLICY_ROWS
 from reeplan.models.data import ModelData
-from reeplan.result.tables import TABLES, conform
-
-TOL = 1e-6
+from reeplan.result.tables import TABLES, ZERO_BELOW, conform
 
 
 def _val(x) -> float:
@@ -24,6 +22,11 @@ def _int(x) -> int:
 
 def extract_tables(m: pyo.ConcreteModel, data: ModelData, duals: dict | None = None) -> dict[str, pd.DataFrame]:
     """All result tables of a solved model; ``duals`` maps constraint name -> marginal value."""
+    return {**plan_tables(m, data), "constraints": _constraints(m, data, duals or {})}
+
+
+def plan_tables(m: pyo.Block, data: ModelData) -> dict[str, pd.DataFrame]:
+    """The plan's tables (every table but the rules'), also of a block without rules (a future's copy)."""
     return {
         "allocation": _allocation(m, data),
         "plants": _plants(m, data),
@@ -32,7 +35,6 @@ def extract_tables(m: pyo.ConcreteModel, data: ModelData, duals: dict | None = N
         "projects": _projects(m, data),
         "rd": _rd(m, data),
         "output": _output(m, data),
-        "constraints": _constraints(m, data, duals or {}),
     }
 
 
@@ -81,14 +83,14 @@ def _flows(m, data: ModelData) -> pd.DataFrame:
     links = {ln.name: ln for ln in data.instance.links}
     rows = [dict(link=l, deposit=links[l].deposit, site=links[l].site, mode=links[l].mode, ship_year=t,
                  arrival_year=t + links[l].transit_yr, t=_val(var))
-            for (l, t), var in m.Ship.items() if _val(var) > TOL]
+            for (l, t), var in m.Ship.items() if _val(var) >= ZERO_BELOW["t"]]  # below: solver noise
     return _frame("flows", rows)
 
 
 def _power(m, data: ModelData) -> pd.DataFrame:
     conns = {c.name: c for c in data.instance.power_connections}
     rows = [dict(connection=c, source=conns[c].source, site=conns[c].site, year=t, gwh=_val(var))
-            for (c, t), var in m.Power_Drawn.items() if _val(var) > TOL]
+            for (c, t), var in m.Power_Drawn.items() if _val(var) >= ZERO_BELOW["GWh"]]
     return _frame("power", rows)
 
 

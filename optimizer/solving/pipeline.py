@@ -17,6 +17,7 @@ from reeplan.models.data import AREAS, ModelData, model_data
 from reeplan.models.investment import build_model
 from reeplan.options import SolveOptions
 from reeplan.result.result import Kpis, Result, Status, mip_gap
+from reeplan.result.tables import clean_solver_noise
 from reeplan.result.targets import new_plants_online, targets_table
 from reeplan.solving import highs
 from reeplan.solving.compile import gc_paused
@@ -175,7 +176,7 @@ def solve_built(built: BuiltModel, options: SolveOptions | None = None, *, progr
         seconds["marginals"] = time.perf_counter() - tick
     tick = time.perf_counter()
     result.tables = extract_tables(m, data, duals)
-    result.objective = float(pyo.value(m.Primary))
+    result.objective = float(clean_solver_noise([pyo.value(m.Primary)])[0])
     result.mip_gap = mip_gap(result.objective, result.best_bound)
     result.targets = targets_table(instance, result.tables)
     result.kpis = kpis_of(instance, result.tables, result.objective)

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pyomo.environ as pyo
+from reeplan.check import check_plan
 from reeplan.errors import UsageError
 from reeplan.instance.policy_rules import RULES
 from reeplan.instance.schema import Instance
@@ -28,6 +29,7 @@ from reeplan.parallel import map_chunks
 from reeplan.result.result import Kpis, Result, Status, atomic_write, json_safe
 from reeplan.solving import highs
 from reeplan.solving.compile import gc_paused
+from reeplan.solving.extract import plan_tables
 from reeplan.solving.pipeline import run_chain
 from reeplan.uncertainty.futures import UNCERTAIN_INPUTS, apply_future, quantile, sample_futures, uncertain_items
 
@@ -162,8 +164,30 @@ def _evaluate_batch(nominal: Instance, plan: Plan, futures: list[dict], opts: So
         assert run.incumbent is not None  # an optimal run has one
         run_chain(hm, opts, run.incumbent, opts.time_limit)
     seconds = (time.perf_counter() - tick) / len(futures)
-    return [{"status": run.status.value, **_outcome(sub, data, nominal), "seconds": seconds}
+    rows = [{"status": run.status.value, **_outcome(sub, data, nominal), "seconds": seconds}
             for sub, data in scenarios]
+    if scenarios and run.has_plan:  # the first future of every batch passes the independent checker
+        sub, data = scenarios[0]
+        rows[0]["check_violations"] = len(check_future(data.instance, sub, data))
+    return rows
+
+
+def check_future(future: Instance, sub: pyo.Block, data: ModelData) -> list:
+    """The independent checker's violations of one future's operation (``reeplan.check``).
+
+    A future's copy binds physics, not the money or the policy targets (the stress test measures overruns
+    and shortfalls, it does not forbid them), so the future is checked with its budget and policy rules
+    out of the way (the largest budget the schema allows, no yearly caps, every policy rule off), and the
+    findings of ``DELAY_RULES`` are dropped."""
+    budget = future.budget.model_copy(update={"total_bn_rub": 1e6, "rd_envelope_bn_rub": 1e6, "yearly_cap_bn_rub": {}})
+    policy = future.policy.model_copy(update={name: None for name in RULES})
+    free = future.model_copy(update={"budget": budget, "policy": policy})
+    return [v for v in check_plan(free, plan_tables(sub, data), "max-hpo", None) if v.rule not in DELAY_RULES]
+
+
+# Planning rules a fixed plan breaks in a future by being late, not by wrong operation: a start the
+# future's longer lead time pushes past the horizon (the item then simply does not produce in the horizon).
+DELAY_RULES = frozenset({"module_start_year", "project_start_year"})
 
 
 def _run_chunk(nominal: Instance, plan: Plan, batch: int, chunk: list[tuple[int, dict]]) -> list[dict]:
@@ -206,8 +230,11 @@ def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: in
     tornado = _tornado_table(oat, [done[samples + j] for j in range(len(oat))], nominal)
     seconds = {"total": time.perf_counter() - clock, "per_sample": float(outcomes["seconds"].mean()),
                "workers": workers if scheduler is None else None}
-    return StressReport(instance.name, plan_label, sample_table, nominal,
-                        summarise(instance, sample_table, nominal, samples=samples, seed=seed),
+    summary = summarise(instance, sample_table, nominal, samples=samples, seed=seed)
+    checked = outcomes["check_violations"].dropna() if "check_violations" in outcomes else pd.Series(dtype=float)
+    summary["futures_checked"] = int(len(checked))  # the first future of every batch (independent checker)
+    summary["futures_check_violations"] = int(checked.sum())
+    return StressReport(instance.name, plan_label, sample_table, nominal, summary,
                         targets_odds(instance, sample_table, nominal), tornado,
                         drivers(sample_table, [it.column for it in uncertain_items(instance)]), seconds)
 
@@ -310,6 +337,10 @@ def describe(report: StressReport) -> str:
         top = report.tornado.iloc[0]
         lines.append(f"  - the biggest driver of HPO is {top['input']}: {top['hpo_low_t']:,.0f} t at its P10, "
                      f"{top['hpo_high_t']:,.0f} t at its P90.")
+    if s.get("futures_checked"):
+        bad = s["futures_check_violations"]
+        lines.append(f"  - {s['futures_checked']} of the futures (the first of each batch) passed through the independent "
+                     f"checker: {'no violation' if not bad else f'{bad} violations (a bug: please report it)'}.")
     if s.get("failed_samples"):
         lines.append(f"  - {s['failed_samples']} futures did not solve; see the status column.")
     return "\n".join(lines)
