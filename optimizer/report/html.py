@@ -14,7 +14,8 @@ import pandas as pd
 from reeplan.errors import UsageError
 from reeplan.numbers import is_number
 from reeplan.report.page import CSS, esc, gap_text, img, kpi_tile, num, pct, section, table
-from reeplan.result.result import AREA_KEYS, Result
+from reeplan.result.folders import write_new_file
+from reeplan.result.result import AREA_KEYS, Result, atomic_write
 from reeplan.version import __version__
 
 STATUS_COLORS = {"optimal": "#2f855a", "time_limit": "#b7791f", "interrupted": "#b7791f"}
@@ -357,27 +358,26 @@ def write_plan_report(result: Result, html_path: str | Path, png_dir: str | Path
     "charts": [names]}. To start from a run id or a folder, use ``reeplan.sources.write_report``."""
     from reeplan.report.plots import plan_charts  # defers matplotlib and numpy
 
+    # the paths are checked before any chart is drawn: a typo costs no rendering
+    html_path = Path(html_path)
+    if not html_path.name or html_path.is_dir():
+        raise UsageError(f"--html {str(html_path)!r}: give the name of the HTML file to write")
+    if any(p.exists() and not p.is_dir() for p in html_path.parents):
+        raise UsageError(f"--html {str(html_path)!r}: a part of the folder path is an existing file")
+    if png_dir is not None and any(p.exists() and not p.is_dir() for p in (Path(png_dir), *Path(png_dir).parents)):
+        raise UsageError(f"--png {str(png_dir)!r}: give a folder for the PNG charts")
     inst = instance
     charts, inputs = [], None
     if result.has_plan and "output" in result.tables:
         inputs = plan_inputs(result, inst)
         charts = plan_charts(result.tables, result.targets, inputs)
     page = build_html(result, inst, charts, where, inputs)
-    html_path = Path(html_path)
-    if not html_path.name or html_path.is_dir():
-        raise UsageError(f"--html {str(html_path)!r}: give the name of the HTML file to write")
-    if png_dir is not None and Path(png_dir).exists() and not Path(png_dir).is_dir():
-        raise UsageError(f"--png {str(png_dir)!r}: give a folder for the PNG charts")
     html_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = html_path.with_name(f".{html_path.name}.tmp")
-    tmp.write_text(page, encoding="utf-8")
-    tmp.replace(html_path)
+    atomic_write(html_path, page)  # a random temporary name, created exclusively, then renamed
     pngs = []
     if png_dir is not None:
         png_dir = Path(png_dir)
         png_dir.mkdir(parents=True, exist_ok=True)
         for chart in charts:
-            path = png_dir / f"{chart.name}.png"
-            path.write_bytes(chart.png)
-            pngs.append(path)
+            pngs.append(write_new_file(png_dir / f"{chart.name}.png", chart.png, replace=True))
     return {"html": html_path, "png": pngs, "charts": [c.name for c in charts]}

@@ -230,3 +230,18 @@ def test_page_renders_in_headless_chromium(report, tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     assert png_size(shot.read_bytes()) == (1280, 2400)
     assert shot.stat().st_size > 100_000  # a rendered page, not a blank one
+
+
+def test_bad_html_or_png_path_is_refused_before_any_chart_is_drawn(base, tmp_path, monkeypatch):
+    """A path the page cannot be written to is a usage error at once: no chart is rendered, nothing is written."""
+    import reeplan.report.plots as plots
+    from reeplan.errors import UsageError
+
+    monkeypatch.setattr(plots, "plan_charts", lambda *a, **k: pytest.fail("charts drawn before the path check"))
+    inst, res = base
+    blocker = tmp_path / "a-file"
+    blocker.write_text("mine")
+    for html, png in ((blocker / "r.html", None), (tmp_path / "r.html", blocker), (tmp_path / "r.html", blocker / "x")):
+        with pytest.raises(UsageError):
+            write_report(res, html, png, instance=inst)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"] and blocker.read_text() == "mine"
