@@ -6,7 +6,7 @@ Measures
     wall time per sample, the library's own per-sample figure = mean batch time share inside a
     worker, and the 2-worker speed-up on per-sample wall time);
 (b) the extensive form (two-stage robust model, ``solve_robust``) for K = 10, 50, 200 sampled
-    futures: build, transfer (Pyomo -> HiGHS ``set_instance``), HiGHS (stage 1 and the lexicographic
+    futures: build, transfer (Pyomo -> arrays -> HiGHS, ``HighsModel``), HiGHS (stage 1 and the lexicographic
     stage 2 apart), extraction and total seconds, status, objective, bound, gap, nodes, model size and
     the in-sample expected HPO. HiGHS: 1 thread, relative gap 1e-4, seed 0.
 
@@ -74,12 +74,12 @@ def measure_robust(k: int, time_limit: float) -> dict:
     calls, size = [], {}
     real_run = highs.run
 
-    def timed_run(opt, m, **kw):  # record each HiGHS run (stage 1, stage 2) and the model's size
+    def timed_run(hm, **kw):  # record each HiGHS run (stage 1, stage 2) and the model's size
         if not size:
-            lp = opt._solver_model.getLp()
+            lp = hm.highs.getLp()
             size.update(columns=lp.num_col_, rows=lp.num_row_, nonzeros=len(lp.a_matrix_.value_),
                         integers=sum(1 for v in lp.integrality_ if v != highs.highspy.HighsVarType.kContinuous))
-        out = real_run(opt, m, **kw)
+        out = real_run(hm, **kw)
         calls.append((out.seconds, out.status.value))
         return out
 

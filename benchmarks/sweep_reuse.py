@@ -1,5 +1,5 @@
 """Sweep benchmark (issue 3): a 30-point budget sweep of the base case, side by side in one run:
-(a) model reuse (one build, persistent HiGHS, warm starts) vs 30 independent cold solves;
+(a) model reuse (one build, one HiGHS object re-solved in place, warm starts) vs 30 independent cold solves;
 (b) the same sweep with 2 local workers vs 1. Writes benchmarks/results/sweep_reuse.csv.
 
 Run: python benchmarks/sweep_reuse.py [--points 30]

@@ -1,7 +1,7 @@
 """Parameter sweeps: one row per point (status, objective, HPO, spend by area, marginal values).
 
 Points are split into contiguous chunks, one per worker. A worker builds the model once and, while
-the next point differs only in mutable budget parameters, re-solves it in place (persistent HiGHS,
+the next point differs only in mutable budget parameters, re-solves it in place (one HiGHS object,
 warm-started from the previous plan); otherwise it rebuilds. Every finished point is written at once
 to ``<out>/points/<index>.json``, so an interrupted sweep resumes without redoing points, and a failing
 point is recorded with its error instead of stopping the sweep.

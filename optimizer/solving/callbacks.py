@@ -69,9 +69,8 @@ class ProgressHandle:
 def attach_progress(highs, on_update: Callable[[dict], None], *, min_interval: float = 0.25) -> ProgressHandle:
     """Call ``on_update`` with incumbent, bound, gap and elapsed time while ``highs`` (a ``highspy.Highs``) solves a MIP.
 
-    For Pyomo's persistent interface ``opt``, ``highs`` is ``opt._solver_model`` (it exists after
-    ``opt.set_instance(model)``). Exceptions raised by ``on_update`` are kept in ``handle.error`` and
-    stop further updates; they never propagate into HiGHS."""
+    For a ``reeplan.solving.highs.HighsModel`` ``hm``, ``highs`` is ``hm.highs``. Exceptions raised by
+    ``on_update`` are kept in ``handle.error`` and stop further updates; they never propagate into HiGHS."""
     handle = ProgressHandle(highs)
     last_emit = [-math.inf]
     lock = threading.Lock()
