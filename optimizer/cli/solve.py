@@ -38,6 +38,9 @@ def solve_cmd(
                                               "may spend money for nothing and its timing is arbitrary")] = False,
     no_why: Annotated[bool, typer.Option("--no-why", help="Skip the integer marginals and 'why not more?' "
                                          "(re-solves with each limit relaxed)")] = False,
+    stage_time_limit: Annotated[float | None, typer.Option(
+        help="Seconds at most for each stage of the objective chain (default: none, the stages' gaps decide "
+             "the plan; a stage stopped by it is reported with its gap)")] = None,
     robust: Annotated[bool, typer.Option("--robust", help="Two-stage stochastic plan over sampled futures, compared "
                                          "with the deterministic plan", rich_help_panel="Robust")] = False,
     scenarios: Annotated[int, typer.Option(help="Futures the robust plan is built on", rich_help_panel="Robust")] = 20,
@@ -65,7 +68,7 @@ def solve_cmd(
     if log is not None and ((log.exists() and not log.is_file()) or not log.parent.is_dir()):
         raise UsageError(f"--log {shown(log)}: give a file in an existing folder")
     opts = SolveOptions(objective=objective.value, time_limit=time_limit, mip_gap=gap, threads=threads, seed=seed,
-                        tie_break=not stage1_only, why=not no_why,
+                        tie_break=not stage1_only, why=not no_why, stage_time_limit=stage_time_limit,
                         solver_options={"log_file": str(log)} if log else {})
     if robust:
         from reeplan.cli.uncertainty import solve_robust_cli  # defers pandas and rich

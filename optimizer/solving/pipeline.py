@@ -269,7 +269,9 @@ def run_chain(hm: highs.HighsModel, opts: SolveOptions, z1: float, time_limit: f
                          gap=mip_gap(run.incumbent, run.bound), seconds=run.seconds))
         if run.status != Status.OPTIMAL:
             obj.deactivate()
-            note = f"stage {name} {run.status.value}: best plan found so far"
+            stage_gap = rows[-1]["gap"]
+            note = (f"stage {name} {run.status.value} at gap {'unknown' if stage_gap is None else f'{stage_gap:.2g}'}: "
+                    "best plan found so far, later stages not run")
             break
         previous = (stage, value)
     else:

@@ -148,3 +148,17 @@ def test_fixing_after_build_reaches_highs_with_bounds_update():
         built.highs.update(bounds=True)
     again = highs.run(built.highs, time_limit=None, mip_gap=1e-4, threads=None, options={})
     assert math.isclose(again.incumbent, free.objective, rel_tol=2e-4)
+
+
+def test_a_stage_time_cap_is_reported_with_its_gap():
+    """--stage-time-limit caps each chain stage (not stage 1); the stage it stops says so, with its gap
+    ('unknown' when HiGHS had no bound yet), and the plan is the best found so far."""
+    from reeplan.generate import generate_family
+
+    inst = generate_family("small", 0)
+    res = solve(inst, threads=1, why=False, marginals=False, stage_time_limit=1e-3)
+    free = solve(inst, threads=1, why=False, marginals=False, tie_break=False)
+    assert res.has_plan and res.chain[0]["stage"] == "primary" and res.objective == free.objective
+    assert res.chain[-1]["status"] == "time_limit" and "gap" in res.chain[-1]
+    assert "time_limit at gap" in res.tie_break and "later stages not run" in res.tie_break
+    assert res.check_violations == []
