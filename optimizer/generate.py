@@ -57,9 +57,10 @@ from typing import Any
 
 import numpy as np
 from reeplan.errors import UsageError
-from reeplan.instance.io import write_csv_folder, write_yaml
+from reeplan.instance.io import csv_folder_files, yaml_text
 from reeplan.instance.schema import Instance
 from reeplan.parallel import work_limit
+from reeplan.result.folders import check_out_dir, write_folder, write_new_file
 
 Row = dict[str, Any]  # one raw table row (field -> value of mixed types), as Instance.model_validate reads it
 
@@ -445,12 +446,22 @@ def generate_family(family: str, seed: int = 0, **kwargs) -> Instance:
     return generate_instance(**spec, seed=seed, name=f"{family}-seed{seed}")
 
 
-def write_generated(instance: Instance, path: str | Path) -> Path:
-    """Write YAML for a .yaml/.yml path, otherwise a CSV folder (scalars.yaml + one CSV per table)."""
+def write_generated(instance: Instance, path: str | Path, *, force: bool = False) -> Path:
+    """Write YAML for a .yaml/.yml path, otherwise a CSV folder (scalars.yaml + one CSV per table), atomically.
+
+    An existing file, or a non-empty folder reeplan did not write, is replaced only with ``force``
+    (``UsageError`` otherwise, before anything is written); a CSV folder is replaced whole (see
+    ``reeplan.result.folders.write_folder``: the user's other files in it are kept)."""
     path = Path(path)
     if path.suffix.lower() in {".yaml", ".yml"}:
+        if path.is_dir():
+            raise UsageError(f"--out {path} is a folder: give a .yaml file name that is not one, or a folder "
+                             "name without .yaml for the CSV format")
+        if path.exists() and not force:
+            raise UsageError(f"--out {path} exists: give --force to replace it, or another --out")
         path.parent.mkdir(parents=True, exist_ok=True)
-        return write_yaml(instance, path)
-    if path.exists() and not path.is_dir():
-        raise UsageError(f"{path} exists and is not a folder: give a .yaml file name or a folder")
-    return write_csv_folder(instance, path)
+        return write_new_file(path, yaml_text(instance), replace=True)
+    check_out_dir(path, force)
+    files = csv_folder_files(instance)
+    write_folder(path, files, owned=[name for name, _ in files], force=force, kind="instance")
+    return path

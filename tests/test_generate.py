@@ -219,3 +219,38 @@ def test_union_over_seeds_has_every_structure(small_seeds):
     # no upgrade points at a link that does not exist, and a zero-capacity link always has one
     for inst in small_seeds:
         assert all(ln.name in {u.link for u in inst.link_upgrades} for ln in inst.links if ln.capacity_t_per_yr == 0)
+
+
+def _code(argv: list[str]) -> int:
+    try:
+        main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+    return 0
+
+
+def test_generate_out_never_destroys_what_the_user_has(tmp_path, capsys):
+    """An existing .yaml file, or a folder of the user's, is refused before anything is written (exit 2);
+    --force replaces reeplan's files and keeps the user's own; a folder generate wrote is replaced whole."""
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    (mine / "notes.txt").write_text("keep me")
+    (mine / "sites.csv").write_text("my own table")
+    assert _code(["generate", "--out", str(mine)]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert (mine / "sites.csv").read_text() == "my own table"  # nothing touched
+    assert _code(["generate", "--out", str(mine), "--force"]) == 0
+    assert (mine / "notes.txt").read_text() == "keep me"
+    assert load_instance(mine).name.endswith("seed0")
+
+    again = tmp_path / "gen"
+    assert _code(["generate", "--out", str(again)]) == 0
+    assert _code(["generate", "--out", str(again), "--seed", "3"]) == 0  # generate's own folder: replaced whole
+    assert load_instance(again).name.endswith("seed3")
+
+    yaml_file = tmp_path / "inst.yaml"
+    yaml_file.write_text("not an instance")
+    assert _code(["generate", "--out", str(yaml_file)]) == 2
+    assert yaml_file.read_text() == "not an instance"
+    assert _code(["generate", "--out", str(yaml_file), "--force"]) == 0
+    assert load_instance(yaml_file).name.endswith("seed0")

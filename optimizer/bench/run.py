@@ -26,6 +26,7 @@ from reeplan.bench.isolate import run_isolated
 from reeplan.bench.report import BenchReport, machine_info, write_bench_report
 from reeplan.errors import UsageError
 from reeplan.options import check_objective
+from reeplan.result.folders import prepare_out_dir
 
 METRICS = {"total": "total_s", "solve": "solve_s", "wall": "wall_s"}
 PIPELINES = ("stage1", "solve")
@@ -78,7 +79,7 @@ def run_bench(paths: Sequence[str | Path], solvers: Sequence[str] = ("highs",), 
               time_limit: float = 60.0, threads: int | None = None, seed: int = 0, gap: float = 1e-4,
               options: Iterable[str] = (), out: str | Path = "bench-out", objective: str = "max-hpo",
               wall_limit: float | None = None, metric: str = "total", pipeline: str = "stage1",
-              plots: bool = True, progress: Callable[[dict], None] | None = None) -> BenchReport:
+              plots: bool = True, progress: Callable[[dict], None] | None = None, force: bool = False) -> BenchReport:
     """Run every instance x configuration x repeat in its own process; write and return the results.
 
     ``metric``: the time the summary and profile use: ``total`` (build + transfer + solve +
@@ -86,7 +87,8 @@ def run_bench(paths: Sequence[str | Path], solvers: Sequence[str] = ("highs",), 
     ``wall_limit``: seconds after which a child is killed (default 2 x time limit + 60).
     ``pipeline`` (reeplan instances): ``stage1`` times build / transfer / solve / extraction of the
     stage-1 MILP on any solver; ``solve`` runs the whole ``reeplan solve`` (tie-break and marginals
-    included, HiGHS only)."""
+    included, HiGHS only). ``out``: a new folder, one an earlier bench wrote, or (``force``) any folder;
+    checked before the first run (``reeplan.result.folders.prepare_out_dir``)."""
     if repeat < 1:
         raise UsageError(f"repeat must be >= 1, got {repeat}")
     if time_limit is None or time_limit <= 0:
@@ -112,7 +114,7 @@ def run_bench(paths: Sequence[str | Path], solvers: Sequence[str] = ("highs",), 
     if mps_only and any(i.kind == "mps" for i in instances):
         notes.append(f"MPS files run on HiGHS and SCIP only: {', '.join(c.label for c in mps_only)} "
                      "skipped on them")
-    out = Path(out)
+    out = prepare_out_dir(out, force, kind="bench")
     (out / "logs").mkdir(parents=True, exist_ok=True)
     machine = machine_info()
     versions = {c.label: solver_version(c) for c in configs}

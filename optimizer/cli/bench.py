@@ -32,6 +32,8 @@ def register(app: typer.Typer) -> None:
             help="Total budget as a share of the full build-out's capex [default: the family's, or 0.5]")] = None,
         out: Annotated[Path | None, typer.Option(help="A .yaml file, or a folder for the CSV format "
                                                       "[default: generated/<name>, a CSV folder]")] = None,
+        force: Annotated[bool, typer.Option("--force", help="Replace an existing --out file, or write into a "
+                                                            "folder reeplan did not write")] = False,
     ) -> None:
         """Generate a valid synthetic instance shaped like the base case, deterministic by seed."""
         from reeplan.generate import FAMILIES, family_size, generate_instance, write_generated  # defers numpy and pydantic
@@ -42,7 +44,7 @@ def register(app: typer.Typer) -> None:
         spec: dict[str, Any] = {k: (v if v is not None else base[k]) for k, v in given.items()}
         name = f"{family}-seed{seed}" if family and all(v is None for v in given.values()) else None
         inst = generate_instance(**spec, seed=seed, name=name)
-        path = write_generated(inst, out or Path("generated") / inst.name)
+        path = write_generated(inst, out or Path("generated") / inst.name, force=force)
 
         out_console.print(
             f"wrote {shown(path)}: {shown(inst.name)}, {inst.years[0]}-{inst.years[-1]}, {len(inst.sites)} sites, "
@@ -77,6 +79,8 @@ def register(app: typer.Typer) -> None:
         store: Annotated[Path | None, typer.Option("--store", help="Run store file [default: $REEPLAN_STORE or "
                                                                    "./reeplan-runs.sqlite]")] = None,
         no_store: Annotated[bool, typer.Option("--no-store", help="Do not record runs in the run store")] = False,
+        force: Annotated[bool, typer.Option("--force", help="Write into an --out folder reeplan did not write "
+                                                            "(its other files are kept)")] = False,
     ) -> None:
         """Benchmark solvers: each instance x configuration x repeat in its own process."""
         from reeplan.bench.record import record_bench_run  # defers sqlite3 and pydantic
@@ -102,7 +106,7 @@ def register(app: typer.Typer) -> None:
 
         report = run_bench(instances, solver or ["highs"], repeat=repeat, time_limit=time_limit, threads=threads,
                            seed=seed, gap=gap, options=option or [], out=out, objective=objective,
-                           wall_limit=wall_limit, metric=metric, pipeline=pipeline, progress=progress)
+                           wall_limit=wall_limit, metric=metric, pipeline=pipeline, progress=progress, force=force)
         m = report.machine
         out_console.print(f"machine: {shown(m['cpu'])}, {m['cores']} cores, {m['memory_gb']} GB; "
                           f"Python {shown(m['python'])}; reeplan {shown(m['reeplan'])}; "

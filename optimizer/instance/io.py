@@ -122,8 +122,13 @@ def instance_sha256(instance: Instance) -> str:
 def write_yaml(instance: Instance, path: str | Path) -> Path:
     """Write an instance as one YAML file."""
     path = Path(path)
-    path.write_text(_dump(instance.model_dump(mode="json")), encoding="utf-8")
+    path.write_text(yaml_text(instance), encoding="utf-8")
     return path
+
+
+def yaml_text(instance: Instance) -> str:
+    """The instance as the text of one YAML file."""
+    return _dump(instance.model_dump(mode="json"))
 
 
 class _PlainDumper(yaml.SafeDumper):
@@ -141,16 +146,22 @@ def write_csv_folder(instance: Instance, folder: str | Path) -> Path:
     """Write an instance as ``scalars.yaml`` plus one CSV per entity table."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    data = instance.model_dump(mode="json")
-    scalars = {k: data[k] for k in SCALAR_SECTIONS if k in data}
-    (folder / SCALARS_FILE).write_text(_dump(scalars), encoding="utf-8")
-    for entity, model in ENTITY_TABLES.items():
-        columns = list(model.model_fields)
-        with (folder / f"{entity}.csv").open("w", newline="", encoding="utf-8") as fh:
-            writer = csv.DictWriter(fh, fieldnames=columns)
-            writer.writeheader()
-            for row in data[entity]:
-                writer.writerow({k: LIST_SEPARATOR.join(v) if isinstance(v, list) else
-                                 LIST_SEPARATOR.join(f"{y}:{x}" for y, x in v.items()) if isinstance(v, dict) else
-                                 ("" if v is None else v) for k, v in row.items()})
+    for name, text in csv_folder_files(instance):
+        (folder / name).write_text(text, encoding="utf-8")
     return folder
+
+
+def csv_folder_files(instance: Instance) -> list[tuple[str, str]]:
+    """(file name, text) of the CSV-folder form: ``scalars.yaml`` plus one CSV per entity table."""
+    data = instance.model_dump(mode="json")
+    files = [(SCALARS_FILE, _dump({k: data[k] for k in SCALAR_SECTIONS if k in data}))]
+    for entity, model in ENTITY_TABLES.items():
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=list(model.model_fields))
+        writer.writeheader()
+        for row in data[entity]:
+            writer.writerow({k: LIST_SEPARATOR.join(v) if isinstance(v, list) else
+                             LIST_SEPARATOR.join(f"{y}:{x}" for y, x in v.items()) if isinstance(v, dict) else
+                             ("" if v is None else v) for k, v in row.items()})
+        files.append((f"{entity}.csv", buffer.getvalue()))
+    return files

@@ -51,3 +51,14 @@ def plan_folder(tmp_path_factory):
 def test_bad_stress_options_are_usage_errors(args, plan_folder, tmp_path, capsys):
     code, err = _exit(["stress", plan_folder, "--no-store", "--out", tmp_path / "s", "--samples", "5", *args], capsys)
     assert code == 2 and "internal error" not in err
+
+
+def test_bench_out_refuses_a_folder_of_the_users_before_any_run(tmp_path, capsys):
+    """``bench --out`` on a non-empty folder reeplan did not write: exit 2 before any run, the folder untouched."""
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "runs.csv").write_text("my own runs")
+    code, err = _exit(["bench", "instances/tiny.yaml", "--out", out, "--no-store"], capsys)
+    assert code == 2 and "--force" in err
+    assert sorted(p.name for p in out.iterdir()) == ["runs.csv"]
+    assert (out / "runs.csv").read_text() == "my own runs"
