@@ -221,6 +221,13 @@ def mutable_parameters(m: pyo.Block) -> list:
     return [p for comp in m.component_objects(pyo.Param, descend_into=True) if comp.mutable for p in comp.values()]
 
 
+def parameters_read(expr) -> set[int]:
+    """``id`` of every mutable parameter an expression (objective or constraint part) reads."""
+    if expr is None or expr.__class__ in native_types:
+        return set()
+    return {id(p) for p in identify_mutable_parameters(expr)}
+
+
 def rows_using(constraints: list, params: list) -> dict[int, list[int]]:
     """{id(param): [row, ...]} for the rows whose body or bounds read each of ``params``."""
     wanted = ComponentSet(params)

@@ -20,6 +20,7 @@ benchmarks/README.md).
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable
@@ -44,6 +45,7 @@ from reeplan.solving.compile import (
     gc_paused,
     mutable_parameters,
     objectives_of,
+    parameters_read,
     rows_using,
     variables_of,
 )
@@ -68,8 +70,9 @@ def status_name(model_status) -> str:
 _banner_shown: list = []
 
 
+@functools.cache
 def solver_version() -> str:
-    """HiGHS version as 'major.minor.patch'."""
+    """HiGHS version as 'major.minor.patch' (asked once per process)."""
     return _new_highs().version()
 
 
@@ -129,6 +132,7 @@ class HighsModel:
         self._params = mutable_parameters(m)
         self._param_values = [p.value for p in self._params]
         self._param_rows: dict[int, list[int]] | None = None  # built at the first parameter change
+        self._objective_reads: dict[int, set[int]] = {}  # id(objective) -> ids of the parameters it reads
         self._objective: Objective | None = None
         self._set_objective(self._active_objective())
 
@@ -163,6 +167,7 @@ class HighsModel:
             compiled = self._compiler.objective(active[0])
             self._add_new_columns()
             self._objective_of[id(active[0])] = compiled
+            self._objective_reads.pop(id(active[0]), None)
         return compiled
 
     def _set_objective(self, obj: Objective | None) -> None:
@@ -243,9 +248,16 @@ class HighsModel:
         self._param_values = [p.value for p in self._params]
         if rows:
             self._recompile_rows(rows)
-        # an objective may read a changed parameter too: each is compiled again when next activated
-        self._objective_of.clear()
-        self._objective = None
+        # an objective that reads a changed parameter is compiled again when next activated (the others,
+        # the chain's stages in the base model, keep their compiled costs: no walk per sweep point)
+        ids = {id(p) for p in changed}
+        for key, obj in list(self._objective_of.items()):
+            if key not in self._objective_reads:
+                self._objective_reads[key] = parameters_read(obj.component.expr)
+            if self._objective_reads[key] & ids:
+                del self._objective_of[key]
+                if self._objective is obj:
+                    self._objective = None
         self._set_objective(self._active_objective())
 
     def _recompile_rows(self, rows: list[int]) -> None:

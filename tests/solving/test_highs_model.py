@@ -162,3 +162,39 @@ def test_a_stage_time_cap_is_reported_with_its_gap():
     assert res.chain[-1]["status"] == "time_limit" and "gap" in res.chain[-1]
     assert "time_limit at gap" in res.tie_break and "later stages not run" in res.tie_break
     assert res.check_violations == []
+
+
+def test_a_changed_parameter_reaches_the_objectives_that_read_it_and_only_those():
+    """max p*x + y with x + y <= cap: each parameter change re-solved in place equals the hand-solved optimum
+    (x = cap if p > 1 else 0 ... ), while an objective that reads no parameter keeps its compiled costs."""
+    m = pyo.ConcreteModel(name="toy")
+    m.p = pyo.Param(initialize=2.0, mutable=True)
+    m.cap = pyo.Param(initialize=4.0, mutable=True)
+    m.x = pyo.Var(bounds=(0, 10))
+    m.y = pyo.Var(bounds=(0, 3))
+    m.share = pyo.Constraint(expr=m.x + m.y <= m.cap)
+    m.value = pyo.Objective(expr=m.p * m.x + m.y, sense=pyo.maximize)
+    m.plain = pyo.Objective(expr=m.x + 2 * m.y, sense=pyo.maximize)
+    m.plain.deactivate()
+    hm = highs.HighsModel(m)
+
+    def best() -> float:
+        run = highs.run(hm, time_limit=None, mip_gap=None, threads=1, options={})
+        assert run.status.value == "optimal"
+        return run.incumbent
+
+    assert best() == pytest.approx(8.0)  # x = 4
+    plain_before = None
+    for p, cap in ((0.5, 4.0), (0.5, 6.0), (3.0, 6.0)):
+        m.p.set_value(p)
+        m.cap.set_value(cap)
+        hm.update()
+        y = min(3.0, cap) if p < 1 else 0.0
+        assert best() == pytest.approx(p * (cap - y) + y)  # hand-solved: the dearer of x and y fills cap first
+        plain = hm._objective_of[id(m.plain)] if id(m.plain) in hm._objective_of else None
+        assert plain is not None and (plain_before is None or plain is plain_before)  # compiled once, kept
+        plain_before = plain
+    m.value.deactivate()
+    m.plain.activate()
+    hm.update()
+    assert best() == pytest.approx(3.0 + 2 * 3.0)  # y = 3, x = 3
