@@ -12,7 +12,9 @@ from reeplan.cli.console import ForceOpt, InstanceArg, Objective, SetOpt, err_co
 from reeplan.errors import InfeasibleError, NoSolutionError, PlanCheckError, UsageError
 from reeplan.options import SolveOptions
 from reeplan.result.folders import check_out_dir, default_out_dir
+from reeplan.result.runlog import RunLog, get_logger, setup_console_logging
 from reeplan.text import shown
+from reeplan.version import __version__
 
 MAX_HPO = Objective("max-hpo")  # the default objective (Objective's members are made from a list: no attributes)
 
@@ -61,9 +63,8 @@ def solve_cmd(
 
     With --robust: also the two-stage stochastic plan, and both plans stress-tested on fresh futures."""
 
-    from reeplan.result.exports import parse_formats
-    from reeplan.result.result import LOG_FILE
-    from reeplan.result.runlog import RunLog, get_logger
+    from reeplan.result.exports import parse_formats  # defers pandas
+    from reeplan.result.result import LOG_FILE  # defers pydantic and yaml
 
     chosen = parse_formats(formats)  # a bad --format fails before the solve
     run_log = RunLog().__enter__()
@@ -182,8 +183,6 @@ def export_cmd(
 
 def _version(value: bool) -> None:
     if value:
-        from reeplan.version import __version__
-
         typer.echo(f"reeplan {__version__}")
         raise typer.Exit()
 
@@ -193,8 +192,6 @@ def main_options(
                                           help="Print reeplan's version and exit")] = False,
 ) -> None:
     """reeplan's own options (before the command): --version; sets up logging for every command."""
-    from reeplan.result.runlog import setup_console_logging  # defers rich
-
     setup_console_logging()
 
 

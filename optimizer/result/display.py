@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import Any
 
 from reeplan.numbers import fixed, gap_percent
 
-if TYPE_CHECKING:  # pragma: no cover
-    from reeplan.result.result import Result
+Result = Any  # a reeplan.result.result.Result (not imported: that module imports this one)
 
 _COLORS = {"optimal": "#2f855a", "time_limit": "#b7791f", "interrupted": "#b7791f"}
 

@@ -19,15 +19,19 @@ from __future__ import annotations
 
 import io
 import json
+import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 from reeplan.errors import UsageError
 from reeplan.result.tables import TABLES, conform
 
-if TYPE_CHECKING:  # pragma: no cover
-    from reeplan.result.result import Result
+# This module does not import reeplan.result.result (which imports it): its writers take a ``Result`` (any object
+# with ``tables``, ``targets``, ``diagnosis`` and ``summary()``), its readers return (summary, frames), and
+# reeplan.result.result turns those into a ``Result`` (``read_netcdf``, ``read_excel``, ``read_parquet_result``).
+Result = Any
+Read = tuple[dict, dict[str, pd.DataFrame]]  # (summary.json's content, tables by name)
 
 FORMATS = ("csv", "parquet", "netcdf", "excel")  # what ``Result.write(formats=...)`` and ``--format`` know
 DEFAULT_FORMATS = ("csv", "parquet")
@@ -71,20 +75,9 @@ def _conformed(name: str, df: pd.DataFrame) -> pd.DataFrame:
     return df.reset_index(drop=True)
 
 
-def _result_from(summary: dict, frames: dict[str, pd.DataFrame]) -> Result:
-    """A ``Result`` from its summary (summary.json's content) and tables."""
-    from reeplan.result.result import KPI_KEYS, Kpis, Result, Status
-
-    tables = {n: _conformed(n, df) for n, df in frames.items() if n not in ("targets", "diagnosis")}
-    kpis = Kpis({key: summary.get(key) for key in KPI_KEYS}, objective=summary.get("objective"),
-                marginals=summary.get("marginal_hpo_per_bn_rub"))
-    extra = {n: _conformed(n, frames[n]) if n in frames else None for n in ("targets", "diagnosis")}
-    return Result(summary.get("instance", ""), summary.get("objective_name", "max-hpo"), Status(summary["status"]),
-                  bool(summary.get("has_plan")), summary.get("objective"), summary.get("best_bound"),
-                  summary.get("mip_gap"), summary.get("seconds") or {}, tables, kpis, extra["targets"],
-                  extra["diagnosis"], summary.get("solver") or {}, summary.get("instance_sha256", ""),
-                  summary.get("message", ""), summary.get("nodes"), summary.get("tie_break", ""),
-                  summary.get("objective_chain") or [], summary.get("check_violations") or [])
+def finish(summary: dict, frames: dict[str, pd.DataFrame]) -> Read:
+    """(summary, frames with the contract's dtypes)."""
+    return summary, {n: _conformed(n, df) for n, df in frames.items()}
 
 
 # ------------------------------------------------------------------------------------------ Parquet
@@ -102,13 +95,13 @@ def read_table_parquet(name: str, path: str | Path) -> pd.DataFrame:
     return _conformed(name, pd.read_parquet(path, engine="pyarrow"))
 
 
-def read_parquet_result(folder: str | Path) -> Result:
+def read_parquet(folder: str | Path) -> Read:
     """A result folder read from its Parquet tables (and summary.json)."""
     folder = Path(folder)
     summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
     frames = {name: read_table_parquet(name, folder / f"{name}.parquet") for name in TABLES
               if (folder / f"{name}.parquet").is_file()}
-    return _result_from(summary, frames)
+    return finish(summary, frames)
 
 
 # ------------------------------------------------------------------------------------------ xarray / netCDF
@@ -136,8 +129,8 @@ def _values(series: pd.Series):
 
 def to_xarray(result: Result):
     """The result as one ``xarray.Dataset`` (see the module docstring for its layout)."""
-    import numpy as np
-    import xarray as xr
+    import numpy as np  # defers numpy
+    import xarray as xr  # defers xarray
 
     ds = xr.Dataset()
     frames = result_frames(result)
@@ -205,7 +198,7 @@ def _derived(ds, frames: dict[str, pd.DataFrame]) -> None:
                                         "derived": 1}
 
 
-def from_xarray(ds) -> Result:
+def from_xarray(ds) -> Read:
     """The ``Result`` a Dataset made by ``to_xarray`` (or read from its netCDF file) holds."""
     stored = json.loads(ds.attrs["tables_json"])
     frames = {}
@@ -225,7 +218,7 @@ def from_xarray(ds) -> Result:
             order = [c for c in table.names if c in df.columns]
             df = df[order + [c for c in df.columns if c not in order]]
         frames[name] = df
-    return _result_from(json.loads(ds.attrs["summary_json"]), frames)
+    return finish(json.loads(ds.attrs["summary_json"]), frames)
 
 
 def _netcdf_engine() -> str:
@@ -240,8 +233,6 @@ def _netcdf_engine() -> str:
 
 def netcdf_bytes(result: Result) -> bytes:
     """The result as a netCDF-4 file's bytes."""
-    import tempfile
-
     ds = to_xarray(result)
     encoding = {}
     for name, var in ds.variables.items():
@@ -253,9 +244,9 @@ def netcdf_bytes(result: Result) -> bytes:
         return path.read_bytes()
 
 
-def read_netcdf(path: str | Path) -> Result:
+def read_netcdf(path: str | Path) -> Read:
     """A ``Result`` from a netCDF file written by ``Result.to_netcdf`` / ``--format netcdf``."""
-    import xarray as xr
+    import xarray as xr  # defers xarray
 
     with xr.open_dataset(path, engine=_netcdf_engine()) as ds:
         return from_xarray(ds.load())
@@ -302,7 +293,7 @@ def excel_bytes(result: Result) -> bytes:
     return buf.getvalue()
 
 
-def read_excel(path: str | Path) -> Result:
+def read_excel(path: str | Path) -> Read:
     """A ``Result`` from a workbook written by ``Result.to_excel`` / ``--format excel`` (types from the contract)."""
     sheets = pd.read_excel(path, sheet_name=None, engine="openpyxl", keep_default_na=False,
                            na_values={})
@@ -320,4 +311,4 @@ def read_excel(path: str | Path) -> Result:
                     else:
                         df[col.name] = pd.to_numeric(df[col.name])
         frames[name] = df
-    return _result_from(summary, frames)
+    return finish(summary, frames)

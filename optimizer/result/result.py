@@ -14,6 +14,8 @@ from typing import Any, Generic, TypeVar
 import pandas as pd
 import yaml
 from reeplan.instance.schema import INVESTMENT_AREAS
+from reeplan.result import exports
+from reeplan.result.display import result_html
 from reeplan.result.folders import write_folder, write_new_file
 from reeplan.result.tables import TABLE_FILES, TABLES, read_table_csv
 
@@ -172,16 +174,12 @@ class Result:
         result or the new one, complete, never a mix. A folder reeplan did not write is refused (``UsageError``)
         unless ``force``; either way every file of the folder that reeplan did not write is kept, and reeplan's
         files of an earlier result that this one has not (a stale table would mislead) are dropped."""
-        from reeplan.result.exports import parse_formats
-
-        chosen = parse_formats(",".join(formats)) if not isinstance(formats, str) else parse_formats(formats)
+        chosen = exports.parse_formats(",".join(formats)) if not isinstance(formats, str) else exports.parse_formats(formats)
         return write_folder(out_dir, self._files(instance, chosen, extra_files or {}), owned=RESULT_FILES, force=force,
                             kind="result")
 
     def _files(self, instance=None, formats=("csv", "parquet"), extra_files=None) -> Iterator[tuple[str, str | bytes]]:
         """(file name, content) of every file ``write`` writes, made one at a time."""
-        from reeplan.result import exports
-
         yield "summary.json", json.dumps(self.summary(), indent=2) + "\n"
         if instance is not None:
             yield INSTANCE_FILE, yaml.safe_dump(instance.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
@@ -201,31 +199,23 @@ class Result:
     def to_xarray(self):
         """The result as one ``xarray.Dataset``: tables on their dimensions (year, site, deposit, ...), units as
         attributes; ``reeplan.result.exports.from_xarray`` turns it back into an equal ``Result``."""
-        from reeplan.result.exports import to_xarray
-
-        return to_xarray(self)
+        return exports.to_xarray(self)
 
     def to_netcdf(self, path: str | Path) -> Path:
         """Write ``to_xarray()`` as a netCDF-4 file; ``reeplan.result.exports.read_netcdf`` reads it back."""
-        from reeplan.result.exports import netcdf_bytes
-
-        return atomic_write(Path(path), netcdf_bytes(self))
+        return atomic_write(Path(path), exports.netcdf_bytes(self))
 
     def to_excel(self, path: str | Path) -> Path:
         """Write one Excel workbook (a KPI sheet and a sheet per table); ``read_excel`` reads it back typed."""
-        from reeplan.result.exports import excel_bytes
-
-        return atomic_write(Path(path), excel_bytes(self))
+        return atomic_write(Path(path), exports.excel_bytes(self))
 
     def to_parquet(self, folder: str | Path) -> list[Path]:
         """Write each table as ``<folder>/<table>.parquet`` (and summary.json); ``read_parquet_result`` reads them."""
-        from reeplan.result.exports import parquet_bytes, result_frames
-
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         paths = [atomic_write(folder / "summary.json", json.dumps(self.summary(), indent=2) + "\n")]
-        for name, df in result_frames(self).items():
-            paths.append(atomic_write(folder / f"{name}.parquet", parquet_bytes(df)))
+        for name, df in exports.result_frames(self).items():
+            paths.append(atomic_write(folder / f"{name}.parquet", exports.parquet_bytes(df)))
         return paths
 
     # ------------------------------------------------------------------ notebooks
@@ -238,9 +228,41 @@ class Result:
 
     def _repr_html_(self) -> str:
         """A compact summary for Jupyter: status, objective, headline KPIs and the tables held."""
-        from reeplan.result.display import result_html
-
         return result_html(self)
+
+
+def result_from(summary: dict, frames: dict[str, pd.DataFrame]) -> Result:
+    """A ``Result`` from its summary (the content of summary.json) and its tables (contract dtypes)."""
+    tables = {n: df for n, df in frames.items() if n not in ("targets", "diagnosis")}
+    kpis = Kpis({key: summary.get(key) for key in KPI_KEYS}, objective=summary.get("objective"),
+                marginals=summary.get("marginal_hpo_per_bn_rub"))
+    return Result(summary.get("instance", ""), summary.get("objective_name", "max-hpo"), Status(summary["status"]),
+                  bool(summary.get("has_plan")), summary.get("objective"), summary.get("best_bound"),
+                  summary.get("mip_gap"), summary.get("seconds") or {}, tables, kpis, frames.get("targets"),
+                  frames.get("diagnosis"), summary.get("solver") or {}, summary.get("instance_sha256", ""),
+                  summary.get("message", ""), summary.get("nodes"), summary.get("tie_break", ""),
+                  summary.get("objective_chain") or [], summary.get("check_violations") or [])
+
+
+def read_parquet_result(folder: str | Path) -> Result:
+    """A result folder read from its Parquet tables and summary.json (exact dtypes)."""
+    return result_from(*exports.read_parquet(folder))
+
+
+def read_netcdf(path: str | Path) -> Result:
+    """A ``Result`` from a netCDF file written by ``Result.to_netcdf`` or ``solve --format netcdf``."""
+    return result_from(*exports.read_netcdf(path))
+
+
+def read_excel(path: str | Path) -> Result:
+    """A ``Result`` from a workbook written by ``Result.to_excel`` or ``solve --format excel`` (types restored
+    from the table contract)."""
+    return result_from(*exports.read_excel(path))
+
+
+def from_xarray(ds) -> Result:
+    """The ``Result`` held by a Dataset made by ``Result.to_xarray`` (or opened from its netCDF file)."""
+    return result_from(*exports.from_xarray(ds))
 
 
 def read_result(folder: str | Path) -> Result:

@@ -26,8 +26,8 @@ def setup_console_logging(level: str | int | None = None) -> None:
     logger = get_logger()
     if any(getattr(h, "_reeplan_console", False) for h in logger.handlers):
         return
-    from rich.console import Console
-    from rich.logging import RichHandler
+    from rich.console import Console  # defers rich
+    from rich.logging import RichHandler  # defers rich
 
     handler = RichHandler(console=Console(stderr=True, highlight=False, emoji=False), show_path=False,
                           markup=False, rich_tracebacks=False)

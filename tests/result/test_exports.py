@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from reeplan.instance.io import load_instance
 from reeplan.result import exports
-from reeplan.result.result import Result, Status, read_result
+from reeplan.result.result import Result, Status, from_xarray, read_excel, read_netcdf, read_parquet_result, read_result
 from reeplan.solving.pipeline import solve
 
 from tests.conftest import DATA, ROOT
@@ -34,7 +34,7 @@ def assert_same(back: Result, result: Result) -> None:
 def test_parquet_round_trip(solved, tmp_path):
     for i, result in enumerate(solved):
         result.to_parquet(tmp_path / str(i))
-        assert_same(exports.read_parquet_result(tmp_path / str(i)), result)
+        assert_same(read_parquet_result(tmp_path / str(i)), result)
 
 
 def test_xarray_and_netcdf_round_trip(solved, tmp_path):
@@ -42,9 +42,9 @@ def test_xarray_and_netcdf_round_trip(solved, tmp_path):
 
     for i, result in enumerate(solved):
         ds = result.to_xarray()
-        assert_same(exports.from_xarray(ds), result)
+        assert_same(from_xarray(ds), result)
         path = result.to_netcdf(tmp_path / f"{i}.nc")
-        assert_same(exports.read_netcdf(path), result)
+        assert_same(read_netcdf(path), result)
         with xr.open_dataset(path) as back:  # plain xarray reads the same Dataset
             xr.testing.assert_identical(back.load(), xr.open_dataset(path).load())
             assert set(ds.data_vars) == set(back.data_vars)
@@ -62,7 +62,7 @@ def test_excel_round_trip(solved, tmp_path):
 
     for i, result in enumerate(solved):
         path = result.to_excel(tmp_path / f"{i}.xlsx")
-        assert_same(exports.read_excel(path), result)
+        assert_same(read_excel(path), result)
         book = openpyxl.load_workbook(path)
         assert book.sheetnames[0] == "kpis"
         assert set(exports.result_frames(result)) <= set(book.sheetnames)
@@ -80,9 +80,9 @@ def test_write_formats_and_cli(solved, tmp_path):
           "--no-store", "--quiet"])  # returns on success (exit 0)
     out = tmp_path / "cli"
     result = read_result(out)
-    assert_same(exports.read_excel(out / "result.xlsx"), result)
-    assert_same(exports.read_netcdf(out / "result.nc"), result)
-    assert_same(exports.read_parquet_result(out), result)
+    assert_same(read_excel(out / "result.xlsx"), result)
+    assert_same(read_netcdf(out / "result.nc"), result)
+    assert_same(read_parquet_result(out), result)
     log = (out / "reeplan.log").read_text()
     assert "solve" in log and "wrote" in log
 
