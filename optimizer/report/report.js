@@ -1,6 +1,6 @@
 /* reeplan report: charts (SVG, hover tooltip, drag to zoom, double-click to reset), a map of the network
    (wheel to zoom, drag to pan, hover for details), sortable and filterable tables. No library, no network:
-   everything the page shows is in the page (data in <script type="application/json" id="reeplan-data">). */
+   everything the page shows is in the page (its data: the JSON script element with id reeplan-data). */
 (function () {
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
@@ -118,9 +118,12 @@
       }
       var Y = function (v) { return M.t + ih - (v - ymin) / (ymax - ymin) * ih; };
       var g = svg("g", {}, root);
-      niceTicks(ymin, ymax, 5).forEach(function (t) {
+      var ticks = niceTicks(ymin, ymax, 5), tstep = ticks.length > 1 ? ticks[1] - ticks[0] : 1;
+      var tdig = Math.max(0, Math.min(4, -Math.floor(Math.log10(tstep) + 1e-9)));
+      ticks.forEach(function (t) {
         svg("line", {x1: M.l, x2: W - M.r, y1: Y(t), y2: Y(t), stroke: "#e2e8f0"}, g);
-        svg("text", {x: M.l - 6, y: Y(t) + 4, "text-anchor": "end", "class": "tick"}, g).textContent = fmt(t);
+        svg("text", {x: M.l - 6, y: Y(t) + 4, "text-anchor": "end", "class": "tick"}, g).textContent =
+          t.toLocaleString("en-US", {minimumFractionDigits: tdig, maximumFractionDigits: tdig});
       });
       var step = Math.max(1, Math.ceil(idx.length / Math.max(2, Math.floor(iw / 60))));
       idx.forEach(function (i, k) {
