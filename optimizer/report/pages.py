@@ -267,7 +267,8 @@ def _frame_table(df: pd.DataFrame, max_rows: int = 400) -> str:
         cells = []
         for v, (_, numeric) in zip(r, headers):
             if numeric and _f(v) is not None:
-                cells.append(num(v, 0 if abs(float(v)) >= 100 else 3 if abs(float(v)) < 1 else 1))
+                x = float(v)
+                cells.append(num(x, 0 if x.is_integer() or abs(x) >= 100 else 3 if abs(x) < 1 else 1))
             else:
                 cells.append(esc(v))
         rows.append(cells)
@@ -415,7 +416,11 @@ def stress_html(reports: dict[str, dict], source: str = "", title: str = "") -> 
                                {"name": "high", "values": list(tor["hpo_high_t"])}]}
             parts.append(section(f"What moves HPO most: {lb}", "HPO with each uncertain input at its low and high "
                                  "end, the others at their point estimates.",
-                                 page.chart(f"tornado-{labels.index(lb)}", spec, hint=False),
+                                 page.chart(f"tornado-{labels.index(lb)}", spec, hint=False)
+                                 + table([("input", False), ("HPO at low end, t", True), ("HPO at high end, t", True),
+                                          ("swing, t", True)],
+                                         [[esc(r.input), num(r.hpo_low_t, 0), num(r.hpo_high_t, 0), num(r.hpo_swing_t, 0)]
+                                          for r in tor.itertuples()]),
                                  f"tornado-{labels.index(lb)}"))
     parts.append(_footer())
     return shell(title or f"reeplan stress — {labels[0]}", "".join(parts), page)

@@ -22,7 +22,7 @@
   function fmt(v) {
     if (v === null || v === undefined || (typeof v === "number" && !isFinite(v))) return "–";
     if (typeof v !== "number") return esc(v);
-    var a = Math.abs(v), d = a >= 1000 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : a === 0 ? 0 : 3;
+    var a = Math.abs(v), d = Number.isInteger(v) || a >= 1000 ? 0 : a >= 10 ? 1 : a >= 1 ? 2 : 3;
     return v.toLocaleString("en-US", {minimumFractionDigits: d, maximumFractionDigits: d});
   }
 
@@ -223,7 +223,7 @@
         (spec.refs || []).forEach(function (rf) {
           if (rf.i === undefined || rf.i === i) rows += '<tr><td class="ref">' + esc(rf.label || "limit") + '</td><td class="num">' + fmt(rf.y) + "</td></tr>";
         });
-        showTip("<b>" + esc((spec.xLabel ? spec.xLabel + " " : "") + xs[i]) + "</b><table>" + rows + "</table>", ev);
+        showTip("<b>" + esc(spec.xLabel ? spec.xLabel + " " : "") + (typeof xs[i] === "number" && numericX ? fmt(xs[i]) : esc(xs[i])) + "</b><table>" + rows + "</table>", ev);
       });
       hit.addEventListener("mouseleave", function () { guide.setAttribute("visibility", "hidden"); hideTip(); });
       hit.addEventListener("mousedown", function (ev) { start = local(ev); ev.preventDefault(); });
