@@ -72,7 +72,11 @@ def test_page_in_chromium(browser, pages, kind, base, tmp_path):
         tab.mouse("mouseReleased", x, y, button="left", clickCount=2)
     # a table sorts by a numeric column when its header is clicked
     sorted_ok = tab.eval("""(function(){
-      var val = function (td) { return td ? (td.getAttribute('data-v') !== null ? td.getAttribute('data-v') : td.textContent).replace(/[,\\s%]/g,'') : ''; };
+      var val = function (td) {
+        if (!td) return '';
+        var v = td.getAttribute('data-v') !== null ? td.getAttribute('data-v') : td.textContent;
+        return v.replace(/[,\\s%]/g, '');
+      };
       var tables = Array.from(document.querySelectorAll('main table')).filter(t => t.tBodies[0] && t.tBodies[0].rows.length >= 2);
       if (!tables.length) return 'no table';
       for (var ti = 0; ti < tables.length; ti++) {
@@ -94,7 +98,8 @@ def test_page_in_chromium(browser, pages, kind, base, tmp_path):
     tab.screenshot(_shots(tmp_path) / f"{kind}.png", full_page=False)
     if kind == "plan":
         inst = base[0]
-        names = set(tab.eval("Array.from(document.querySelectorAll('#map-network .node.site')).map(e => e.getAttribute('data-name'))"))
+        names = set(tab.eval("Array.from(document.querySelectorAll('#map-network .node.site'))"
+                             ".map(e => e.getAttribute('data-name'))"))
         assert names == {s.name for s in inst.sites}
         deposits = tab.eval("document.querySelectorAll('#map-network .node.deposit').length")
         assert deposits == len(inst.deposits)
