@@ -25,6 +25,7 @@ from typing import Any
 
 import pandas as pd
 from reeplan.errors import UsageError
+from reeplan.result.folders import write_new_file
 from reeplan.result.tables import TABLES, conform
 
 # This module does not import reeplan.result.result (which imports it): its writers take a ``Result`` (any object
@@ -102,6 +103,21 @@ def read_parquet(folder: str | Path) -> Read:
     frames = {name: read_table_parquet(name, folder / f"{name}.parquet") for name in TABLES
               if (folder / f"{name}.parquet").is_file()}
     return finish(summary, frames)
+
+
+def write_tables(folder: str | Path, frames: dict[str, pd.DataFrame], formats=DEFAULT_FORMATS) -> list[Path]:
+    """Write any tables (a comparison's, a sweep's) as ``<name>.csv`` and ``<name>.parquet`` into ``folder``, each
+    file atomically (a random temporary name, then a rename); return the paths. For commands whose outputs are
+    not a ``Result`` but should still come out typed."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for name, df in frames.items():
+        if "csv" in formats:
+            paths.append(write_new_file(folder / f"{name}.csv", df.to_csv(index=False), replace=True))
+        if "parquet" in formats:
+            paths.append(write_new_file(folder / f"{name}.parquet", parquet_bytes(df), replace=True))
+    return paths
 
 
 # ------------------------------------------------------------------------------------------ xarray / netCDF

@@ -110,3 +110,10 @@ def test_version(capsys):
 
     main(["--version"])  # exit 0
     assert capsys.readouterr().out.strip() == f"reeplan {__version__}"
+
+
+def test_write_tables_writes_typed_parquet_beside_csv(tmp_path):
+    df = pd.DataFrame({"scenario": ["a", ""], "hpo_t": [1.5, 2.0], "n": [1, 2]})
+    paths = exports.write_tables(tmp_path, {"kpis": df})
+    assert sorted(p.name for p in paths) == ["kpis.csv", "kpis.parquet"]
+    pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "kpis.parquet"), df)
