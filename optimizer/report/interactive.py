@@ -193,12 +193,12 @@ def map_spec(result, instance) -> dict | None:
     shipped = flows.groupby("deposit")["t"].sum() if flows is not None and not flows.empty else pd.Series(dtype=float)
     received = flows.groupby("site")["t"].sum() if flows is not None and not flows.empty else pd.Series(dtype=float)
     energy = power.groupby("source")["gwh"].sum() if power is not None and not power.empty else pd.Series(dtype=float)
-    started = {}
+    started: dict[str, int] = {}
     if projects is not None and not projects.empty:
         for r in projects.itertuples():
             started.setdefault(str(r.project), int(r.start_year))
     nodes = []
-    expansions = {}
+    expansions: dict[str, int] = {}
     for x in instance.deposit_expansions:
         if x.name in started:
             expansions[x.deposit] = min(expansions.get(x.deposit, 9999), started[x.name])
