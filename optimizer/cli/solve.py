@@ -112,7 +112,7 @@ def _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet
         result = solve(inst, opts, progress=line if line.enabled else None, interruptible=True)
     logger.info("%s: objective %s, gap %s, %.2f s", result.status.value, result.objective, result.mip_gap,
                 (result.seconds or {}).get("total", 0.0))
-    logger.info("wrote %s to %s", ", ".join(chosen), folder)
+    logger.info("writing %s to %s", ", ".join(chosen), folder)
     # first: a closed output pipe (| head) must not cost the plan
     result.write(folder, inst, force=force, formats=chosen, extra_files={log_file: run_log.text()})
     if quiet:

@@ -84,7 +84,7 @@ def test_write_formats_and_cli(solved, tmp_path):
     assert_same(read_netcdf(out / "result.nc"), result)
     assert_same(read_parquet_result(out), result)
     log = (out / "reeplan.log").read_text()
-    assert "solve" in log and "wrote" in log
+    assert "solve" in log and "writing" in log
 
 
 def test_unknown_format_is_a_usage_error():
