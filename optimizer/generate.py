@@ -70,6 +70,14 @@ GENERATED_ENV = "REEPLAN_MAX_GENERATED"
 MAX_YEARS = 60
 START_YEAR = 2025
 MAP_KM = (4000.0, 2500.0)  # map extent: Urals to Zabaykalsky, Arctic to the southern border
+MAP_ORIGIN = (51.0, 60.0)  # (lat, lon) of the map's south-west corner: the km grid placed on Siberia
+
+
+def _lat_lon(xy) -> dict[str, float]:
+    """Plausible coordinates of a point of the km map (x east, y north from MAP_ORIGIN), for the report's map."""
+    lat = MAP_ORIGIN[0] + float(xy[1]) / 111.2
+    lon = MAP_ORIGIN[1] + float(xy[0]) / (111.3 * math.cos(math.radians(lat)))
+    return {"lat": round(lat, 3), "lon": round(min(lon, 179.9), 3)}
 
 
 @dataclass(frozen=True)
@@ -178,7 +186,7 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
         existing = int(rng.integers(1, 3)) if brownfield else 0
         most = existing + int(rng.integers(2, 5)) if brownfield else int(rng.integers(2, 7))
         site_rows.append(dict(
-            name=f"site-{i:04d}", region="generated", existing_modules=existing, max_modules=most,
+            name=f"site-{i:04d}", region="generated", **_lat_lon(site_xy[i]), existing_modules=existing, max_modules=most,
             module_capacity_t_per_yr=cap, capex_bn_rub_per_module=_r(cap * m_rub_per_t / 1000),
             development_cost_bn_rub=0.0 if brownfield else _r(rng.uniform(5, 10), 1),
             lead_time_yr=lead(1, 2, 2) if brownfield else lead(2, 3, 3, 4),
@@ -194,7 +202,7 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
         draw = rng.random()
         producing = j == 0 or draw < 0.25
         committed_mine = not producing and draw < 0.4
-        row: Row = dict(name=f"deposit-{j:04d}", region="generated",
+        row: Row = dict(name=f"deposit-{j:04d}", region="generated", **_lat_lon(dep_xy[j]),
                         supply_t_per_yr=float(round(rng.uniform(1000, 4000), -2)) if producing or committed_mine else 0.0)
         if committed_mine:
             row["available_from_year"] = START_YEAR + int(rng.integers(1, min(4, span) + 1))
@@ -211,7 +219,7 @@ def generate_instance(sites: int, deposits: int, power_sources: int, programmes:
     src_rows: list[Row] = []
     pexp_rows: list[Row] = []
     for p in range(power_sources):
-        src_rows.append(dict(name=f"power-{p:04d}", region="generated",
+        src_rows.append(dict(name=f"power-{p:04d}", region="generated", **_lat_lon(src_xy[p]),
                              spare_energy_gwh_per_yr=float(round(rng.lognormal(math.log(80), 0.9), 0)) + 10.0,
                              tariff_rub_per_mwh=float(round(rng.uniform(2500, 6500), -2))))
         if rng.random() < 0.25:

@@ -213,18 +213,96 @@ def rm_cmd(
 
 
 def report_cmd(
-    source: Annotated[str, typer.Argument(metavar="RUN_OR_DIR",
-                                          help="A run id of the store, or a folder written by `solve --out`")],
+    sources: Annotated[list[str], typer.Argument(metavar="RUN_OR_DIR...", help=(
+        "One run id of the store or one folder (written by solve, compare, sweep, stress, solve --robust or "
+        "bench): its page. Several run ids or result folders: a scenarios page, side by side"))],
     html_file: Annotated[Path, typer.Option("--html", help="HTML file to write (one self-contained page)")],
-    png: Annotated[Path | None, typer.Option("--png", help="Also write each chart as a PNG file to this folder")] = None,
+    png: Annotated[Path | None, typer.Option("--png", help="Also write each chart of a plan as a PNG file to this "
+                                                           "folder")] = None,
+    plan: Annotated[bool, typer.Option("--plan", help="For a solve --robust folder: the robust plan's page "
+                                                      "instead of its distributions")] = False,
     store: StoreOpt = None,
 ) -> None:
-    """Write a one-page HTML report of a plan (KPIs, charts, tables, assumptions); --png for slides."""
-    from reeplan.sources import write_report  # defers sqlite3 and pydantic
-
-    written = write_report(source, html_file, png, store=store)
-    out_console.print(f"wrote {shown(written['html'])}"
+    """Write a self-contained interactive HTML page: a plan (KPIs, map, charts, tables, assumptions), several plans
+    side by side, a sweep's curve, a stress test's distributions or a benchmark; --png for slides."""
+    written = write_report_page(sources, html_file, png, store=store, plan=plan)
+    out_console.print(f"wrote {shown(written['html'])} ({written['kind']} page, {written['bytes']:,} bytes)"
                       + (f" and {len(written['png'])} PNG charts to {shown(png)}/" if png else ""))
+
+
+def write_report_page(sources: list[str], html_file: Path, png: Path | None = None, *, store=None,
+                      plan: bool = False) -> dict:
+    """The page of one or several sources (see ``report_cmd``); returns {html, kind, bytes, png}."""
+    from reeplan.report import pages  # defers pandas and numpy
+    from reeplan.sources import resolve_source, write_report  # defers sqlite3 and pydantic
+    from reeplan.store.runs import StoreError, default_store_path, load_result  # defers sqlite3 and pydantic
+
+    if not sources:
+        raise UsageError("give a run id or a folder to report on")
+    if png is not None and len(sources) > 1:
+        raise UsageError("--png writes a plan's charts: give one run or folder")
+    html_file = Path(html_file)
+    if not html_file.name or html_file.is_dir():
+        raise UsageError(f"--html {str(html_file)!r}: give the name of the HTML file to write")
+    kind = None
+    if len(sources) > 1:
+        from reeplan.store.runs import get_run  # defers sqlite3 and pydantic
+
+        items = []
+        for src in sources:
+            result, _, where = resolve_source(src, store=store)
+            if where.startswith("run ") and not Path(src).is_dir():
+                label = get_run(store, int(where.split()[1]))["label"]
+                where += f": {label}" if label else ""
+            if pages.is_stress_result(result):
+                raise UsageError(f"{src} is a stress test, not a plan: report it on its own")
+            items.append((where, result))
+        html, kind = pages.scenarios_html(items, ", ".join(sources)), "scenarios"
+    else:
+        src = sources[0]
+        folder = Path(src)
+        kind = pages.folder_kind(folder) if folder.is_dir() else None
+        if kind == "robust" and plan:
+            kind = "plan"
+        if kind == "sweep":
+            plans = {}
+            try:
+                import pandas as pd  # defers pandas
+
+                table = pd.read_csv(folder / "sweep.csv")
+                path = Path(store) if store is not None else default_store_path()
+                if "run_id" in table.columns and path.is_file():
+                    for idx, run_id in zip(table["index"], table["run_id"]):
+                        if pd.notna(run_id):
+                            plans[int(idx)] = load_result(path, int(run_id))
+            except (StoreError, OSError, ValueError, KeyError):
+                plans = {}
+            html = pages.sweep_html(folder, plans)
+        elif kind == "bench":
+            html = pages.bench_html(folder)
+        elif kind == "stress":
+            rep = pages.stress_report_from_folder(folder)
+            html = pages.stress_html({rep["label"]: rep}, f"folder {folder}")
+        elif kind == "robust":
+            reports = {sub.name: pages.stress_report_from_folder(sub) for sub in sorted((folder / "comparison").iterdir())
+                       if sub.is_dir() and pages.folder_kind(sub) == "stress"}
+            if not reports:
+                raise UsageError(f"{folder}/comparison holds no stress results; give --plan for the robust plan's page")
+            html = pages.stress_html(reports, f"folder {folder} (solve --robust; the robust plan: --plan)",
+                                     "Robust and deterministic plans in the same futures")
+            kind = "stress"
+        elif kind == "scenarios":
+            html = pages.compare_folder_html(folder)
+        else:
+            result, _, where = resolve_source(src, store=store)
+            if pages.is_stress_result(result):
+                rep = pages.stress_report_from_result(result)
+                html, kind = pages.stress_html({rep["label"]: rep}, where), "stress"
+            else:
+                written = write_report(src, html_file, png, store=store)
+                return {**written, "kind": "plan", "bytes": Path(written["html"]).stat().st_size}
+    path = pages.write_page(html, html_file)
+    return {"html": path, "kind": kind, "bytes": path.stat().st_size, "png": [], "charts": []}
 
 
 def register(app: typer.Typer) -> None:

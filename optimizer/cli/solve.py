@@ -12,7 +12,9 @@ from reeplan.cli.console import ForceOpt, InstanceArg, Objective, SetOpt, err_co
 from reeplan.errors import InfeasibleError, NoSolutionError, PlanCheckError, UsageError
 from reeplan.options import SolveOptions
 from reeplan.result.folders import check_out_dir, default_out_dir
+from reeplan.result.runlog import RunLog, get_logger, setup_console_logging
 from reeplan.text import shown
+from reeplan.version import __version__
 
 MAX_HPO = Objective("max-hpo")  # the default objective (Objective's members are made from a list: no attributes)
 
@@ -33,6 +35,9 @@ def solve_cmd(
                                                                "./reeplan-runs.sqlite]")] = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not record this solve in the run store")] = False,
     log: Annotated[Path | None, typer.Option("--log", help="Write the full HiGHS log to this file")] = None,
+    formats: Annotated[str | None, typer.Option("--format", help="Also write these, comma-separated: netcdf "
+                                                "(result.nc, an xarray Dataset), excel (result.xlsx). CSV and "
+                                                "Parquet are always written")] = None,
     stage1_only: Annotated[bool, typer.Option("--stage1-only", help="Skip the objective chain after the primary "
                                               "objective (capital, output, opex, timing): faster, but the plan "
                                               "may spend money for nothing and its timing is arbitrary")] = False,
@@ -53,16 +58,38 @@ def solve_cmd(
                                                   rich_help_panel="Robust")] = None,
     workers: Annotated[int, typer.Option(help="Local workers for the stress tests", rich_help_panel="Robust")] = 2,
 ) -> None:
-    """Solve an instance and print the plan; write summary.json and one CSV per table; record the run.
+    """Solve an instance and print the plan; write summary.json, each table as CSV and Parquet (--format: netCDF,
+    Excel), the run's log (reeplan.log); record the run.
 
     With --robust: also the two-stage stochastic plan, and both plans stress-tested on fresh futures."""
+
+    from reeplan.result.exports import parse_formats  # defers pandas
+    from reeplan.result.result import LOG_FILE  # defers pydantic and yaml
+
+    chosen = parse_formats(formats)  # a bad --format fails before the solve
+    run_log = RunLog().__enter__()
+    logger = get_logger("cli.solve")
+    try:
+        return _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet, force, store, no_store,
+                      log, stage1_only, no_why, stage_time_limit, robust, scenarios, risk, sample_seed, eval_samples,
+                      eval_seed, workers, chosen, run_log, logger, LOG_FILE)
+    finally:
+        run_log.__exit__(None, None, None)
+
+
+def _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet, force, store, no_store, log,
+           stage1_only, no_why, stage_time_limit, robust, scenarios, risk, sample_seed, eval_samples, eval_seed,
+           workers, chosen, run_log, logger, log_file) -> None:
     from reeplan.cli.progress import ProgressLine  # defers rich
     from reeplan.cli.render import render_result  # defers pydantic and yaml
     from reeplan.instance.io import load_instance  # defers pydantic and yaml
     from reeplan.result.result import Status  # defers pydantic and yaml
     from reeplan.solving.pipeline import solve  # defers pyomo and highspy
 
+    logger.info("reeplan solve %s (objective %s, --set %s)", instance, objective.value, " ".join(set_ or []) or "none")
     inst = load_instance(instance, set_ or [])
+    logger.info("instance %s: %d sites, %d deposits, %d links", inst.name, len(inst.sites), len(inst.deposits),
+                len(inst.links))
     # the output folder is checked before the solve, so that a bad --out never costs the plan
     folder = check_out_dir(out if out is not None else default_out_dir(inst.name, "-robust" if robust else ""), force)
     if log is not None and ((log.exists() and not log.is_file()) or not log.parent.is_dir()):
@@ -83,7 +110,11 @@ def solve_cmd(
     cost = objective.value == "min-cost"
     with ProgressLine(enabled=not quiet, label="cost" if cost else "HPO", unit="bn RUB" if cost else "t") as line:
         result = solve(inst, opts, progress=line if line.enabled else None, interruptible=True)
-    result.write(folder, inst, force=force)  # first: a closed output pipe (| head) must not cost the plan
+    logger.info("%s: objective %s, gap %s, %.2f s", result.status.value, result.objective, result.mip_gap,
+                (result.seconds or {}).get("total", 0.0))
+    logger.info("writing %s to %s", ", ".join(chosen), folder)
+    # first: a closed output pipe (| head) must not cost the plan
+    result.write(folder, inst, force=force, formats=chosen, extra_files={log_file: run_log.text()})
     if quiet:
         out_console.print(f"{result.status.value} objective={result.objective} gap={result.mip_gap}", markup=False)
     else:
@@ -97,6 +128,7 @@ def solve_cmd(
             run_store = open_store(store)
             run_id = record_run(run_store, result, inst, "solve", set_ or [], opts)
         except StoreError as exc:  # the plan is written: a store problem must not fail the solve
+            logger.warning("run not recorded: %s", exc)
             err_console.print(f"[yellow]warning:[/] run not recorded: {shown(exc)}")
         else:
             if not quiet:
@@ -149,8 +181,23 @@ def export_cmd(
 
 
 
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"reeplan {__version__}")
+        raise typer.Exit()
+
+
+def main_options(
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Print reeplan's version and exit")] = False,
+) -> None:
+    """reeplan's own options (before the command): --version; sets up logging for every command."""
+    setup_console_logging()
+
+
 def register(app: typer.Typer) -> None:
-    """Add this module's commands to the main app."""
+    """Add this module's commands to the main app (and the app's own options: --version, logging)."""
+    app.callback()(main_options)
     for name, command in (("solve", solve_cmd), ("validate", validate_cmd), ("schema", schema_cmd),
                           ("export", export_cmd)):
         app.command(name)(command)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import unicodedata
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_serializer, model_validator
 from pydantic_core import PydanticCustomError
 
 # Where money goes: the brief's four decision areas, with deposit expansions (mining, not transport)
@@ -73,10 +73,27 @@ PositiveCount = Annotated[int, Field(ge=1, le=MAX_COUNT), _NUMBER]
 Year = Annotated[int, Field(ge=1900, le=2200), _NUMBER]
 LeadTime = Annotated[int, Field(ge=0, le=100), _NUMBER]
 Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME_LENGTH), AfterValidator(_clean_name)]
+Latitude = Annotated[float, Field(ge=-90, le=90, allow_inf_nan=False), _NUMBER]
+Longitude = Annotated[float, Field(ge=-180, le=180, allow_inf_nan=False), _NUMBER]
 
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+class _Located(_Strict):
+    """An entity with optional coordinates (for the report's map only: the model never reads them).
+
+    Coordinates left out are left out of the dump too, so an instance without them keeps its content hash."""
+
+    @model_serializer(mode="wrap")
+    def _drop_missing_coordinates(self, handler):
+        data = handler(self)
+        if isinstance(data, dict):
+            for key in ("lat", "lon"):
+                if key in data and data[key] is None:
+                    del data[key]
+        return data
 
 
 def _f(unit: str, description: str, **kw):
@@ -174,11 +191,13 @@ class Policy(_Strict):
     hp_share: ShareRule | None = _f("-", "At least a given HP share of REO output in a year", default=None)
 
 
-class Deposit(_Strict):
+class Deposit(_Located):
     """A deposit of rare-earth concentrate: supply per year (t REO/yr), where and from when."""
 
     name: Name = _f("-", "Unique name of the deposit")
     region: str = _f("-", "Region (informational)", default="")
+    lat: Latitude | None = _f("degrees N", "Latitude (WGS 84), for the report's map", default=None)
+    lon: Longitude | None = _f("degrees E", "Longitude (WGS 84), for the report's map", default=None)
     supply_t_per_yr: Tonnage = _f("t REO/yr", "Concentrate supply available today, REO content")
     available_from_year: Year | None = _f(
         "year", "First year the existing supply is available (mine start)", default=None
@@ -195,11 +214,13 @@ class DepositExpansion(_Strict):
     supply_added_t_per_yr: Tonnage = _f("t REO/yr", "Supply added once complete")
 
 
-class Site(_Strict):
+class Site(_Located):
     """A refinery site, candidate or existing: feed-capacity modules (t REO/yr each), their costs (bn RUB), opex, power, jobs."""
 
     name: Name = _f("-", "Unique name of the plant site")
     region: str = _f("-", "Region (informational)", default="")
+    lat: Latitude | None = _f("degrees N", "Latitude (WGS 84), for the report's map", default=None)
+    lon: Longitude | None = _f("degrees E", "Longitude (WGS 84), for the report's map", default=None)
     existing_modules: Count = _f("modules", "Modules already producing at the start", default=0)
     max_modules: Count = _f("modules", "Most modules the site can hold, existing included")
     module_capacity_t_per_yr: Tonnage = _f("t REO/yr", "Feed capacity of one module")
@@ -213,11 +234,13 @@ class Site(_Strict):
     jobs_per_module: Jobs = _f("jobs/module", "Jobs created by one new module online")
 
 
-class PowerSource(_Strict):
+class PowerSource(_Located):
     """A hydro plant or grid node: spare energy per year (GWh/yr) and its tariff (RUB/MWh)."""
 
     name: Name = _f("-", "Unique name of the power source")
     region: str = _f("-", "Region (informational)", default="")
+    lat: Latitude | None = _f("degrees N", "Latitude (WGS 84), for the report's map", default=None)
+    lon: Longitude | None = _f("degrees E", "Longitude (WGS 84), for the report's map", default=None)
     spare_energy_gwh_per_yr: Energy = _f("GWh/yr", "Uncommitted energy available per year")
     tariff_rub_per_mwh: Tariff = _f("RUB/MWh", "Price of energy drawn")
 

@@ -1,7 +1,8 @@
-"""One self-contained HTML page per plan: KPIs, charts (inline PNG), tables and the instance's assumptions.
+"""One self-contained HTML page per plan: KPIs, interactive charts, a map, tables and the instance's assumptions.
 
-The page opens offline: CSS is inline, charts are ``data:`` PNGs, there is no script and no link to
-any other file or host. ``write_plan_report`` takes a ``Result`` (with its ``Instance``);
+The page opens offline and fetches nothing: CSS, script (``report.js``), chart and map data are inline
+(``reeplan.report.interactive``); ``--png`` also writes the matplotlib charts as PNG files for slides.
+``write_plan_report`` takes a ``Result`` (with its ``Instance``);
 ``reeplan.sources.write_report`` starts from a run id or a folder.
 """
 
@@ -13,7 +14,8 @@ from pathlib import Path
 import pandas as pd
 from reeplan.errors import UsageError
 from reeplan.numbers import is_number
-from reeplan.report.page import CSS, esc, gap_text, img, kpi_tile, num, pct, section, table
+from reeplan.report.interactive import Page, plan_figures, shell
+from reeplan.report.page import esc, gap_text, kpi_tile, num, pct, section, table
 from reeplan.result.folders import write_new_file
 from reeplan.result.result import AREA_KEYS, Result, atomic_write
 from reeplan.version import __version__
@@ -285,7 +287,11 @@ def _assumptions(result: Result, instance, inputs) -> str:
 
 
 def build_html(result: Result, instance=None, charts=None, source: str = "", inputs=None) -> str:
-    """The report page as one string."""
+    """The report page as one string. ``charts``: figure name -> HTML (``interactive.plan_figures``)."""
+    page = Page()
+    figs = dict(charts) if isinstance(charts, dict) else {}
+    if not figs and result.has_plan and "output" in result.tables:
+        figs = plan_figures(result, inputs, page, instance)
     name = result.instance_name
     color = STATUS_COLORS.get(result.status.value, "#c53030")
     sec = result.seconds or {}
@@ -302,30 +308,31 @@ def build_html(result: Result, instance=None, charts=None, source: str = "", inp
         rows = [[esc(r.rule), esc(r.message)] for r in result.diagnosis.itertuples()]
         parts.append(section("Diagnosis: rules that must give", "Largest first.",
                               table([("rule", False), ("what must change", False)], rows), "diagnosis"))
-    by_name = {c.name: c for c in (charts or [])}
-    if result.has_plan:
-        if "gantt" in by_name:
-            parts.append(section("When plants and R&D programmes are built",
-                                  "Each bar runs from the year construction starts to the first year the modules "
-                                  "produce (◆); R&D bars end when the programme's gain takes effect.",
-                                  img(by_name["gantt"]) + _plants_table(result, inputs), "gantt"))
-        if "spend" in by_name:
-            parts.append(section("Where the money goes",
-                                  "Money is committed in the year a build or programme starts (bn RUB). Red marks: "
-                                  "yearly caps, total budget and R&D envelope.",
-                                  img(by_name["spend"]) + _spend_table(result), "spend"))
-        if "output" in by_name:
-            parts.append(section("Output against the targets",
-                                  "Red lines: policy targets (enforced ones are hard constraints of the model; the others are "
-                                  "reported only).",
-                                  img(by_name["output"]) + _targets_table(result), "output"))
-        flows_body = (img(by_name["flows"]) if "flows" in by_name else "") + _flows_table(result)
-        parts.append(section("Concentrate flows, deposit → plant site", "t REO (oxide content) per year shipped.",
-                              flows_body, "flows"))
-        if "projects" in by_name:
-            parts.append(section("Infrastructure: power, logistics and mining", "Grid connections, new generation, "
-                                  "transport links and mine expansions, from start to in service (◆).",
-                                  img(by_name["projects"]), "projects"))
+    if result.has_plan and "output" in result.tables:
+        if "map" in figs:
+            parts.append(section("The network on the map", "Deposits, plant sites and power sources with the links "
+                                  "and connections between them; sized by what flows, coloured by the year it starts.",
+                                  figs["map"], "map"))
+        elif instance is None:
+            parts.append(section("The network on the map", "", '<p class="muted">The instance is not available for '
+                                  "this source, so there are no coordinates to draw.</p>", "map"))
+        else:
+            parts.append(section("The network on the map", "", '<p class="muted">This instance gives no coordinates '
+                                  "(optional <code>lat</code>/<code>lon</code> on deposits, sites and power "
+                                  "sources).</p>", "map"))
+        parts.append(section("When plants are built", "Modules online by site and year; the table gives the years "
+                              "modules start (construction) and the capacity and feed in the last year.",
+                              figs.get("plants", "") + _plants_table(result, inputs), "gantt"))
+        parts.append(section("Where the money goes",
+                              "Money is committed in the year a build or programme starts (bn RUB), by area. Red "
+                              "marks: yearly caps.", figs.get("spend", "") + _spend_table(result), "spend"))
+        parts.append(section("Output against the targets",
+                              "Red marks: policy targets (enforced ones are hard constraints of the model; the others "
+                              "are reported only).", figs.get("output", "") + _targets_table(result), "output"))
+        parts.append(section("Concentrate flows, deposit → plant site", "t REO (oxide content) arriving per year.",
+                              figs.get("flows", "") + _flows_table(result), "flows"))
+        parts.append(section("Infrastructure: power, logistics and mining", "Projects the plan starts.",
+                              _projects_table(result), "projects"))
         if result.tables.get("limits") is not None:
             parts.append(section("Why not more?", "What limits the objective, ranked by the objective gained when "
                                   "each limit is relaxed by its step (re-solved).", _limits_table(result), "limits"))
@@ -342,11 +349,17 @@ def build_html(result: Result, instance=None, charts=None, source: str = "", inp
     parts.append(f"<footer>reeplan {esc(__version__)} · solver {esc(solver.get('name', '?'))} "
                  f"{esc(solver.get('version', ''))} · {esc(timing)} · tie-break: {esc(result.tie_break or '–')} · "
                  f"generated {generated}</footer>")
-    title = f"reeplan report — {name}"
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{esc(title)}</title><style>{CSS}</style></head>"
-            f"<body><main>{''.join(parts)}</main></body></html>\n")
+    return shell(f"reeplan report — {name}", "".join(parts), page)
+
+
+def _projects_table(result: Result) -> str:
+    projects = result.tables.get("projects")
+    if projects is None or projects.empty:
+        return '<p class="muted">No infrastructure project started.</p>'
+    rows = [[esc(r.project), esc(str(r.kind).replace("_", " ")), esc(r.area), str(int(r.start_year)),
+             str(int(r.ready_year)), num(r.capex_bn_rub, 1)] for r in projects.itertuples()]
+    return table([("project", False), ("kind", False), ("area", False), ("start", True), ("ready", True),
+                  ("capex bn RUB", True)], rows)
 
 
 def write_plan_report(result: Result, html_path: str | Path, png_dir: str | Path | None = None, *,
@@ -370,8 +383,9 @@ def write_plan_report(result: Result, html_path: str | Path, png_dir: str | Path
     charts, inputs = [], None
     if result.has_plan and "output" in result.tables:
         inputs = plan_inputs(result, inst)
-        charts = plan_charts(result.tables, result.targets, inputs)
-    page = build_html(result, inst, charts, where, inputs)
+        if png_dir is not None:  # the PNG charts (matplotlib) only for --png: the page draws its own
+            charts = plan_charts(result.tables, result.targets, inputs)
+    page = build_html(result, inst, None, where, inputs)
     html_path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(html_path, page)  # a random temporary name, created exclusively, then renamed
     pngs = []

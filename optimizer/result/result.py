@@ -14,8 +14,10 @@ from typing import Any, Generic, TypeVar
 import pandas as pd
 import yaml
 from reeplan.instance.schema import INVESTMENT_AREAS
+from reeplan.result import exports
+from reeplan.result.display import result_html
 from reeplan.result.folders import write_folder, write_new_file
-from reeplan.result.tables import TABLE_FILES, read_table_csv
+from reeplan.result.tables import TABLE_FILES, TABLES, read_table_csv
 
 
 class Status(str, Enum):
@@ -32,7 +34,9 @@ class Status(str, Enum):
 AREA_KEYS = INVESTMENT_AREAS  # the allocation table's areas, in order
 INSTANCE_FILE = "instance.yaml"
 # every file name Result.write may write: on a rewrite, the ones it does not write again are dropped as stale
-RESULT_FILES = frozenset({"summary.json", INSTANCE_FILE, *(f"{name}.csv" for name in TABLE_FILES)})
+LOG_FILE = "reeplan.log"  # the run's log (reeplan.logs), written into --out with the result
+RESULT_FILES = frozenset({"summary.json", INSTANCE_FILE, LOG_FILE, "result.nc", "result.xlsx",
+                          *(f"{name}.csv" for name in TABLE_FILES), *(f"{name}.parquet" for name in TABLE_FILES)})
 
 # the KPIs summary.json holds at its top level (as Kpis fields of the same names)
 KPI_KEYS = ("hpo_t", "reo_t", "cumulative_hpo_t", "spend_bn_rub", "spend_by_area_bn_rub", "committed_capex_bn_rub",
@@ -160,27 +164,105 @@ class Result:
             "message": self.message,
         })
 
-    def write(self, out_dir: str | Path, instance=None, *, force: bool = False) -> list[Path]:
-        """Write summary.json, one CSV per table and (if given) instance.yaml to ``out_dir``; return their paths.
+    def write(self, out_dir: str | Path, instance=None, *, force: bool = False, formats=("csv", "parquet"),
+              extra_files: dict[str, str | bytes] | None = None) -> list[Path]:
+        """Write summary.json, each table as CSV and Parquet and (if given) instance.yaml to ``out_dir``; return
+        their paths. ``formats`` may add ``"netcdf"`` (result.nc) and ``"excel"`` (result.xlsx), see
+        ``reeplan.result.exports``; ``extra_files``: more (name, content) files, e.g. the run's log.
 
         The folder is replaced whole (``reeplan.result.folders.write_folder``): a killed write leaves the old
         result or the new one, complete, never a mix. A folder reeplan did not write is refused (``UsageError``)
         unless ``force``; either way every file of the folder that reeplan did not write is kept, and reeplan's
         files of an earlier result that this one has not (a stale table would mislead) are dropped."""
-        return write_folder(out_dir, self._files(instance), owned=RESULT_FILES, force=force, kind="result")
+        chosen = exports.parse_formats(",".join(formats)) if not isinstance(formats, str) else exports.parse_formats(formats)
+        return write_folder(out_dir, self._files(instance, chosen, extra_files or {}), owned=RESULT_FILES, force=force,
+                            kind="result")
 
-    def _files(self, instance=None) -> Iterator[tuple[str, str]]:
-        """(file name, text) of every file ``write`` writes, made one at a time."""
+    def _files(self, instance=None, formats=("csv", "parquet"), extra_files=None) -> Iterator[tuple[str, str | bytes]]:
+        """(file name, content) of every file ``write`` writes, made one at a time."""
         yield "summary.json", json.dumps(self.summary(), indent=2) + "\n"
         if instance is not None:
             yield INSTANCE_FILE, yaml.safe_dump(instance.model_dump(mode="json"), sort_keys=False, allow_unicode=True)
-        frames = dict(self.tables)
-        if self.targets is not None:
-            frames["targets"] = self.targets
-        if self.diagnosis is not None:
-            frames["diagnosis"] = self.diagnosis
-        for name, df in frames.items():
-            yield f"{name}.csv", df.to_csv(index=False)
+        for name, df in exports.result_frames(self).items():
+            if "csv" in formats:
+                yield f"{name}.csv", df.to_csv(index=False)
+            if "parquet" in formats:
+                yield f"{name}.parquet", exports.parquet_bytes(df)
+        if "netcdf" in formats:
+            yield exports.NETCDF_FILE, exports.netcdf_bytes(self)
+        if "excel" in formats:
+            yield exports.EXCEL_FILE, exports.excel_bytes(self)
+        yield from (extra_files or {}).items()
+
+    # ------------------------------------------------------------------ exports (reeplan.result.exports)
+
+    def to_xarray(self):
+        """The result as one ``xarray.Dataset``: tables on their dimensions (year, site, deposit, ...), units as
+        attributes; ``reeplan.result.exports.from_xarray`` turns it back into an equal ``Result``."""
+        return exports.to_xarray(self)
+
+    def to_netcdf(self, path: str | Path) -> Path:
+        """Write ``to_xarray()`` as a netCDF-4 file; ``reeplan.result.exports.read_netcdf`` reads it back."""
+        return atomic_write(Path(path), exports.netcdf_bytes(self))
+
+    def to_excel(self, path: str | Path) -> Path:
+        """Write one Excel workbook (a KPI sheet and a sheet per table); ``read_excel`` reads it back typed."""
+        return atomic_write(Path(path), exports.excel_bytes(self))
+
+    def to_parquet(self, folder: str | Path) -> list[Path]:
+        """Write each table as ``<folder>/<table>.parquet`` (and summary.json); ``read_parquet_result`` reads them."""
+        folder = Path(folder)
+        folder.mkdir(parents=True, exist_ok=True)
+        paths = [atomic_write(folder / "summary.json", json.dumps(self.summary(), indent=2) + "\n")]
+        for name, df in exports.result_frames(self).items():
+            paths.append(atomic_write(folder / f"{name}.parquet", exports.parquet_bytes(df)))
+        return paths
+
+    # ------------------------------------------------------------------ notebooks
+
+    def __dir__(self) -> list[str]:
+        """Attributes for Tab completion: the tables this result holds come first-class."""
+        names = set(super().__dir__())
+        hidden = {n for n in TABLES if n not in self.tables and n not in ("targets", "diagnosis")}
+        return sorted(names - hidden)
+
+    def _repr_html_(self) -> str:
+        """A compact summary for Jupyter: status, objective, headline KPIs and the tables held."""
+        return result_html(self)
+
+
+def result_from(summary: dict, frames: dict[str, pd.DataFrame]) -> Result:
+    """A ``Result`` from its summary (the content of summary.json) and its tables (contract dtypes)."""
+    tables = {n: df for n, df in frames.items() if n not in ("targets", "diagnosis")}
+    kpis = Kpis({key: summary.get(key) for key in KPI_KEYS}, objective=summary.get("objective"),
+                marginals=summary.get("marginal_hpo_per_bn_rub"))
+    return Result(summary.get("instance", ""), summary.get("objective_name", "max-hpo"), Status(summary["status"]),
+                  bool(summary.get("has_plan")), summary.get("objective"), summary.get("best_bound"),
+                  summary.get("mip_gap"), summary.get("seconds") or {}, tables, kpis, frames.get("targets"),
+                  frames.get("diagnosis"), summary.get("solver") or {}, summary.get("instance_sha256", ""),
+                  summary.get("message", ""), summary.get("nodes"), summary.get("tie_break", ""),
+                  summary.get("objective_chain") or [], summary.get("check_violations") or [])
+
+
+def read_parquet_result(folder: str | Path) -> Result:
+    """A result folder read from its Parquet tables and summary.json (exact dtypes)."""
+    return result_from(*exports.read_parquet(folder))
+
+
+def read_netcdf(path: str | Path) -> Result:
+    """A ``Result`` from a netCDF file written by ``Result.to_netcdf`` or ``solve --format netcdf``."""
+    return result_from(*exports.read_netcdf(path))
+
+
+def read_excel(path: str | Path) -> Result:
+    """A ``Result`` from a workbook written by ``Result.to_excel`` or ``solve --format excel`` (types restored
+    from the table contract)."""
+    return result_from(*exports.read_excel(path))
+
+
+def from_xarray(ds) -> Result:
+    """The ``Result`` held by a Dataset made by ``Result.to_xarray`` (or opened from its netCDF file)."""
+    return result_from(*exports.from_xarray(ds))
 
 
 def read_result(folder: str | Path) -> Result:
@@ -233,7 +315,7 @@ def _records(df: pd.DataFrame | None) -> list[dict] | None:
     return None if df is None else df.to_dict(orient="records")
 
 
-def atomic_write(path: Path, text: str) -> Path:
+def atomic_write(path: Path, text: str | bytes) -> Path:
     """Write ``text`` (UTF-8) to ``path`` via a temporary file and a rename, so a reader never sees half; return ``path``.
 
     The temporary file has a random name and is created exclusively (``O_EXCL | O_NOFOLLOW``): a symlink or

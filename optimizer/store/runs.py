@@ -11,7 +11,19 @@ Layout (schema version ``SCHEMA_VERSION``)::
          overrides_json, objective_name, options_json, solver_name, solver_version, solver_json,
          status, has_plan, objective, best_bound, mip_gap, hpo_t, spend_bn_rub, seconds_total,
          seconds_json, kpis_json, result_json, extra_json, reeplan_version)
-    run_tables(run_id -> runs, name, format, data)           one row per result table (JSON, exact floats)
+    run_tables(run_id -> runs, name, format, data)           one row per result table the run holds: format
+                                                             'sql-v1' (its rows are in the typed table of that
+                                                             name, data empty) or 'json-v1' (a table outside the
+                                                             contract, as JSON with exact floats)
+    allocation, plants, flows, power, projects, rd, output, constraints, marginals, limits, targets, diagnosis
+        (run_id -> runs ON DELETE CASCADE, row, <the contract's columns>)  PRIMARY KEY (run_id, row)
+        one SQL table per result table of the contract (reeplan.result.tables): INTEGER, REAL, TEXT columns
+        (a bool is INTEGER 0/1, a missing Int64 is NULL), ``row`` the row's position in the table
+
+So runs compare with plain SQL (``docs/store.md`` has example queries)::
+
+    SELECT r.id, r.label, a.area, SUM(a.bn_rub) FROM allocation a JOIN runs r ON r.id = a.run_id
+    GROUP BY r.id, a.area;
 
 Concurrency: WAL journal, a busy timeout, ``BEGIN IMMEDIATE`` for every write and a retry with
 backoff on ``database is locked``. A run is written in ONE transaction (run row, instance, tables),
@@ -38,7 +50,7 @@ import pandas as pd
 from reeplan.errors import UsageError
 from reeplan.result.tables import TABLES, conform
 from reeplan.store.codec import finite as _finite
-from reeplan.store.codec import frame_from_json, frame_to_json, to_json
+from reeplan.store.codec import frame_from_json, frame_to_json, plain, to_json
 from reeplan.store.sqlite import Database, Migrations, StoreError, StoreVersionError, ensure_schema, utc_now
 from reeplan.version import __version__
 
@@ -49,8 +61,11 @@ if TYPE_CHECKING:  # pragma: no cover
 
 DEFAULT_STORE = "reeplan-runs.sqlite"
 STORE_ENV = "REEPLAN_STORE"
-SCHEMA_VERSION = 1
-TABLE_FORMAT = "json-v1"
+SCHEMA_VERSION = 2
+TABLE_FORMAT = "json-v1"  # a table outside the contract: JSON in run_tables.data
+SQL_FORMAT = "sql-v1"  # a table of the contract: its rows in the typed SQL table of its name
+SQL_TYPES = {"int64": "INTEGER NOT NULL", "Int64": "INTEGER", "float64": "REAL", "bool": "INTEGER NOT NULL",
+             "str": "TEXT NOT NULL"}
 
 
 class RunNotFoundError(StoreError):
@@ -103,8 +118,52 @@ _V1 = [
         PRIMARY KEY (run_id, name))""",
 ]
 
+
+def _q(name: str) -> str:
+    """A quoted SQL identifier (columns such as ``limit`` and ``rank`` are SQL keywords)."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def typed_table_sql(name: str) -> str:
+    """CREATE TABLE of one contract table: run_id, row and the contract's columns with their SQL types."""
+    cols = ", ".join(f"{_q(c.name)} {SQL_TYPES[c.dtype]}" for c in TABLES[name].columns)
+    return (f"CREATE TABLE {_q(name)} (run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE, "
+            f"row INTEGER NOT NULL, {cols}, PRIMARY KEY (run_id, row))")
+
+
+def _sql_rows(name: str, df: pd.DataFrame) -> list[tuple]:
+    """A conformed contract table as SQL parameter rows (run_id left out): row, then each column."""
+    frame = conform(name, df)
+    out = []
+    for i, values in enumerate(frame.itertuples(index=False, name=None)):
+        out.append((i, *(int(v) if isinstance(v, bool) else plain(v) for v in values)))
+    return out
+
+
+def _insert_typed(conn: sqlite3.Connection, run_id: int, name: str, rows: list[tuple]) -> None:
+    cols = ", ".join(["run_id", "row", *(_q(c) for c in TABLES[name].names)])
+    marks = ", ".join("?" * (len(TABLES[name].names) + 2))
+    conn.executemany(f"INSERT INTO {_q(name)} ({cols}) VALUES ({marks})", [(run_id, *r) for r in rows])
+
+
+def _migrate_to_typed_tables(conn: sqlite3.Connection) -> None:
+    """Version 1 -> 2: every contract table of every run moves from a JSON blob to its typed SQL table."""
+    for name in TABLES:
+        conn.execute(typed_table_sql(name))
+    blobs = conn.execute("SELECT run_id, name, data FROM run_tables WHERE format = ?", (TABLE_FORMAT,)).fetchall()
+    for run_id, name, data in blobs:
+        if name not in TABLES:
+            continue
+        frame = frame_from_json(data)
+        if not set(TABLES[name].names) <= set(frame.columns):
+            continue  # not the contract's shape (an older table): kept as JSON
+        _insert_typed(conn, run_id, name, _sql_rows(name, frame))
+        conn.execute("UPDATE run_tables SET format = ?, data = ? WHERE run_id = ? AND name = ?",
+                     (SQL_FORMAT, b"", run_id, name))
+
+
 # MIGRATIONS[v] brings a store from version v to v + 1 (v = 0: an empty file). Append, never edit.
-MIGRATIONS: Migrations = {0: _V1}
+MIGRATIONS: Migrations = {0: _V1, 1: _migrate_to_typed_tables}
 
 
 class Store(Database):
@@ -245,10 +304,27 @@ def _insert_run_row(conn: sqlite3.Connection, payload: dict) -> int:
     return int(cur.lastrowid)
 
 
-def _insert_tables(conn: sqlite3.Connection, run_id: int, tables: dict[str, str]) -> None:
-    """Second half: the result tables (already encoded)."""
-    conn.executemany("INSERT INTO run_tables (run_id, name, format, data) VALUES (?, ?, ?, ?)",
-                     [(run_id, name, TABLE_FORMAT, text.encode()) for name, text in tables.items()])
+def _encode_tables(frames: dict[str, pd.DataFrame]) -> dict[str, tuple[str, object]]:
+    """name -> (format, payload): SQL rows for a contract table, JSON text for any other."""
+    out: dict[str, tuple[str, object]] = {}
+    for name, df in frames.items():
+        if name in TABLES and set(TABLES[name].names) <= set(df.columns):
+            out[name] = (SQL_FORMAT, _sql_rows(name, df))
+        else:
+            out[name] = (TABLE_FORMAT, frame_to_json(df))
+    return out
+
+
+def _insert_tables(conn: sqlite3.Connection, run_id: int, tables: dict[str, tuple[str, object]]) -> None:
+    """Second half: the result tables (already encoded): typed rows, and one run_tables row per table."""
+    for name, (fmt, payload) in tables.items():
+        if fmt == SQL_FORMAT:
+            _insert_typed(conn, run_id, name, payload)  # type: ignore[arg-type]  # rows, by the format
+            conn.execute("INSERT INTO run_tables (run_id, name, format, data) VALUES (?, ?, ?, ?)",
+                         (run_id, name, SQL_FORMAT, b""))
+        else:
+            conn.execute("INSERT INTO run_tables (run_id, name, format, data) VALUES (?, ?, ?, ?)",
+                         (run_id, name, fmt, str(payload).encode()))
 
 
 def record_run(store: Store | str | Path | None, result: Result, instance: Instance, command: str = "solve",
@@ -261,7 +337,7 @@ def record_run(store: Store | str | Path | None, result: Result, instance: Insta
     ``label``: a free text (sweep point, scenario name); ``extra``: any JSON-ready metadata."""
     store = store if isinstance(store, Store) else open_store(store)
     payload = _run_payload(result, instance, command, overrides, options, label, extra)
-    tables = {name: frame_to_json(df) for name, df in _result_frames(result).items()}  # encode outside the lock
+    tables = _encode_tables(_result_frames(result))  # encode outside the lock
 
     def write(conn):
         run_id = _insert_run_row(conn, payload)
@@ -366,15 +442,27 @@ def load_result(store: Store | str | Path | None, run_id: int) -> Result:
         row = _run_row(conn, run_id)
         tables = conn.execute("SELECT name, format, data FROM run_tables WHERE run_id = ? ORDER BY rowid",
                               (row["id"],)).fetchall()
-        return row, tables
+        typed = {}
+        for name, fmt, _ in tables:
+            if fmt == SQL_FORMAT and name in TABLES:
+                cols = ", ".join(_q(c) for c in TABLES[name].names)
+                typed[name] = conn.execute(f"SELECT {cols} FROM {_q(name)} WHERE run_id = ? ORDER BY row",
+                                           (row["id"],)).fetchall()
+        return row, tables, typed
 
-    row, tables = store.read(read, "read a run")
+    row, tables, typed = store.read(read, "read a run")
     meta = json.loads(row["result_json"])
     frames = {}
     for name, fmt, data in tables:
-        if fmt != TABLE_FORMAT:
+        if fmt == SQL_FORMAT and name in typed:
+            frame = pd.DataFrame([tuple(r) for r in typed[name]], columns=TABLES[name].names)
+            frame = frame.astype({c.name: "object" for c in TABLES[name].columns if c.dtype == "str"})
+            if frame.empty:
+                frame = pd.DataFrame({c: pd.Series([], dtype="object") for c in TABLES[name].names})
+        elif fmt == TABLE_FORMAT:
+            frame = frame_from_json(data)
+        else:
             raise StoreVersionError(f"run {run_id}: table {name!r} is stored as {fmt!r}, unknown to this reeplan")
-        frame = frame_from_json(data)
         # tables of the contract come back with its dtypes (a store written before it kept pandas' own)
         frames[name] = conform(name, frame) if name in TABLES and set(TABLES[name].names) <= set(frame.columns) else frame
     targets, diagnosis = frames.pop("targets", None), frames.pop("diagnosis", None)
@@ -450,6 +538,8 @@ def remove_runs(store: Store | str | Path | None, run_ids, dry_run: bool = False
     def delete(conn):
         found = plan(conn)
         for item in found:
+            for name in TABLES:  # also done by ON DELETE CASCADE; explicit, whatever the connection's pragmas
+                conn.execute(f"DELETE FROM {_q(name)} WHERE run_id = ?", (item["id"],))
             conn.execute("DELETE FROM run_tables WHERE run_id = ?", (item["id"],))
             conn.execute("DELETE FROM runs WHERE id = ?", (item["id"],))
         for sha in {item["instance_sha256"] for item in found}:
