@@ -10,9 +10,11 @@ copies; everything else is per-future recourse. See FORMULATION.md, section 12.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 import pyomo.environ as pyo
 from reeplan.instance.schema import Instance
+from reeplan.models.components.budget import committed_counted
 from reeplan.models.components.objective import add_objective_chain
 from reeplan.models.data import ModelData, model_data
 from reeplan.models.investment import build_model
@@ -32,6 +34,31 @@ class Risk:
     def label(self) -> str:
         """Short name of the risk measure: ``mean`` or ``cvar:<alpha>:<weight>``."""
         return "mean" if self.weight == 0 else f"cvar:{self.alpha:g}:{self.weight:g}"
+
+
+@dataclass(frozen=True)
+class BudgetRule:
+    """How the total budget binds the futures of the extensive form (FORMULATION.md, section 12.1).
+
+    ``nominal``: only at point estimates (the nominal model's budget rule); ``expected``: mean overrun over
+    the futures <= ``limit_bn_rub``; ``chance``: overrun in at most a share ``alpha`` of the futures (one
+    binary per future); ``cvar``: CVaR_alpha of the overrun <= ``limit_bn_rub``. Every rule keeps the
+    point-estimate budget as well."""
+
+    kind: Literal["nominal", "expected", "chance", "cvar"] = "nominal"
+    alpha: float = 0.0
+    limit_bn_rub: float = 0.0
+
+    @property
+    def label(self) -> str:
+        """The rule as ``--budget-rule`` spells it."""
+        if self.kind == "nominal":
+            return "nominal"
+        if self.kind == "expected":
+            return f"expected:{self.limit_bn_rub:g}"
+        if self.kind == "chance":
+            return f"chance:{self.alpha:g}"
+        return f"cvar:{self.alpha:g}:{self.limit_bn_rub:g}"
 
 
 def scenario_model(future: Instance, nominal: Instance) -> tuple[pyo.ConcreteModel, ModelData]:
@@ -71,20 +98,89 @@ def build_stress_model(nominal: Instance, futures: list[Instance], plan: dict[tu
     return root, scenarios
 
 
-def build_extensive_form(nominal: Instance, futures: list[Instance], risk: Risk = Risk()) -> pyo.ConcreteModel:
+def max_spend_bn_rub(sub: pyo.Block, data: ModelData) -> float:
+    """An upper bound on a copy's total spend Σ_t Spend[t] over every point of the copy (FORMULATION.md 12.1).
+
+    Capex: each project started at most once (Σ_t Project_Started = the last Project_Begun <= 1), each
+    site's modules at most its room (Σ_t Modules_Started = the last Modules_Built_By <= its upper bound),
+    each new site opened at most once, each at the copy's (the future's) prices; plus the committed capex
+    that counts. Opex (only when it counts): the interval bound of Σ_t Opex[t] over the variables' bounds."""
+    capex = sum(p.capex_bn_rub for key, p in data.projects.items()
+                if any(k == key for k, _ in data.project_start))
+    sites = {s.name: s for s in data.instance.sites}
+    room: dict[str, float] = {}
+    for (s, t), var in sub.Modules_Built_By.items():
+        room[s] = max(room.get(s, 0.0), float(var.ub))
+    capex += sum(sites[s].capex_bn_rub_per_module * n for s, n in room.items())
+    capex += sum(sites[s].development_cost_bn_rub for s in {s for s, _ in sub.NEW_SITE_START})
+    capex += sum(committed_counted(data).values())
+    if not data.instance.budget.opex_counts:
+        return float(capex)
+    from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr  # defers pyomo.contrib
+
+    _, opex = compute_bounds_on_expr(sum(sub.Opex[t] for t in data.years))
+    if opex is None:
+        raise ValueError("the opex of a scenario copy has no finite upper bound: no big-M for the chance rule")
+    return float(capex + opex)
+
+
+def add_budget_rule(root: pyo.ConcreteModel, copies: list[tuple[pyo.Block, ModelData]], budget_bn_rub: float,
+                    rule: BudgetRule, big_m: list[float] | None = None) -> None:
+    """The budget rule over the futures (nothing for ``nominal``); ``big_m`` overrides the chance rule's
+    per-future M (tests: the un-tightened form)."""
+    if rule.kind == "nominal":
+        return
+    weight = 1.0 / len(copies)
+    keys = list(range(len(copies)))
+    root.SCENARIOS = pyo.Set(initialize=keys, ordered=True)
+    root.Scenario_Spend = pyo.Expression(
+        root.SCENARIOS, rule=lambda m, k: sum(copies[k][0].Spend[t] for t in copies[k][1].years))
+    if rule.kind == "chance":
+        m_values = big_m if big_m is not None else [
+            max(0.0, max_spend_bn_rub(sub, data) - budget_bn_rub) for sub, data in copies]
+        root.overrun_big_m_bn_rub = pyo.Param(root.SCENARIOS, initialize=dict(zip(keys, m_values)))
+        root.Overrun_Allowed = pyo.Var(root.SCENARIOS, domain=pyo.Binary)
+        root.chance_overrun_constraint = pyo.Constraint(
+            root.SCENARIOS, rule=lambda m, k: m.Scenario_Spend[k] - budget_bn_rub
+            <= m.overrun_big_m_bn_rub[k] * m.Overrun_Allowed[k])
+        root.chance_count_constraint = pyo.Constraint(
+            expr=sum(weight * root.Overrun_Allowed[k] for k in keys) <= rule.alpha + 1e-9)
+        return
+    root.Budget_Overrun = pyo.Var(root.SCENARIOS, domain=pyo.NonNegativeReals)
+    root.scenario_overrun_constraint = pyo.Constraint(
+        root.SCENARIOS, rule=lambda m, k: m.Budget_Overrun[k] >= m.Scenario_Spend[k] - budget_bn_rub)
+    if rule.kind == "expected":
+        root.Expected_Overrun = pyo.Expression(expr=sum(weight * root.Budget_Overrun[k] for k in keys))
+        root.expected_overrun_constraint = pyo.Constraint(expr=root.Expected_Overrun <= rule.limit_bn_rub)
+        return
+    root.Overrun_VaR = pyo.Var(domain=pyo.Reals)
+    root.Overrun_Tail = pyo.Var(root.SCENARIOS, domain=pyo.NonNegativeReals)
+    root.cvar_overrun_tail_constraint = pyo.Constraint(
+        root.SCENARIOS, rule=lambda m, k: m.Overrun_Tail[k] >= m.Budget_Overrun[k] - m.Overrun_VaR)
+    root.CVaR_Overrun = pyo.Expression(
+        expr=root.Overrun_VaR + sum(weight * root.Overrun_Tail[k] for k in keys) / (1 - rule.alpha))
+    root.cvar_overrun_constraint = pyo.Constraint(expr=root.CVaR_Overrun <= rule.limit_bn_rub)
+
+
+def build_extensive_form(nominal: Instance, futures: list[Instance], risk: Risk = Risk(),
+                         budget: BudgetRule = BudgetRule(), big_m: list[float] | None = None) -> pyo.ConcreteModel:
     """Two-stage stochastic plan: the nominal model (its budget and policy rules bind the first stage)
-    plus one recourse copy per future, tied by non-anticipativity; maximise the risk measure of HPO."""
+    plus one recourse copy per future, tied by non-anticipativity, the budget rule over the copies;
+    maximise the risk measure of HPO."""
     root = build_model(nominal, objective=None)
     subs = []
+    copies = []
     weight = 1.0 / len(futures)
     for k, future in enumerate(futures):
-        sub, _ = scenario_model(future, nominal)
+        sub, data = scenario_model(future, nominal)
         root.add_component(f"scenario_{k}", sub)
         subs.append(sub)
+        copies.append((sub, data))
         pairs = [(getattr(sub, name)[idx], var) for name in FIRST_STAGE for idx, var in getattr(root, name).items()]
         sub.nonanticipativity_constraint = pyo.ConstraintList()
         for copy, decision in pairs:
             sub.nonanticipativity_constraint.add(copy == decision)
+    add_budget_rule(root, copies, nominal.budget.total_bn_rub, budget, big_m)
     hpo = {k: _target_hpo(sub, nominal) for k, sub in enumerate(subs)}
     expected = sum(weight * h for h in hpo.values())
     if risk.weight > 0:
@@ -102,3 +198,12 @@ def build_extensive_form(nominal: Instance, futures: list[Instance], risk: Risk 
     root.Expected_Total_Cost = pyo.Expression(expr=sum(weight * sub.Total_Cost for sub in subs))
     add_objective_chain(root, [("primary", primary, pyo.maximize), ("cost", root.Expected_Total_Cost, pyo.minimize)])
     return root
+
+
+def scenario_spend_values(root: pyo.Block, n: int) -> list[float]:
+    """Σ_t Spend[t] of each of the ``n`` scenario copies of a solved extensive form (bn RUB)."""
+    out = []
+    for k in range(n):
+        sub = root.component(f"scenario_{k}")
+        out.append(float(sum(pyo.value(sub.Spend[t]) for t in sub.YEARS)))
+    return out

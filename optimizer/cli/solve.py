@@ -50,6 +50,10 @@ def solve_cmd(
                                          "with the deterministic plan", rich_help_panel="Robust")] = False,
     scenarios: Annotated[int, typer.Option(help="Futures the robust plan is built on", rich_help_panel="Robust")] = 20,
     risk: Annotated[str, typer.Option(help="mean, cvar:ALPHA or cvar:ALPHA:WEIGHT", rich_help_panel="Robust")] = "mean",
+    budget_rule: Annotated[str, typer.Option(
+        "--budget-rule", help="How the budget binds the futures: chance:ALPHA (overrun in at most ALPHA of them), "
+        "expected:X (mean overrun <= X bn RUB), cvar:ALPHA:X (CVaR_ALPHA of overrun <= X bn RUB) or nominal "
+        "(point estimates only)", rich_help_panel="Robust")] = "chance:0.2",
     sample_seed: Annotated[int, typer.Option(help="Seed of the futures the robust plan is built on",
                                              rich_help_panel="Robust")] = 0,
     eval_samples: Annotated[int, typer.Option(help="Fresh futures both plans are stress-tested on",
@@ -72,14 +76,14 @@ def solve_cmd(
     try:
         return _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet, force, store, no_store,
                       log, stage1_only, no_why, stage_time_limit, robust, scenarios, risk, sample_seed, eval_samples,
-                      eval_seed, workers, chosen, run_log, logger, LOG_FILE)
+                      eval_seed, workers, chosen, run_log, logger, LOG_FILE, budget_rule)
     finally:
         run_log.__exit__(None, None, None)
 
 
 def _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet, force, store, no_store, log,
            stage1_only, no_why, stage_time_limit, robust, scenarios, risk, sample_seed, eval_samples, eval_seed,
-           workers, chosen, run_log, logger, log_file) -> None:
+           workers, chosen, run_log, logger, log_file, budget_rule="chance:0.2") -> None:
     from reeplan.cli.progress import ProgressLine  # defers rich
     from reeplan.cli.render import render_result  # defers pydantic and yaml
     from reeplan.instance.io import load_instance  # defers pydantic and yaml
@@ -99,12 +103,15 @@ def _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet
                         solver_options={"log_file": str(log)} if log else {})
     if robust:
         from reeplan.cli.uncertainty import solve_robust_cli  # defers pandas and rich
+        from reeplan.uncertainty.budget_rules import parse_budget_rule  # defers pyomo
+
+        parse_budget_rule(budget_rule)  # a bad --budget-rule fails before any solve
 
         if objective != MAX_HPO:
             raise UsageError("--robust maximises target-year HPO over futures; drop --objective")
         return solve_robust_cli(inst, opts, scenarios=scenarios, risk=risk, sample_seed=sample_seed,
                                 eval_samples=eval_samples, eval_seed=eval_seed, workers=workers, out=folder, quiet=quiet,
-                                store=store, no_store=no_store, force=force)
+                                store=store, no_store=no_store, force=force, budget_rule=budget_rule)
     if not quiet:
         err_console.print(f"solving {shown(inst.name)} ({objective.value}) ...")
     cost = objective.value == "min-cost"

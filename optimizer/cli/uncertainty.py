@@ -93,23 +93,27 @@ def stress_cmd(
 
 def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int, eval_samples: int,
                      eval_seed: int | None, workers: int, out: Path, quiet: bool, store: Path | None,
-                     no_store: bool, force: bool = False) -> None:
+                     no_store: bool, force: bool = False, budget_rule: str = "chance:0.2") -> None:
     """``reeplan solve --robust``: deterministic and robust plans, both stress-tested on the same fresh futures."""
     from reeplan.cli.render import render_result  # defers pydantic and yaml
     from reeplan.report.stress_charts import outcome_chart  # defers matplotlib and numpy
     from reeplan.solving.pipeline import solve  # defers pyomo and highspy
+    from reeplan.uncertainty.budget_rules import parse_budget_rule  # defers pyomo
     from reeplan.uncertainty.robust import compare_under_uncertainty, parse_risk, solve_robust  # defers pyomo and highspy
 
     measure = parse_risk(risk)
+    money = parse_budget_rule(budget_rule)
     run_store = _store_of(store, no_store)
     err_console.print(f"solving {shown(inst.name)}: deterministic plan ...")
     det = solve(inst, replace(opts, marginals=False))
     if not det.has_plan:
         raise NoSolutionError(f"no deterministic plan ({det.status.value}): {det.message}")
-    err_console.print(f"robust plan over {scenarios} sampled futures (seed {sample_seed}, {shown(measure.label)}) ...")
-    rob = solve_robust(inst, scenarios=scenarios, seed=sample_seed, risk=measure, options=opts)
+    err_console.print(f"robust plan over {scenarios} sampled futures (seed {sample_seed}, {shown(measure.label)}, "
+                      f"budget rule {shown(money.label)}) ...")
+    rob = solve_robust(inst, scenarios=scenarios, seed=sample_seed, risk=measure, options=opts, budget=money)
     if not rob.has_plan:
-        raise NoSolutionError(f"no robust plan ({rob.status.value}); try fewer --scenarios or a --time-limit")
+        raise NoSolutionError(f"no robust plan ({rob.status.value}) under --budget-rule {money.label}; try a looser rule, "
+                              "fewer --scenarios or a --time-limit")
     if rob.check_violations:
         raise PlanCheckError("the robust plan failed the independent checker: " + "; ".join(rob.check_violations[:5]))
     folder = out  # checked by the caller before the deterministic solve
@@ -136,7 +140,7 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
     out_console.print(f"wrote the robust plan to {shown(folder)}/ and the comparison (CSV, {chart.name}.png) "
                       f"to {shown(cmp_dir)}/")
     if run_store is not None:
-        record_quietly(run_store, rob, inst, "solve --robust", f"{scenarios} futures, {measure.label}")
+        record_quietly(run_store, rob, inst, "solve --robust", f"{scenarios} futures, {measure.label}, {money.label}")
 
 
 def register(app: typer.Typer) -> None:

@@ -11,12 +11,13 @@ import pyomo.environ as pyo
 from reeplan.errors import UsageError
 from reeplan.instance.io import instance_sha256
 from reeplan.instance.schema import Instance
-from reeplan.models.stochastic import Risk, build_extensive_form, first_stage_values
+from reeplan.models.stochastic import BudgetRule, Risk, build_extensive_form, first_stage_values, scenario_spend_values
 from reeplan.options import SolveOptions
 from reeplan.result.result import Result, Status, mip_gap
 from reeplan.solving import highs
 from reeplan.solving.compile import gc_paused
 from reeplan.solving.pipeline import build, kpis_of, run_chain, solve_built
+from reeplan.uncertainty.budget_rules import overrun_rows, overrun_statistics
 from reeplan.uncertainty.futures import apply_future, sample_futures
 from reeplan.uncertainty.stress import StressReport, evaluate_futures, plan_from_result, stress_test
 
@@ -39,26 +40,28 @@ def parse_risk(text: str) -> Risk:
 
 
 def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk: Risk = Risk(),
-                 options: SolveOptions | None = None, progress=None) -> Result:
+                 options: SolveOptions | None = None, progress=None, budget: BudgetRule = BudgetRule()) -> Result:
     """The plan maximising the risk measure of target-year HPO over ``scenarios`` sampled futures.
 
     The first stage obeys the instance's budget and enforced policy rules at point estimates (as the
     deterministic plan does, so that plan is always feasible here); each future re-optimises operation.
-    Tables describe the plan in the point-estimate future; ``tables['scenarios']`` the in-sample outcomes."""
+    Tables describe the plan in the point-estimate future; ``tables['scenarios']`` the in-sample outcomes.
+    ``budget``: how the total budget binds the futures too (``BudgetRule``; default: point estimates only)."""
     if scenarios < 1:
         raise UsageError(f"--scenarios must be at least 1, got {scenarios}")
     opts = options or SolveOptions()
     clock = time.perf_counter()
     futures = sample_futures(instance, scenarios, seed)
     with gc_paused():
-        m = build_extensive_form(instance, [apply_future(instance, f) for f in futures.to_dict("records")], risk)
+        m = build_extensive_form(instance, [apply_future(instance, f) for f in futures.to_dict("records")], risk,
+                                 budget)
     seconds = {"build": time.perf_counter() - clock}
     tick = time.perf_counter()
     hm = highs.HighsModel(m)
     seconds["transfer"] = time.perf_counter() - tick
     first = highs.run(hm, time_limit=opts.time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
                       options=opts.highs_options(), progress=progress)
-    name = f"robust-{risk.label}"
+    name = f"robust-{risk.label}" + ("" if budget.kind == "nominal" else f"-{budget.label}")
     result = Result(instance.name, name, first.status, first.has_plan, best_bound=first.bound,
                     solver={"name": "highs", "version": highs.solver_version()},
                     instance_sha256=instance_sha256(instance), nodes=first.nodes)
@@ -85,6 +88,8 @@ def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk
     # objective the futures above the value at risk do not count, and the cost tie-break throttles them.)
     in_sample = pd.DataFrame(evaluate_futures(instance, plan, futures.to_dict("records")))
     result.tables["scenarios"] = pd.concat([futures.reset_index(), in_sample], axis=1)
+    spends = scenario_spend_values(m, scenarios)  # the copies' spend in the solved model
+    result.tables["scenarios"]["spend_in_model_bn_rub"] = spends
     result.objective = float(pyo.value(m.Primary))
     result.mip_gap = mip_gap(result.objective, result.best_bound)
     result.targets = nominal_view.targets
@@ -93,7 +98,10 @@ def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk
     result.kpis["robust"] = {"risk": risk.label, "scenarios": scenarios, "seed": seed,
                              "expected_hpo_in_sample_t": float(in_sample["hpo_t"].mean()),
                              "cvar_hpo_in_sample_t": float(pyo.value(m.CVaR_HPO)) if risk.weight > 0 else None,
-                             "hpo_point_estimate_t": nominal_view.kpis["hpo_t"]}
+                             "hpo_point_estimate_t": nominal_view.kpis["hpo_t"], "budget_rule": budget.label,
+                             "in_sample_overrun": overrun_statistics(
+                                 [max(0.0, v - instance.budget.total_bn_rub) for v in spends],
+                                 budget.alpha if budget.kind == "cvar" else 0.8, boot=200)}
     seconds["extract"] = time.perf_counter() - tick
     result.seconds = {**seconds, "total": time.perf_counter() - clock}
     if first.status == Status.TIME_LIMIT:
@@ -130,9 +138,11 @@ class PlanComparison:
 
 
 def compare_under_uncertainty(instance: Instance, plans: dict[str, Result], *, samples: int = 500, seed: int = 1,
-                              workers: int = 1, scheduler: str | None = None, on_progress=None) -> PlanComparison:
+                              workers: int = 1, scheduler: str | None = None, on_progress=None,
+                              cvar_alpha: float = 0.8) -> PlanComparison:
     """Stress-test every plan on the same ``samples`` futures (seed ``seed``); the last plan is compared
-    with the first (value of the stochastic solution when they are robust and deterministic)."""
+    with the first (value of the stochastic solution when they are robust and deterministic). Overrun
+    frequency, expected overrun and CVaR_``cvar_alpha`` of overrun come with 95% intervals (``overrun_rows``)."""
     reports = {}
     for label, result in plans.items():
         reports[label] = stress_test(instance, plan_from_result(instance, result), samples=samples, seed=seed,
@@ -148,6 +158,7 @@ def compare_under_uncertainty(instance: Instance, plans: dict[str, Result], *, s
                "planned spend, bn RUB": s["planned_spend_bn_rub"]}
         for row in rep.targets.itertuples():
             col[f"P({row.rule} met)"] = row.probability_met
+        col.update(overrun_rows(rep.samples["overrun_bn_rub"].to_numpy(), cvar_alpha))
         rows[label] = col
     table = pd.DataFrame(rows)
     table.index.name = "measure"
