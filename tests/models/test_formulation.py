@@ -28,7 +28,7 @@ from reeplan.instance.io import load_instance
 from reeplan.models import investment
 from reeplan.models.data import model_data
 from reeplan.models.investment import COMPONENTS, build_model
-from reeplan.models.stochastic import Risk, build_extensive_form, build_stress_model
+from reeplan.models.stochastic import BudgetRule, Risk, build_extensive_form, build_stress_model
 from reeplan.uncertainty.futures import apply_future, sample_futures
 
 from tests.conftest import ROOT
@@ -69,7 +69,8 @@ def component_names(m: pyo.Block, kinds=KINDS) -> set[str]:
 
 
 VARIANTS = ["siberia max-hpo", "siberia max-cumulative-hpo", "siberia min-cost", "siberia elastic", "every rule",
-            "every rule elastic", "generated", "tiny scenario copy", "tiny stress", "tiny extensive cvar"]
+            "every rule elastic", "generated", "tiny scenario copy", "tiny stress", "tiny extensive cvar",
+            "tiny extensive expected", "tiny extensive chance", "tiny extensive cvar budget"]
 
 
 @cache
@@ -91,6 +92,9 @@ def built_models() -> dict[str, pyo.Block]:
         "tiny scenario copy": build_model(tiny, objective=None, rules=False),
         "tiny stress": build_stress_model(tiny, futures, plan)[0],
         "tiny extensive cvar": build_extensive_form(tiny, futures, Risk(0.9, 0.5)),
+        "tiny extensive expected": build_extensive_form(tiny, futures, budget=BudgetRule("expected", limit_bn_rub=1)),
+        "tiny extensive chance": build_extensive_form(tiny, futures, budget=BudgetRule("chance", alpha=0.5)),
+        "tiny extensive cvar budget": build_extensive_form(tiny, futures, budget=BudgetRule("cvar", 0.5, 1.0)),
     }
 
 
