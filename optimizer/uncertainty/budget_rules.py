@@ -64,7 +64,8 @@ def wilson(successes: int, n: int, z: float = Z_95) -> tuple[float, float]:
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    low, high = max(0.0, centre - half), min(1.0, centre + half)
+    return (0.0 if successes == 0 else low, 1.0 if successes == n else high)  # exact at the edges
 
 
 def overrun_statistics(overruns, alpha: float = 0.8, *, boot: int = 2000, seed: int = 0) -> dict:
