@@ -396,10 +396,57 @@ UNCERTAIN_INPUTS: dict[str, tuple[float | None, float | None, bool, float, tuple
 }
 
 
+def _support_values(dist: Distribution) -> list[float]:
+    """The least and greatest values a distribution can draw (all values of a discrete one)."""
+    if dist.kind == "fixed":
+        return [dist.value] if dist.value is not None else []
+    if dist.kind == "bernoulli":
+        return [0.0, 1.0]
+    if dist.kind == "discrete":
+        return list(dist.values)
+    return [v for v in (dist.low, dist.high) if v is not None]
+
+
+class SharedFactors(_Strict):
+    """Risks shared by many items, drawn once per future on top of each item's own draw (docs/UNCERTAINTY.md).
+
+    A capex factor multiplies the sampled ``capex_overrun`` of every item it covers; a delay factor adds whole
+    years to the sampled ``construction_delay_yr`` of every build in its region. Items whose input is not
+    uncertain (e.g. fixed by ``by_item``: a fixed-price contract) are left alone. Missing fields take defaults."""
+
+    enabled: bool = _f("-", "Draw the shared factors at all (false: items independent, as before)", default=False)
+    area_capex: Distribution | None = _f(
+        "factor", "Capex factor per investment area (plants, power, logistics, mining, rd)", default=None)
+    region_capex: Distribution | None = _f(
+        "factor", "Capex factor per region (the part of an item's region before the first comma)", default=None)
+    region_delay_yr: Distribution | None = _f(
+        "yr", "Whole years added to every build of a region (a harsh season, a slow permit office)", default=None)
+    sanctions_capex: Distribution | None = _f(
+        "factor", "Programme-wide capex factor on every imported-equipment item (sanctions_areas)", default=None)
+    sanctions_areas: list[Literal["plants", "power", "logistics", "mining", "rd"]] = _f(
+        "-", "Areas whose builds rely on imported equipment", default_factory=lambda: ["plants", "mining"])
+
+    @model_validator(mode="after")
+    def _values_fit(self):
+        for name in ("area_capex", "region_capex", "sanctions_capex", "region_delay_yr"):
+            dist = getattr(self, name)
+            if dist is None:
+                continue
+            values = _support_values(dist)
+            if any(v < 0 for v in values):
+                raise ValueError(f"{name}: a factor draws no negative value, got {min(values)}")
+            if name == "region_delay_yr" and (dist.kind in ("uniform", "triangular") or
+                                              any(float(v) != int(v) for v in values)):
+                raise ValueError(f"{name}: delays are whole years (use fixed, discrete or bernoulli)")
+        return self
+
+
 class Uncertainty(_Strict):
     """Distributions of the inputs a stress test samples; missing inputs take reeplan's documented defaults."""
 
     enabled: bool = _f("-", "Sample futures at all (false: every future is the point estimate)", default=True)
+    factors: SharedFactors | None = _f(
+        "-", "Shared (correlated) risk factors on top of each item's own draw; missing: defaults, off", default=None)
     capex_overrun: UncertainInput | None = _f(
         "factor", "Multiplier on the capital cost of each site and project (1 = as budgeted)", default=None)
     construction_delay_yr: UncertainInput | None = _f(

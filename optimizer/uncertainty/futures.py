@@ -13,7 +13,15 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from reeplan.errors import UsageError
-from reeplan.instance.schema import UNCERTAIN_INPUTS, Distribution, Instance, UncertainInput, Uncertainty
+from reeplan.instance.schema import (
+    INVESTMENT_AREAS,
+    UNCERTAIN_INPUTS,
+    Distribution,
+    Instance,
+    SharedFactors,
+    UncertainInput,
+    Uncertainty,
+)
 
 
 def _tri(low: float, mode: float, high: float) -> Distribution:
@@ -35,6 +43,17 @@ DEFAULT_UNCERTAINTY = Uncertainty(
 )
 
 
+# Shared factors (docs/UNCERTAINTY.md, "Correlated risks"); off unless the instance switches them on.
+DEFAULT_FACTORS = SharedFactors(
+    area_capex=_tri(0.95, 1.00, 1.15),       # one area's contractors, labour and materials market
+    region_capex=_tri(0.95, 1.00, 1.20),     # data sheet: cold-climate remote site x1.2-1.5, shared by a region
+    region_delay_yr=Distribution(kind="discrete", values=[0, 1], probabilities=[0.8, 0.2]),  # a harsh season
+    sanctions_capex=_tri(0.95, 1.00, 1.30),  # seed articles: Western export controls cut off mining equipment
+)
+CAPEX_AREA = {"site": "plants", "connection": "power", "power_expansion": "power", "link_upgrade": "logistics",
+              "deposit_expansion": "mining", "programme": "rd"}
+
+
 @dataclass(frozen=True)
 class UncertainItem:
     """One sampled quantity: an input applied to one named item."""
@@ -52,7 +71,100 @@ def resolved_uncertainty(instance: Instance) -> Uncertainty:
     own = instance.uncertainty or Uncertainty()
     filled = {key: getattr(own, key) if key in own.model_fields_set else getattr(DEFAULT_UNCERTAINTY, key)
               for key in UNCERTAIN_INPUTS}
-    return Uncertainty(enabled=own.enabled, **filled)
+    return Uncertainty(enabled=own.enabled, factors=resolved_factors(instance), **filled)
+
+
+def resolved_factors(instance: Instance) -> SharedFactors:
+    """The instance's shared factors, each missing field filled with its default (``DEFAULT_FACTORS``)."""
+    own = (instance.uncertainty.factors if instance.uncertainty else None) or SharedFactors()
+    return SharedFactors(**{key: getattr(own, key) if key in own.model_fields_set else getattr(DEFAULT_FACTORS, key)
+                            for key in SharedFactors.model_fields})
+
+
+def region_key(region: str) -> str:
+    """A region as the factors group it: the part before the first comma or parenthesis ('Irkutsk oblast,
+    Nizhneudinsk district' and 'Irkutsk oblast (southern grid)' -> 'Irkutsk oblast'); '' when unknown."""
+    return region.split(",")[0].split("(")[0].strip()
+
+
+def _item_regions(instance: Instance) -> dict[tuple[str, str], str]:
+    """(kind, name) -> region of every build: a site's own, a connection's site, a power expansion's source, a
+    link upgrade's and a deposit expansion's deposit; a committed project's item's; R&D has none."""
+    site = {s.name: region_key(s.region) for s in instance.sites}
+    deposit = {d.name: region_key(d.region) for d in instance.deposits}
+    source = {p.name: region_key(p.region) for p in instance.power_sources}
+    link = {ln.name: deposit.get(ln.deposit, "") for ln in instance.links}
+    out = {("site", s): r for s, r in site.items()}
+    out |= {("connection", c.name): site.get(c.site, "") for c in instance.power_connections}
+    out |= {("power_expansion", x.name): source.get(x.source, "") for x in instance.power_expansions}
+    out |= {("link_upgrade", u.name): link.get(u.link, "") for u in instance.link_upgrades}
+    out |= {("deposit_expansion", e.name): deposit.get(e.deposit, "") for e in instance.deposit_expansions}
+    by_name = {name: r for (_, name), r in out.items()}
+    out |= {("committed", c.name): by_name.get(c.item, "") for c in instance.committed}
+    return {key: r for key, r in out.items() if r}
+
+
+@dataclass(frozen=True)
+class SharedFactor:
+    """One shared factor: its column in the sample table and the item columns it moves."""
+
+    column: str  # "factor:<kind>[<group>]" or "factor:sanctions_capex"
+    distribution: Distribution
+    nominal: float  # 1 for a capex factor, 0 for a delay
+    items: tuple[str, ...]  # the item columns it multiplies (capex) or adds to (delay)
+
+
+def shared_factors(instance: Instance) -> list[SharedFactor]:
+    """The shared factors of an instance, in a fixed order (the sampling order): per area, per region, the
+    region delays, then sanctions; each only if it covers an uncertain item. Empty when factors are off."""
+    spec = resolved_factors(instance)
+    if not spec.enabled:
+        return []
+    items = uncertain_items(instance)
+    regions = _item_regions(instance)
+    area_of = {c.name: c.area for c in instance.committed}
+    capex = [it for it in items if it.input == "capex_overrun"]
+    delay = [it for it in items if it.input == "construction_delay_yr"]
+
+    def area(it: UncertainItem) -> str:
+        return area_of[it.name] if it.kind == "committed" else CAPEX_AREA[it.kind]
+
+    out = []
+    if spec.area_capex is not None:
+        for a in INVESTMENT_AREAS:
+            cols = tuple(it.column for it in capex if area(it) == a)
+            if cols:
+                out.append(SharedFactor(f"factor:area_capex[{a}]", spec.area_capex, 1.0, cols))
+    names = sorted({r for r in regions.values()})
+    for key, dist, pool, nominal in (("region_capex", spec.region_capex, capex, 1.0),
+                                     ("region_delay_yr", spec.region_delay_yr, delay, 0.0)):
+        if dist is None:
+            continue
+        for r in names:
+            cols = tuple(it.column for it in pool if regions.get((it.kind, it.name)) == r)
+            if cols:
+                out.append(SharedFactor(f"factor:{key}[{r}]", dist, nominal, cols))
+    if spec.sanctions_capex is not None:
+        cols = tuple(it.column for it in capex if area(it) in spec.sanctions_areas)
+        if cols:
+            out.append(SharedFactor("factor:sanctions_capex", spec.sanctions_capex, 1.0, cols))
+    return out
+
+
+def factor_columns(instance: Instance) -> list[str]:
+    """Columns of the shared factors in the sample table (none when factors are off)."""
+    return [f.column for f in shared_factors(instance)]
+
+
+def with_factors(table: pd.DataFrame, factors: list[SharedFactor], values: Mapping[str, np.ndarray]) -> pd.DataFrame:
+    """Item columns moved by the factors' ``values`` (capex multiplied, delays added), factor columns appended."""
+    moved = {col: table[col].to_numpy(dtype=float, copy=True) for col in table.columns}
+    for f in factors:
+        v = np.asarray(values[f.column], dtype=float)
+        for col in f.items:
+            moved[col] = moved[col] + v if f.nominal == 0.0 else moved[col] * v
+    columns = {**moved, **{f.column: np.asarray(values[f.column], dtype=float) for f in factors}}
+    return pd.DataFrame(columns, index=table.index)
 
 
 def _items_of(instance: Instance) -> list[tuple[str, str, str]]:
@@ -141,8 +253,28 @@ def sample_futures(instance: Instance, n: int, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     items = uncertain_items(instance)
     table = pd.DataFrame({item.column: draw(item.distribution, rng, n) for item in items}, index=range(n))
+    factors = shared_factors(instance)
+    if factors:  # their own stream: the items' draws are those of independent sampling, whatever the factors
+        frng = np.random.default_rng([FACTOR_STREAM, seed])
+        table = with_factors(table, factors, {f.column: draw(f.distribution, frng, n) for f in factors})
     table.index.name = "sample"
     return table
+
+
+FACTOR_STREAM = 1  # seeds the shared factors' generator as default_rng([FACTOR_STREAM, seed])
+
+
+def factor_tornado_futures(instance: Instance, quantiles: tuple[float, float]) -> list[tuple[tuple[str, str], dict]]:
+    """One-at-a-time futures of the shared factors: one factor at its low / high quantile, every item at its point
+    estimate moved by that factor alone (the items it covers: nominal x factor, or nominal + years)."""
+    out = []
+    for f in shared_factors(instance):
+        nominal = {it.column: it.nominal for it in uncertain_items(instance) if it.column in f.items}
+        for side, q in zip(("low", "high"), quantiles):
+            v = quantile(f.distribution, q)
+            moved = {c: (x + v if f.nominal == 0.0 else x * v) for c, x in nominal.items()}
+            out.append(((f.column, side), {**moved, f.column: v}))
+    return out
 
 
 def apply_future(instance: Instance, future: Mapping[str, float]) -> Instance:

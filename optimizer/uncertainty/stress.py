@@ -31,7 +31,15 @@ from reeplan.solving import highs
 from reeplan.solving.compile import gc_paused
 from reeplan.solving.extract import plan_tables
 from reeplan.solving.pipeline import run_chain
-from reeplan.uncertainty.futures import UNCERTAIN_INPUTS, apply_future, quantile, sample_futures, uncertain_items
+from reeplan.uncertainty.futures import (
+    UNCERTAIN_INPUTS,
+    apply_future,
+    factor_columns,
+    factor_tornado_futures,
+    quantile,
+    sample_futures,
+    uncertain_items,
+)
 
 Plan = dict[tuple[str, tuple], float]  # first-stage decisions: (variable, index) -> value
 TORNADO_QUANTILES = (0.1, 0.9)
@@ -236,7 +244,8 @@ def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: in
     summary["futures_check_violations"] = int(checked.sum())
     return StressReport(instance.name, plan_label, sample_table, nominal, summary,
                         targets_odds(instance, sample_table, nominal), tornado,
-                        drivers(sample_table, [it.column for it in uncertain_items(instance)]), seconds)
+                        drivers(sample_table, [it.column for it in uncertain_items(instance)] + factor_columns(instance)),
+                        seconds)
 
 
 def _split(jobs_list: list, batch: int, workers: int) -> list[list]:
@@ -247,7 +256,8 @@ def _split(jobs_list: list, batch: int, workers: int) -> list[list]:
 
 
 def _tornado_futures(instance: Instance) -> list[tuple[tuple[str, str], dict]]:
-    """One-at-a-time futures: every item of one input at its low (P10) or high (P90) quantile."""
+    """One-at-a-time futures: every item of one input at its low (P10) or high (P90) quantile; then each shared
+    factor at its P10 / P90 with the items it covers at their point estimates moved by it alone."""
     items = uncertain_items(instance)
     out = []
     for key in UNCERTAIN_INPUTS:
@@ -255,7 +265,7 @@ def _tornado_futures(instance: Instance) -> list[tuple[tuple[str, str], dict]]:
         if mine:
             for side, q in zip(("low", "high"), TORNADO_QUANTILES):
                 out.append(((key, side), {it.column: quantile(it.distribution, q) for it in mine}))
-    return out
+    return out + factor_tornado_futures(instance, TORNADO_QUANTILES)
 
 
 def _tornado_table(oat: list, rows: list[dict], nominal: dict) -> pd.DataFrame:
