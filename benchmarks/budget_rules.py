@@ -14,7 +14,7 @@ import argparse
 import csv
 import platform
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reeplan.instance.io import load_instance
@@ -34,7 +34,7 @@ FIELDS = ["when_utc", "instance", "plan", "rule", "k", "sample_seed", "status", 
 
 def _row(inst, label, rule, k, result, report, solve_s, stress_s, eval_seed, in_sample=None) -> dict:
     st = overrun_statistics(report.samples["overrun_bn_rub"].to_numpy(), 0.8)
-    return {"when_utc": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M"), "instance": inst.name, "plan": label,
+    return {"when_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "instance": inst.name, "plan": label,
             "rule": rule, "k": k, "sample_seed": 0 if k else "", "status": result.status.value,
             "gap": result.mip_gap, "solve_s": round(solve_s, 1), "in_sample_freq": in_sample,
             "eval_samples": st["n"], "eval_seed": eval_seed, "oos_freq": st["overrun_frequency"],

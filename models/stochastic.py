@@ -109,7 +109,7 @@ def max_spend_bn_rub(sub: pyo.Block, data: ModelData) -> float:
                 if any(k == key for k, _ in data.project_start))
     sites = {s.name: s for s in data.instance.sites}
     room: dict[str, float] = {}
-    for (s, t), var in sub.Modules_Built_By.items():
+    for (s, _t), var in sub.Modules_Built_By.items():
         room[s] = max(room.get(s, 0.0), float(var.ub))
     capex += sum(sites[s].capex_bn_rub_per_module * n for s, n in room.items())
     capex += sum(sites[s].development_cost_bn_rub for s in {s for s, _ in sub.NEW_SITE_START})
