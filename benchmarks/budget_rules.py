@@ -26,15 +26,16 @@ from reeplan.uncertainty.stress import plan_from_result, stress_test
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "benchmarks" / "results" / "budget_rules.csv"
-FIELDS = ["when_utc", "instance", "plan", "rule", "k", "sample_seed", "status", "gap", "solve_s", "in_sample_freq",
+FIELDS = ["when_utc", "instance", "overrides", "plan", "rule", "k", "sample_seed", "status", "gap", "solve_s", "in_sample_freq",
           "eval_samples", "eval_seed", "oos_freq", "oos_freq_low", "oos_freq_high", "oos_expected_overrun_bn_rub",
           "oos_expected_overrun_low", "oos_expected_overrun_high", "oos_cvar80_overrun_bn_rub", "oos_cvar80_low",
           "oos_cvar80_high", "oos_mean_hpo_t", "planned_spend_bn_rub", "stress_s", "host"]
 
 
-def _row(inst, label, rule, k, result, report, solve_s, stress_s, eval_seed, in_sample=None) -> dict:
+def _row(inst, label, rule, k, result, report, solve_s, stress_s, eval_seed, in_sample=None, overrides=()) -> dict:
     st = overrun_statistics(report.samples["overrun_bn_rub"].to_numpy(), 0.8)
-    return {"when_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "instance": inst.name, "plan": label,
+    return {"when_utc": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M"), "instance": inst.name,
+            "overrides": " ".join(overrides), "plan": label,
             "rule": rule, "k": k, "sample_seed": 0 if k else "", "status": result.status.value,
             "gap": result.mip_gap, "solve_s": round(solve_s, 1), "in_sample_freq": in_sample,
             "eval_samples": st["n"], "eval_seed": eval_seed, "oos_freq": st["overrun_frequency"],
@@ -60,8 +61,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--time-limit", type=float, default=None, help="seconds per robust solve")
     ap.add_argument("--deterministic", action="store_true", help="also the deterministic plan (one row)")
+    ap.add_argument("--set", dest="overrides", action="append", default=[],
+                    help="instance override (as reeplan --set), e.g. \"uncertainty={'factors': {'enabled': true}}\"")
     args = ap.parse_args()
-    inst = load_instance(args.instance)
+    inst = load_instance(args.instance, args.overrides)
     rule = parse_budget_rule(args.rule)
     rows = []
     if args.deterministic:
@@ -72,7 +75,7 @@ def main() -> None:
         rep = stress_test(inst, plan_from_result(inst, det), samples=args.samples, seed=args.eval_seed,
                           workers=args.workers)
         rows.append(_row(inst, "deterministic", "nominal", 0, det, rep, solve_s, time.perf_counter() - tick,
-                         args.eval_seed))
+                         args.eval_seed, overrides=args.overrides))
         print(rows[-1], flush=True)
         _append(rows[-1:])
     for k in args.k:
@@ -87,7 +90,7 @@ def main() -> None:
         rep = stress_test(inst, plan_from_result(inst, rob), samples=args.samples, seed=args.eval_seed,
                           workers=args.workers)
         rows.append(_row(inst, "robust", rule.label, k, rob, rep, solve_s, time.perf_counter() - tick, args.eval_seed,
-                         rob.kpis["robust"]["in_sample_overrun"]["overrun_frequency"]))
+                         rob.kpis["robust"]["in_sample_overrun"]["overrun_frequency"], args.overrides))
         print(rows[-1], flush=True)
         _append(rows[-1:])
 
