@@ -133,7 +133,9 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
     (cmp_dir / f"{chart.name}.png").write_bytes(chart.png)
     k = rob.kpis["robust"]
     out_console.print(f"robust plan: expected HPO {k['expected_hpo_in_sample_t']:,.0f} t over its {scenarios} "
-                      f"futures ({rob.status.value}, gap {rob.mip_gap}, {rob.seconds['total']:.1f} s)")
+                      f"futures ({rob.status.value}, gap {rob.mip_gap}, {rob.seconds['total']:.1f} s); budget rule "
+                      f"{money.label}: overrun in {k['in_sample_overrun']['overrun_frequency']:.0%} of them, "
+                      f"expected overrun {k['in_sample_overrun']['expected_overrun_bn_rub']:,.1f} bn RUB")
     out_console.print(frame_table(cmp.table.reset_index(), f"Both plans on the same {eval_samples:,} fresh futures "
                                                             f"(seed {seed})"))
     out_console.print(shown(cmp.text()))
