@@ -410,7 +410,8 @@ def _support_values(dist: Distribution) -> list[float]:
 class SharedFactors(_Strict):
     """Risks shared by many items, drawn once per future on top of each item's own draw (docs/UNCERTAINTY.md).
 
-    A capex factor multiplies the sampled ``capex_overrun`` of every item it covers; a delay factor adds whole
+    A capex factor, scaled to mean 1 (its draw over its mean: it correlates items without raising their expected
+    capex), multiplies the sampled ``capex_overrun`` of every item it covers; a delay factor adds whole
     years to the sampled ``construction_delay_yr`` of every build in its region. Items whose input is not
     uncertain (e.g. fixed by ``by_item``: a fixed-price contract) are left alone. Missing fields take defaults."""
 
@@ -435,6 +436,8 @@ class SharedFactors(_Strict):
             values = _support_values(dist)
             if any(v < 0 for v in values):
                 raise ValueError(f"{name}: a factor draws no negative value, got {min(values)}")
+            if name != "region_delay_yr" and not any(v > 0 for v in values):
+                raise ValueError(f"{name}: a capex factor is scaled to mean 1, so it needs a positive value")
             if name == "region_delay_yr" and (dist.kind in ("uniform", "triangular") or
                                               any(float(v) != int(v) for v in values)):
                 raise ValueError(f"{name}: delays are whole years (use fixed, discrete or bernoulli)")

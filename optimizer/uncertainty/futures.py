@@ -113,6 +113,25 @@ class SharedFactor:
     nominal: float  # 1 for a capex factor, 0 for a delay
     items: tuple[str, ...]  # the item columns it multiplies (capex) or adds to (delay)
 
+    @property
+    def scale(self) -> float:
+        """A capex factor is its draw divided by the distribution's mean (mean 1: it correlates the items it
+        covers without changing their expected capex); a delay adds its draw as it is."""
+        return 1.0 if self.nominal == 0.0 else 1.0 / mean_of(self.distribution)
+
+
+def mean_of(dist: Distribution) -> float:
+    """The mean of a distribution."""
+    if dist.kind == "fixed":
+        return float(_given(dist.value))
+    if dist.kind == "uniform":
+        return (_given(dist.low) + _given(dist.high)) / 2
+    if dist.kind == "triangular":
+        return (_given(dist.low) + _given(dist.mode) + _given(dist.high)) / 3
+    if dist.kind == "bernoulli":
+        return float(_given(dist.p))
+    return float(np.dot(dist.values, dist.probabilities) / np.sum(dist.probabilities))
+
 
 def shared_factors(instance: Instance) -> list[SharedFactor]:
     """The shared factors of an instance, in a fixed order (the sampling order): per area, per region, the
@@ -256,7 +275,7 @@ def sample_futures(instance: Instance, n: int, seed: int = 0) -> pd.DataFrame:
     factors = shared_factors(instance)
     if factors:  # their own stream: the items' draws are those of independent sampling, whatever the factors
         frng = np.random.default_rng([FACTOR_STREAM, seed])
-        table = with_factors(table, factors, {f.column: draw(f.distribution, frng, n) for f in factors})
+        table = with_factors(table, factors, {f.column: draw(f.distribution, frng, n) * f.scale for f in factors})
     table.index.name = "sample"
     return table
 
@@ -271,7 +290,7 @@ def factor_tornado_futures(instance: Instance, quantiles: tuple[float, float]) -
     for f in shared_factors(instance):
         nominal = {it.column: it.nominal for it in uncertain_items(instance) if it.column in f.items}
         for side, q in zip(("low", "high"), quantiles):
-            v = quantile(f.distribution, q)
+            v = quantile(f.distribution, q) * f.scale
             moved = {c: (x + v if f.nominal == 0.0 else x * v) for c, x in nominal.items()}
             out.append(((f.column, side), {**moved, f.column: v}))
     return out

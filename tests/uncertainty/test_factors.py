@@ -69,7 +69,9 @@ def test_factors_on_keep_each_items_own_draw(siberia_on, table_on):
         for col in f.items:
             undone[col] = undone[col] - table_on[f.column] if f.nominal == 0 else undone[col] / table_on[f.column]
     pd.testing.assert_frame_equal(undone, base, rtol=1e-12)
-    assert table_on["factor:sanctions_capex"].between(0.95, 1.30).all()
+    mean = (0.95 + 1.00 + 1.30) / 3  # a capex factor is its draw over its mean
+    assert table_on["factor:sanctions_capex"].between(0.95 / mean, 1.30 / mean).all()
+    assert table_on["factor:sanctions_capex"].mean() == pytest.approx(1.0, abs=0.005)
     assert set(table_on[f"factor:region_delay_yr[{region_key('Irkutsk oblast, Nizhneudinsk district')}]"]) == {0, 1}
     pd.testing.assert_frame_equal(table_on, sample_futures(siberia_on, N, seed=3))  # seeded
 
@@ -146,17 +148,20 @@ def test_bad_factors_are_instance_errors():
 
 def test_tornado_shows_the_shared_factors():
     """tiny (no regions): area factors for plants (both sites), power, logistics, rd and the sanctions factor on
-    plants. With sanctions at its P90, 1.3 - sqrt(0.1 x 0.35 x 0.3) = 1.19753, New Works costs 3 x 1.19753 =
-    3.5926 bn instead of 3: the plan's 7 bn become 7.5926, an overrun of 0.5926 bn; at its P10 (on the lower leg,
-    the mode's CDF being 0.05 / 0.35 > 0.1: 0.95 + sqrt(0.1 x 0.35 x 0.05) = 0.99183) it spends 6.9755, no overrun.
-    The sample table carries the factors' draws beside the items'."""
+    plants. Sanctions triangular(0.95, 1, 1.3) has mean 3.25 / 3 = 1.08333 and P90 1.3 - sqrt(0.1 x 0.35 x 0.3) =
+    1.19753, so the factor at its P90 is 1.19753 / 1.08333 = 1.10541: New Works costs 3 x 1.10541 = 3.3162 bn
+    instead of 3 and the plan's 7 bn become 7.3162, an overrun of 0.3162 bn; at its P10 (on the lower leg, the
+    mode's CDF being 0.05 / 0.35 > 0.1: 0.95 + sqrt(0.1 x 0.35 x 0.05) = 0.99183, / 1.08333 = 0.91554) it spends
+    less than 7: no overrun. The sample table carries the factors' draws beside the items'."""
     inst = load_instance(TINY, ON)
     report = stress_test(inst, plan_from_result(inst, solve(inst, why=False)), samples=3, seed=0)
     rows = report.tornado.set_index("input")
     assert {"factor:sanctions_capex", "factor:area_capex[plants]", "factor:area_capex[rd]"} <= set(rows.index)
     high = quantile(DEFAULT_FACTORS.sanctions_capex, 0.9)
     assert high == pytest.approx(1.3 - math.sqrt(0.1 * 0.35 * 0.3))
-    assert rows.loc["factor:sanctions_capex", "overrun_high_bn_rub"] == pytest.approx(3 * high - 3, abs=1e-6)
+    assert rows.loc["factor:sanctions_capex", "overrun_high_bn_rub"] == pytest.approx(3 * high / (3.25 / 3) - 3,
+                                                                                      abs=1e-6)
+    assert 3 * high / (3.25 / 3) - 3 == pytest.approx(0.3162, abs=1e-4)
     assert rows.loc["factor:sanctions_capex", "overrun_low_bn_rub"] == pytest.approx(0.0, abs=1e-9)
     assert quantile(DEFAULT_FACTORS.sanctions_capex, 0.1) == pytest.approx(0.95 + math.sqrt(0.1 * 0.35 * 0.05))
     assert {f.column for f in shared_factors(inst)} == {c for c in report.samples.columns if c.startswith("factor:")}
