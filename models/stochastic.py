@@ -104,7 +104,8 @@ def max_spend_bn_rub(sub: pyo.Block, data: ModelData) -> float:
     Capex: each project started at most once (Σ_t Project_Started = the last Project_Begun <= 1), each
     site's modules at most its room (Σ_t Modules_Started = the last Modules_Built_By <= its upper bound),
     each new site opened at most once, each at the copy's (the future's) prices; plus the committed capex
-    that counts. Opex (only when it counts): the interval bound of Σ_t Opex[t] over the variables' bounds."""
+    that counts. Opex (only when it counts): the interval bound of Σ_t Opex[t] over the variables' bounds after
+    feasibility-based bound tightening (FBBT) of a clone of the copy."""
     capex = sum(p.capex_bn_rub for key, p in data.projects.items()
                 if any(k == key for k, _ in data.project_start))
     sites = {s.name: s for s in data.instance.sites}
@@ -116,12 +117,19 @@ def max_spend_bn_rub(sub: pyo.Block, data: ModelData) -> float:
     capex += sum(committed_counted(data).values())
     if not data.instance.budget.opex_counts:
         return float(capex)
-    from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr  # defers pyomo.contrib
+    from pyomo.contrib.fbbt.fbbt import compute_bounds_on_expr, fbbt  # defers pyomo.contrib
 
-    _, opex = compute_bounds_on_expr(sum(sub.Opex[t] for t in data.years))
+    tightened = sub.clone()  # FBBT tightens the clone's variable bounds from its rows, never the copy's own
+    fbbt(tightened)
+    _, opex = compute_bounds_on_expr(sum(tightened.Opex[t] for t in data.years))
     if opex is None:
-        raise ValueError("the opex of a scenario copy has no finite upper bound: no big-M for the chance rule")
+        raise NoBigMError("the opex of a scenario copy has no finite upper bound, so the chance rule has no valid "
+                          "big-M; use --budget-rule expected:X or cvar:ALPHA:X")
     return float(capex + opex)
+
+
+class NoBigMError(ValueError):
+    """The chance rule cannot bound a future's spend (``max_spend_bn_rub``)."""
 
 
 def add_budget_rule(root: pyo.ConcreteModel, copies: list[tuple[pyo.Block, ModelData]], budget_bn_rub: float,

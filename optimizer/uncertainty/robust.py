@@ -11,7 +11,14 @@ import pyomo.environ as pyo
 from reeplan.errors import UsageError
 from reeplan.instance.io import instance_sha256
 from reeplan.instance.schema import Instance
-from reeplan.models.stochastic import BudgetRule, Risk, build_extensive_form, first_stage_values, scenario_spend_values
+from reeplan.models.stochastic import (
+    BudgetRule,
+    NoBigMError,
+    Risk,
+    build_extensive_form,
+    first_stage_values,
+    scenario_spend_values,
+)
 from reeplan.options import SolveOptions
 from reeplan.result.result import Result, Status, mip_gap
 from reeplan.solving import highs
@@ -53,8 +60,11 @@ def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk
     clock = time.perf_counter()
     futures = sample_futures(instance, scenarios, seed)
     with gc_paused():
-        m = build_extensive_form(instance, [apply_future(instance, f) for f in futures.to_dict("records")], risk,
-                                 budget)
+        try:
+            m = build_extensive_form(instance, [apply_future(instance, f) for f in futures.to_dict("records")], risk,
+                                     budget)
+        except NoBigMError as exc:
+            raise UsageError(f"--budget-rule {budget.label}: {exc}") from None
     seconds = {"build": time.perf_counter() - clock}
     tick = time.perf_counter()
     hm = highs.HighsModel(m)

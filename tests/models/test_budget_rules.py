@@ -155,3 +155,19 @@ def test_a_too_small_big_m_cuts_the_plan(tiny):
     """The test can fail: M below the true overrun of F3 (3 bn) forbids `both` even though chance:0.75 admits it."""
     m = _solve(tiny, BudgetRule("chance", alpha=0.75), big_m=[2, 3, 3, 2.5])
     assert pyo.value(m.Primary) == pytest.approx(150.0)
+
+
+def test_big_m_with_opex_counted_bounds_the_copys_spend(tiny):
+    """With opex counting, S̄ adds the FBBT bound of the copy's opex. Maximising the copy's whole spend (first stage
+    free, an LP-feasible MILP) never exceeds S̄ (9 bn of capex + the opex bound), and the chance rule solves."""
+    inst = tiny.model_copy(update={"budget": tiny.budget.model_copy(update={"opex_counts": True})})
+    sub, data = scenario_model(inst, inst)
+    bound = max_spend_bn_rub(sub, data)
+    assert bound > 9.0
+    sub.spend_objective = pyo.Objective(expr=sum(sub.Spend[t] for t in data.years), sense=pyo.maximize)
+    hm = highs.HighsModel(sub)
+    run = highs.run(hm, time_limit=None, mip_gap=1e-9, threads=1, options={})
+    assert run.status.value == "optimal" and run.incumbent is not None
+    assert 9.0 < run.incumbent <= bound + 1e-6
+    m = build_extensive_form(inst, [apply_future(inst, f) for f in HAND], budget=BudgetRule("chance", alpha=0.5))
+    assert all(pyo.value(m.overrun_big_m_bn_rub[k]) > 0 for k in range(4))
