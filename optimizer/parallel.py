@@ -134,10 +134,10 @@ class Pool:
         self.totals = RunStats(0, 0, 1, "in-process")
         self._quieted: dict[str, int] = {}
         if scheduler is not None:
+            self._client = _connect(scheduler, connect_timeout)
             for logger in QUIET_LOGGERS:  # a lost scheduler is said once, by ClusterError, not in tracebacks
                 self._quieted[logger] = logging.getLogger(logger).level
                 logging.getLogger(logger).setLevel(logging.CRITICAL)
-            self._client = _connect(scheduler, connect_timeout)
             self.totals.where = f"the Dask cluster at {scheduler}"
         elif self.workers > 1:
             self.totals.where = f"{self.workers} local processes"
