@@ -32,6 +32,7 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, CancelledError, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -90,7 +91,8 @@ QUIET_LOGGERS = ("distributed.client", "distributed.comm", "distributed.core", "
 
 
 class ClusterError(UsageError):
-    """The Dask scheduler cannot be reached, has no workers, or was lost mid-run (exit code 2). Whatever
+    """The Dask scheduler cannot be reached, has no workers, or was lost mid-run, or a local worker process
+    died (exit code 2). Whatever
     finished before is kept by the caller (checkpoints, store rows), so the same command with ``--resume``
     goes on from there."""
 
@@ -199,12 +201,20 @@ class Pool:
                 self._executor = ProcessPoolExecutor(max_workers=self.workers, mp_context=mp.get_context("spawn"),
                                                      initializer=die_with_parent, initargs=(os.getpid(),))
             futures = {self._executor.submit(fn, task) for task in tasks}
-            while futures:
-                finished, futures = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
-                for fut in finished:
-                    collect(fut.result())
-                if poll is not None and futures:
-                    poll()
+            done_count = 0
+            try:
+                while futures:
+                    finished, futures = wait(futures, timeout=0.5, return_when=FIRST_COMPLETED)
+                    for fut in finished:
+                        collect(fut.result())
+                        done_count += 1
+                    if poll is not None and futures:
+                        poll()
+            except BrokenProcessPool:
+                self._executor = None  # unusable now; its processes are gone
+                raise ClusterError(f"a local worker process died (killed, or out of memory?): {done_count} of "
+                                   f"{len(tasks)} {name}(s) finished and are kept; rerun the same command with "
+                                   "--resume, with fewer --workers if memory is short") from None
         stats.seconds = time.perf_counter() - tick
         self.totals.tasks += stats.tasks
         self.totals.slots = max(self.totals.slots, stats.slots)

@@ -217,22 +217,20 @@ def _read_points(out: Path) -> dict[int, dict]:
 MAX_POINTS_PER_TASK = 16  # a task returns its rows when its chain ends: at most this many points wait for it
 
 
-def _chunks(indices: list[int], n: int) -> list[list[int]]:
-    n = max(1, min(n, len(indices)))
-    size = math.ceil(len(indices) / n)
-    return [indices[i:i + size] for i in range(0, len(indices), size)]
-
-
 def plan_chains(indices: list[int], slots: int, per_task: int = MAX_POINTS_PER_TASK) -> list[list[int]]:
-    """Contiguous chains of points for ``slots`` parallel workers: one chain per slot, or a multiple of the
-    slots when a chain would be longer than ``per_task`` points (so that results come back, and are
-    checkpointed by the client, at least every ``per_task`` points). Equal counts: points of one sweep
-    cost about the same, and neighbours share a model and a warm start."""
+    """Chains of points for ``slots`` parallel workers: one chain per slot, or a multiple of the slots when a
+    chain would be longer than ``per_task`` points (so that results come back, and are checkpointed by the
+    client, at least every ``per_task`` points).
+
+    The chains are strided (chain k takes every n-th point from the k-th): each spans the whole range, so
+    they cost about the same even where part of the range is cheap (a budget plateau the bisection fills in
+    without solving: contiguous chains would leave one worker idle there), and each still re-solves one
+    model in place from point to point."""
     if not indices:
         return []
     slots = max(1, slots)
-    rounds = max(1, math.ceil(len(indices) / (slots * per_task)))
-    return _chunks(indices, slots * rounds)
+    n = min(len(indices), slots * max(1, math.ceil(len(indices) / (slots * per_task))))
+    return [indices[k::n] for k in range(n)]
 
 
 def run_sweep(plan: SweepPlan, out_dir: str | Path | None = None, workers: int = 1, scheduler: str | None = None,
