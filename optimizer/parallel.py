@@ -256,11 +256,11 @@ class Pool:
                         collect(fut.result())
                         done_count += 1
                     elif fut.status == "error":
-                        exc = fut.exception()
-                        if exc.__class__.__name__ == "KilledWorker":
-                            raise ClusterError(f"a {name} was running on every worker that died ({exc}); "
+                        error = fut.exception()
+                        if error.__class__.__name__ == "KilledWorker":
+                            raise ClusterError(f"a {name} was running on every worker that died ({error}); "
                                                f"{done_count} of {len(tasks)} finished and are kept") from None
-                        raise exc
+                        raise error
                     else:  # cancelled or lost: the scheduler went away
                         raise _lost(self.scheduler, done_count, len(tasks), name)
                 if client.status != "running":

@@ -126,18 +126,16 @@ def test_batch_on_the_cluster_equals_a_local_batch(cluster, tmp_path):
     assert len(list_runs(store, command="batch")) == 5  # nothing solved again
 
 
-def test_stress_on_the_cluster_equals_a_local_run(cluster):
-    from reeplan.instance.io import load_instance
-    from reeplan.solving.pipeline import solve
-    from reeplan.uncertainty.stress import plan_from_result, stress_test
-
-    inst = load_instance(ROOT / TWO)
-    plan = plan_from_result(inst, solve(inst, marginals=False))
-    there = stress_test(inst, plan, samples=60, seed=3, batch=10, scheduler=cluster.address)
-    here = stress_test(inst, plan, samples=60, seed=3, batch=10)
-    assert there.seconds["tasks"] >= 4 and there.seconds["tasks_retried"] == 0
+def test_stress_on_the_cluster_equals_a_local_run(cluster, tmp_path):
+    common = ["stress", TWO, "--samples", "60", "--seed", "3", "--batch", "10", "--no-store", "--quiet"]
+    there = reeplan(*common, "--scheduler", cluster.address, "--out", str(tmp_path / "there"))
+    assert there.returncode == 0, there.stderr[-3000:]
+    assert "task(s) on the Dask cluster" in there.stderr and "0 retried after a lost worker" in there.stderr
+    here = reeplan(*common, "--workers", "1", "--out", str(tmp_path / "here"))
+    assert here.returncode == 0, here.stderr[-3000:]
     cols = ["hpo_t", "spend_bn_rub", "overrun_bn_rub"]
-    pd.testing.assert_frame_equal(there.samples[cols], here.samples[cols], rtol=1e-6)
+    a, b = (pd.read_csv(tmp_path / side / "samples.csv")[cols] for side in ("there", "here"))
+    pd.testing.assert_frame_equal(a, b, rtol=1e-6)
     no_reeplan_files(cluster)
 
 

@@ -27,10 +27,11 @@ from pathlib import Path
 from reeplan.analysis.compare import Comparison, Scenario, compare
 from reeplan.errors import NoSolutionError, ReeplanError, UsageError
 from reeplan.instance.io import instance_sha256
+from reeplan.instance.schema import Instance
 from reeplan.options import SolveOptions
 from reeplan.parallel import Pool, RunStats
 from reeplan.result.folders import prepare_out_dir, safe_folder_name
-from reeplan.result.result import atomic_write, read_result
+from reeplan.result.result import Result, atomic_write, read_result
 
 SCENARIOS_DIR = "scenarios"
 CHECKPOINT = "batch.json"
@@ -49,7 +50,7 @@ class BatchOutcome:
     stats: RunStats = field(default_factory=RunStats)
 
 
-def solve_task(options: SolveOptions, task: tuple[int, object]) -> tuple[int, object, str, float]:
+def solve_task(options: SolveOptions, task: tuple[int, Instance]) -> tuple[int, Result | None, str, float]:
     """A worker's part: solve one scenario's instance; (its number, the Result or None, error text, seconds)."""
     from reeplan.solving.pipeline import solve  # defers pyomo and highspy
 
@@ -102,7 +103,7 @@ def run_batch(scenarios: list[Scenario], out_dir: str | Path, *, options: SolveO
         except (ValueError, KeyError, TypeError):
             old = {}
     outcome = BatchOutcome(scenarios, {}, None)
-    todo: list[tuple[int, object]] = []
+    todo: list[tuple[int, Instance]] = []
     for number, sc in numbers.items():
         folder = _folder_name(number, sc.label)
         sha = instance_sha256(sc.instance) if sc.instance is not None else None
@@ -116,6 +117,7 @@ def run_batch(scenarios: list[Scenario], out_dir: str | Path, *, options: SolveO
             outcome.resumed.append(sc.label)
             outcome.folders[sc.label] = out / SCENARIOS_DIR / folder
         elif sc.result is None:
+            assert sc.instance is not None  # checked above: no result, so an instance
             todo.append((number, sc.instance))
         entries[folder] = entry
 
@@ -130,7 +132,7 @@ def run_batch(scenarios: list[Scenario], out_dir: str | Path, *, options: SolveO
         done = sum(1 for e in entries.values() if e["status"] != "pending")
         report(done, len(outcome.errors), total)
 
-    def collect(answer: tuple[int, object, str, float]) -> None:
+    def collect(answer: tuple[int, Result | None, str, float]) -> None:
         number, result, error, seconds = answer
         sc = numbers[number]
         entry = entries[_folder_name(number, sc.label)]
@@ -139,11 +141,11 @@ def run_batch(scenarios: list[Scenario], out_dir: str | Path, *, options: SolveO
             entry.update(status="error", error=error)
             outcome.errors[sc.label] = error
         else:
-            sc.result = result  # type: ignore[assignment]  # a Result, from solve_task
+            sc.result = result
             folder = out / SCENARIOS_DIR / entry["folder"]
-            result.write(folder, sc.instance, force=True)  # type: ignore[attr-defined]
+            result.write(folder, sc.instance, force=True)
             outcome.folders[sc.label] = folder
-            entry["status"] = result.status.value  # type: ignore[attr-defined]
+            entry["status"] = result.status.value
             if record is not None:
                 entry["run_id"] = outcome.run_ids[sc.label] = record(result, sc.instance, "batch", [], opts,
                                                                      label=sc.label)
@@ -151,7 +153,7 @@ def run_batch(scenarios: list[Scenario], out_dir: str | Path, *, options: SolveO
         progress()
 
     progress()
-    todo.sort(key=lambda t: -len(t[1].model_dump_json()))  # type: ignore[attr-defined]  # largest instance first
+    todo.sort(key=lambda t: -len(t[1].model_dump_json()))  # largest instance first
     own = pool is None
     pool = Pool(workers, scheduler) if pool is None else pool
     try:

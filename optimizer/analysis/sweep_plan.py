@@ -13,9 +13,13 @@ import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reeplan.errors import InstanceError, UsageError
 from reeplan.parallel import work_limit
+
+if TYPE_CHECKING:
+    from reeplan.instance.source import Source
 
 POINTS_DIR = "points"
 MAX_SWEEP_POINTS = 10_000  # points of one sweep (a grid counts as a whole); the environment variable overrides
@@ -50,7 +54,7 @@ class InstanceData:
     ``load_instance`` would from the file, without reading any file of its own."""
 
     data: dict
-    source: object  # reeplan.instance.source.Source: names the file in error messages, never opened
+    source: Source  # names the file in error messages, never opened
     sha256: str
 
     @classmethod
