@@ -1,10 +1,13 @@
 """Parameter sweeps: one row per point (status, objective, HPO, spend by area, marginal values).
 
-Points are split into contiguous chunks, one per worker. A worker builds the model once and, while
-the next point differs only in mutable budget parameters, re-solves it in place (one HiGHS object,
-warm-started from the previous plan); otherwise it rebuilds. Every finished point is written at once
-to ``<out>/points/<index>.json``, so an interrupted sweep resumes without redoing points, and a failing
-point is recorded with its error instead of stopping the sweep.
+In this process the points form one chain; with workers (``reeplan.parallel.Pool``: local processes or a
+Dask cluster) they are split into strided chains, one per worker thread (``plan_chains``). A chain builds
+the model once (a worker thread keeps it for its next chain) and, while the next point differs only in
+mutable budget parameters, re-solves it in place (one HiGHS object, warm-started from the previous plan);
+otherwise it rebuilds. A task carries the instance's content (``InstanceData``, read once by the client)
+and returns its rows: only this process writes ``<out>/points/<index>.json`` and the run-store rows, as
+each point (in process) or chain (on workers) finishes, so an interrupted sweep resumes without redoing
+points, and a failing point is recorded with its error instead of stopping the sweep.
 
 Bounded work: a sweep has at most ``MAX_SWEEP_POINTS`` points (10,000; ``$REEPLAN_MAX_SWEEP_POINTS``
 raises or lowers it), counted before any list is built; ``threshold_budget`` halves its interval at most
