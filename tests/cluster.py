@@ -68,8 +68,9 @@ class Cluster:
         deadline = time.time() + timeout
         while True:
             try:
-                with self.client() as client:
-                    client.wait_for_workers(n, timeout=max(1.0, deadline - time.time()))
+                with self.client() as client:  # connecting at all: the scheduler is up
+                    if n > 0:
+                        client.wait_for_workers(n, timeout=max(1.0, deadline - time.time()))
                 return
             except OSError:
                 if time.time() > deadline:

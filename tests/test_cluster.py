@@ -197,3 +197,15 @@ def test_a_scheduler_lost_mid_run_is_a_clear_error_and_the_sweep_resumes(cluster
     again = reeplan(*args, "--resume")  # here, without the cluster
     assert again.returncode == 0, again.stderr[-3000:]
     assert list(pd.read_csv(out / "sweep.csv")["status"]) == ["optimal", "optimal"]
+
+
+def test_a_scheduler_without_workers_is_a_clear_error(tmp_path):
+    from reeplan.parallel import ClusterError, Pool
+
+    lonely = Cluster(tmp_path / "lonely")
+    try:
+        lonely.start(workers=0)
+        with pytest.raises(ClusterError, match="has no worker"):
+            Pool(scheduler=lonely.address, connect_timeout=2)
+    finally:
+        lonely.stop()
