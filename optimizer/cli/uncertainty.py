@@ -87,6 +87,10 @@ def stress_cmd(
                                        "others at point estimates (HPO t, overrun bn RUB)"))
     out_console.print(f"{report.seconds['total']:.1f} s ({report.seconds['per_sample'] * 1e3:.0f} ms per future); "
                       f"wrote samples, targets, tornado, drivers, summary.json and charts to {shown(folder)}/")
+    if scheduler is not None:
+        retried = report.seconds.get("tasks_retried")
+        err_console.print(f"{report.seconds.get('tasks')} task(s) on the Dask cluster at {shown(scheduler)}, "
+                          + ("retries unknown" if retried is None else f"{retried} retried after a lost worker"))
     if run_store is not None:
         record_quietly(run_store, stress_result(report, inst), inst, "stress", f"{samples} futures, seed {seed}")
 

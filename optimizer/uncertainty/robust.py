@@ -13,6 +13,7 @@ from reeplan.instance.io import instance_sha256
 from reeplan.instance.schema import Instance
 from reeplan.models.stochastic import Risk, build_extensive_form, first_stage_values
 from reeplan.options import SolveOptions
+from reeplan.parallel import Pool
 from reeplan.result.result import Result, Status, mip_gap
 from reeplan.solving import highs
 from reeplan.solving.compile import gc_paused
@@ -134,10 +135,10 @@ def compare_under_uncertainty(instance: Instance, plans: dict[str, Result], *, s
     """Stress-test every plan on the same ``samples`` futures (seed ``seed``); the last plan is compared
     with the first (value of the stochastic solution when they are robust and deterministic)."""
     reports = {}
-    for label, result in plans.items():
-        reports[label] = stress_test(instance, plan_from_result(instance, result), samples=samples, seed=seed,
-                                     workers=workers, scheduler=scheduler, plan_label=label,
-                                     on_progress=on_progress)
+    with Pool(workers, scheduler) as pool:  # one pool for every plan: the workers start once
+        for label, result in plans.items():
+            reports[label] = stress_test(instance, plan_from_result(instance, result), samples=samples, seed=seed,
+                                         plan_label=label, on_progress=on_progress, pool=pool)
     rows = {}
     for label, rep in reports.items():
         s = rep.summary
