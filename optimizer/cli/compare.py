@@ -83,6 +83,7 @@ def sweep_cmd(
 ) -> None:
     """Sweep one parameter (or a grid of two); or, with --target-hpo, search the least budget for a target."""
     from reeplan.analysis.sweep import run_sweep, threshold_budget  # defers pyomo and numpy
+    from reeplan.result.exports import write_tables  # defers pandas and pyarrow
 
     if workers < 1:
         raise UsageError("--workers must be >= 1")
@@ -113,7 +114,7 @@ def sweep_cmd(
         task = progress.add_task("sweep", total=len(plan.points), failed=0)
         df = run_sweep(plan, out, workers=workers, scheduler=scheduler, resume=resume, force=force, record=record,
                        on_progress=lambda d, f, t: progress.update(task, completed=d, failed=f))
-    df.to_csv(out / "sweep.csv", index=False)
+    write_tables(out, {"sweep": df})
     labels = {"status": "status", "hpo_t": "HPO t", "spend_bn_rub": "spend", "spend_plants_bn_rub": "plants",
               "spend_power_bn_rub": "power", "spend_logistics_bn_rub": "logistics",
               "spend_mining_bn_rub": "mining", "spend_rd_bn_rub": "R&D",
@@ -156,6 +157,7 @@ def alternatives_cmd(
     """Near-optimal plans that fund different sites, connections, links and programmes."""
     from reeplan.analysis.alternatives import alternatives_table, find_alternatives  # defers pyomo and highspy
     from reeplan.instance.io import load_instance  # defers pydantic and yaml
+    from reeplan.result.exports import write_tables  # defers pandas and pyarrow
 
     if count < 1 or not 0 <= slack < 1:
         raise UsageError("--count must be >= 1 and --slack in [0, 1)")
@@ -166,7 +168,7 @@ def alternatives_cmd(
                               on_found=lambda a: err_console.print(f"  plan {a.rank}: objective {a.objective:,.1f}"))
     table = alternatives_table(found)
     out = prepare_out_dir(out, force)
-    table.to_csv(out / "alternatives.csv")
+    write_tables(out, {"alternatives": table.reset_index()})
     out_console.print(frame_table(table.reset_index(), f"{len(found)} plans within {slack:.1%} of the optimum",
                                    max_rows=80))
     bad = [a.rank for a in found if a.violations]

@@ -88,17 +88,13 @@ class StressReport:
         return describe(self)
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """samples.csv/.parquet, targets.csv, tornado.csv, drivers.csv and summary.json, each written atomically
+        """samples, targets, tornado and drivers as CSV and Parquet, and summary.json, each written atomically
         (the charts: ``reeplan.report.stress_charts.write_stress_charts``)."""
+        from reeplan.result.exports import write_tables  # defers pyarrow
+
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = [atomic_write(out / "samples.csv", self.samples.to_csv(index=False))]
-        tmp = out / ".samples.parquet.tmp"
-        self.samples.to_parquet(tmp, index=False)
-        tmp.replace(out / "samples.parquet")
-        paths.append(out / "samples.parquet")
-        for name in ("targets", "tornado", "drivers"):
-            paths.append(atomic_write(out / f"{name}.csv", getattr(self, name).to_csv(index=False)))
+        paths = write_tables(out, {"samples": self.samples, "targets": self.targets, "tornado": self.tornado,
+                                   "drivers": self.drivers})
         meta = {"plan": self.plan_label, "instance": self.instance_name, "summary": self.summary,
                 "nominal": self.nominal, "seconds": self.seconds, "text": self.text()}
         paths.append(atomic_write(out / "summary.json", json.dumps(json_safe(meta), indent=2, default=str)))
