@@ -96,8 +96,12 @@ def write_bench_report(runs: pd.DataFrame, out: Path, *, machine: dict, notes: l
     (out / "table.md").write_text(f"# reeplan bench: {machine['cpu']}, {machine['cores']} cores, "
                                   f"{machine.get('memory_gb')} GB, Python {machine['python']}\n\n" + table)
     files.append(out / "table.md")
-    if not runs.empty:
-        ratios = performance_ratios(profile_times(runs, metric))
+    limited = sorted(set(runs.loc[runs["status"].eq("edition_limit"), "config"])) if not runs.empty else []
+    if limited:  # a free edition that could not run every instance is neither a loser nor a winner on those
+        notes.append(f"left out of the performance profile (edition limit on some instances): {', '.join(limited)}")
+    profiled = runs[~runs["config"].isin(limited)] if limited else runs
+    if not profiled.empty:
+        ratios = performance_ratios(profile_times(profiled, metric))
         profile = performance_profile(ratios, profile_taus(ratios))
         profile.to_csv(out / "profile.csv")
         files.append(out / "profile.csv")
