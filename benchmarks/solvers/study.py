@@ -1,6 +1,6 @@
 """The solver study: every free solver reeplan bench knows, on the bundled instances, generated families (loose and
 budget-bound) and the MIPLIB files, one process per run. Results (runs.csv, summary.csv, table.md, profile.png,
-meta.json) go to benchmarks/solvers/results/<group>/; see benchmarks/solvers/README.md.
+meta.json) go to benchmarks/solvers/results/{miplib,bundled,families}/; see benchmarks/solvers/README.md.
 
     .venv/bin/python benchmarks/solvers/study.py [--repeat 3] [--generated-repeat 1] [--time-limit 60] [--only GROUP]
 
@@ -64,7 +64,7 @@ def main() -> None:
     a = ap.parse_args()
     if a.rerender:
         for group in ([a.only] if a.only else ["miplib", "bundled", "generated"]):
-            rerender(group)
+            rerender("families" if group == "generated" else group)
         return
     if a.only in (None, "miplib"):
         bench("miplib", [ROOT / "benchmarks" / "miplib"], a.repeat, a.time_limit)
@@ -75,7 +75,7 @@ def main() -> None:
         for extra, name in GENERATED:
             for s in range(3):
                 reeplan("generate", *extra, "--seed", str(s), "--out", str(gen / name.format(s=s)))
-        bench("generated", [gen], a.generated_repeat, a.time_limit)
+        bench("families", [gen], a.generated_repeat, a.time_limit)  # not "generated": .gitignore keeps those out
 
 
 if __name__ == "__main__":
