@@ -37,8 +37,9 @@ def _bench_result(rec: dict, objective_name: str, instance_name: str) -> Result:
 def record_bench_run(store: Store | str | Path | None, rec: dict, objective_name: str = "max-hpo") -> int | None:
     """Record one ``reeplan bench`` run of a reeplan instance (KPIs, timings, solver; no plan tables).
 
-    MPS runs carry no reeplan instance to store and are skipped (None); they stay in the bench's runs.csv."""
-    if rec.get("kind") != "reeplan":
+    MPS runs carry no reeplan instance to store and are skipped (None), and so are runs a free edition refused
+    (``edition_limit``: no solve took place); both stay in the bench's runs.csv."""
+    if rec.get("kind") != "reeplan" or rec.get("status") == "edition_limit":
         return None
     instance = load_instance(rec["path"])
     extra = {k: v for k, v in rec.items() if isinstance(v, (str, int, float, bool)) or v is None}
