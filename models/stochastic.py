@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.instance.schema import Instance
 from reeplan.models.components.objective import add_objective_chain
 from reeplan.models.data import ModelData, model_data

@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from reeplan.instance.io import load_instance
+from reeplan.numbers import finite_or_none as _finite
 from reeplan.result.result import Kpis, Result, Status
 from reeplan.store.runs import Store, record_run
 
 PHASES = ("build_s", "transfer_s", "solve_s", "extract_s", "total_s")  # kept as the stored run's seconds
 
 
-def _finite(x) -> float | None:
-    if not isinstance(x, (int, float)):
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def _bench_result(rec: dict, objective_name: str, instance_name: str) -> Result:

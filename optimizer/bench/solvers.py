@@ -31,6 +31,8 @@ import time
 import warnings
 from pathlib import Path
 
+from reeplan.numbers import finite_or_none as _finite
+
 OPTIONAL = ("ortools", "gurobipy", "cplex", "xpress")  # solver packages reeplan does not depend on
 
 
@@ -54,12 +56,6 @@ def _limit(spec: dict) -> float | None:
     return float(t) if t is not None else None
 
 
-def _finite(x) -> float | None:
-    try:
-        x = float(x)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 # --------------------------------------------------------------------------- HiGHS

@@ -221,6 +221,8 @@ def export_model(instance: Instance, path: str | Path, objective: str = "max-hpo
     if path.suffix.lower() == ".mps" and form == "safe":
         write_mps(m, path, header=f"reeplan export: {instance.name}, objective {objective}, stage 1")
         return path
+    import pyomo.environ  # noqa: F401  # defers pyomo.environ: registers Pyomo's file writers (the solve path needs only pyomo.core)
+
     tmp = path.with_name(f".{path.stem}-partial{path.suffix}")
     m.write(str(tmp), format=path.suffix.lower()[1:], io_options={"symbolic_solver_labels": True})
     tmp.replace(path)

@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.check import check_plan
 from reeplan.errors import UsageError
 from reeplan.instance.policy_rules import RULES
