@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.instance.schema import Instance
 from reeplan.models.components import budget, elastic, logistics, objective, output, plants, policy, power, projects
 from reeplan.models.data import ModelData, model_data

@@ -6,7 +6,7 @@ quantity of their own: each component names what it builds with them (FORMULATIO
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 
 
 def years_by_key(index: list[tuple[str, int]]) -> dict[str, list[int]]:

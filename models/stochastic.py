@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.instance.schema import Instance
 from reeplan.models.components.budget import committed_counted
 from reeplan.models.components.objective import add_objective_chain

@@ -9,6 +9,15 @@ MISSING = "-"  # what a missing, NaN or infinite value shows as in the terminal
 DASH = "–"  # ... and on the HTML page
 
 
+def finite_or_none(x: object) -> float | None:
+    """``x`` as a float, or None when it is missing, not a number, infinite or NaN."""
+    try:
+        value = float(x)  # type: ignore[arg-type]  # anything float() takes; the rest is None
+    except (TypeError, ValueError):
+        return None
+    return value if math.isfinite(value) else None
+
+
 def is_number(x: object) -> bool:
     """A finite real number (not a bool, not None, not NaN or infinite)."""
     # numbers.Real: numpy's scalars (a DataFrame's int64 or float64 cells) are registered there too

@@ -9,7 +9,7 @@ Declares: `AREAS`, `Capex`, `Opex`, `Spend`, `Total_Cost`; with ``data.rules`` a
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.models.data import AREAS, ModelData
 
 

@@ -9,7 +9,7 @@ minimises their relative sum (elastic_objective, FORMULATION.md, section 11).
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.models.data import ModelData, enabled_rules, policy_row_names
 
 # The slack variables, in declaration order: (variable name, what it relaxes).

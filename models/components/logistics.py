@@ -8,7 +8,7 @@ Declares: `LINKS`, `DEPOSITS`, `SHIP_YEARS`, `Ship`, `link_capacity_constraint`,
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.models.data import ModelData
 
 

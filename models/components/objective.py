@@ -11,7 +11,7 @@ Declares (the chain, when ``data.objective`` is set): `Primary`, `stage1_objecti
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.models.data import ModelData, enabled_rules
 from reeplan.options import OBJECTIVES
 

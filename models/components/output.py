@@ -8,7 +8,7 @@ Declares: `rd_prerequisite_constraint`, `TECH_LEVELS`, `Level_Used`, `Feed_At_Le
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.models.data import ModelData
 
 

@@ -9,7 +9,7 @@ when declared).
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.models.data import POLICY_ROWS, POLICY_RULES, ModelData, enabled_rules, policy_row_names
 
 __all__ = ["POLICY_ROWS", "POLICY_RULES", "declare", "enabled_rules", "policy_row_names"]

@@ -7,7 +7,7 @@ Declares: `CONNECTIONS`, `POWER_SOURCES`, `Power_Drawn`, `power_need_constraint`
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.models.data import ModelData
 
 

@@ -11,7 +11,7 @@ evenly, which closes budget-limited instances far faster (see FORMULATION.md, se
 
 from __future__ import annotations
 
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.models.data import ModelData
 from reeplan.models.steps import add_monotone, step_difference, step_value_by, years_by_key
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.check import check_plan
 from reeplan.errors import InfeasibleError, NoSolutionError
 from reeplan.instance.schema import Instance

@@ -42,15 +42,11 @@ class Comparison:
                 "timing_diff": self.timing, "input_diff": self.inputs, "output": self.output}
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """Write the tables as CSV to ``out_dir`` (the charts: ``reeplan.report.compare_plots.compare_charts``)."""
-        out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        written = []
-        for name, df in self.tables().items():
-            path = out / f"{name}.csv"
-            df.to_csv(path, index=False)
-            written.append(path)
-        return written
+        """Write the tables as CSV and Parquet to ``out_dir``, each file atomically (the charts:
+        ``reeplan.report.compare_plots.compare_charts``)."""
+        from reeplan.result.exports import write_tables  # defers pyarrow
+
+        return write_tables(out_dir, self.tables())
 
 
 def solve_missing(scenarios: list[Scenario], solve_fn=None, on_done=None) -> None:

@@ -1,10 +1,13 @@
 """Parameter sweeps: one row per point (status, objective, HPO, spend by area, marginal values).
 
-Points are split into contiguous chunks, one per worker. A worker builds the model once and, while
-the next point differs only in mutable budget parameters, re-solves it in place (one HiGHS object,
-warm-started from the previous plan); otherwise it rebuilds. Every finished point is written at once
-to ``<out>/points/<index>.json``, so an interrupted sweep resumes without redoing points, and a failing
-point is recorded with its error instead of stopping the sweep.
+In this process the points form one chain; with workers (``reeplan.parallel.Pool``: local processes or a
+Dask cluster) they are split into strided chains, one per worker thread (``plan_chains``). A chain builds
+the model once (a worker thread keeps it for its next chain) and, while the next point differs only in
+mutable budget parameters, re-solves it in place (one HiGHS object, warm-started from the previous plan);
+otherwise it rebuilds. A task carries the instance's content (``InstanceData``, read once by the client)
+and returns its rows: only this process writes ``<out>/points/<index>.json`` and the run-store rows, as
+each point (in process) or chain (on workers) finishes, so an interrupted sweep resumes without redoing
+points, and a failing point is recorded with its error instead of stopping the sweep.
 
 Bounded work: a sweep has at most ``MAX_SWEEP_POINTS`` points (10,000; ``$REEPLAN_MAX_SWEEP_POINTS``
 raises or lowers it), counted before any list is built; ``threshold_budget`` halves its interval at most
@@ -19,10 +22,11 @@ from __future__ import annotations
 
 import json
 import math
+import threading
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from functools import partial
 from pathlib import Path
 from types import SimpleNamespace
@@ -32,6 +36,7 @@ import pandas as pd
 from reeplan.analysis.sweep_plan import (
     MAX_BISECTION_STEPS,
     POINTS_DIR,
+    InstanceData,
     SweepPlan,
     _too_many,
     check_params,
@@ -40,26 +45,32 @@ from reeplan.analysis.sweep_plan import (
 from reeplan.errors import ReeplanError, UsageError
 from reeplan.models.components.budget import MUTABLE_BUDGET_FIELDS
 from reeplan.options import SolveOptions
-from reeplan.parallel import map_chunks
+from reeplan.parallel import Pool, RunStats
 from reeplan.result.folders import prepare_out_dir
 from reeplan.result.result import AREA_KEYS, atomic_write
 
 
-def solve_point(plan: SweepPlan, index: int, built_cache: dict) -> dict:
-    """Solve one point (re-using ``built_cache['model']`` when possible); return its row."""
-    from reeplan.instance.io import load_instance  # defers pydantic and yaml
+def solve_point(plan: SweepPlan, index: int, built_cache: dict, source: InstanceData | None = None) -> dict:
+    """Solve one point (re-using ``built_cache['model']`` when possible); return its row.
+
+    ``source``: the instance content the client read (a task's copy); without it the file is read here.
+    With ``plan.extra['ship']`` the row also carries ``_ship``: (result, instance, overrides, options) for
+    the client to record in the run store (a worker never writes there)."""
     from reeplan.solving.pipeline import build, can_reuse, retarget, solve_built  # defers highspy
 
     tick = time.perf_counter()
     row: dict[str, object] = {"index": index, **dict(zip(plan.params, plan.points[index]))}
     try:
-        inst = load_instance(plan.instance_path, plan.overrides_at(index))
+        overrides = plan.overrides_at(index)
+        inst = (source or InstanceData.read(plan.instance_path)).load(overrides)
         cached = built_cache.get("model")
-        reused = plan.reuse and cached is not None and can_reuse(cached, inst)
+        reused = (plan.reuse and cached is not None and cached.objective == plan.objective
+                  and can_reuse(cached, inst))
         if reused and cached is not None:  # reused implies a cached model; said again for the type checker
             built = cached
             retarget(built, inst)
         else:
+            built_cache.pop("model", None)  # the old model goes before the new one is built
             built = build(inst, plan.objective)
             built_cache["model"] = built
         opts = SolveOptions(objective=plan.objective, time_limit=plan.time_limit, mip_gap=plan.mip_gap,
@@ -67,9 +78,8 @@ def solve_point(plan: SweepPlan, index: int, built_cache: dict) -> dict:
                             tie_break=not plan.extra.get("stage1_only", False))
         res = solve_built(built, opts)
         row.update(_row(res), reused=reused, error="")
-        if plan.extra.get("record"):  # e.g. the run store's record_run_quietly, bound to a store path
-            row["run_id"] = plan.extra["record"](res, inst, "sweep", plan.overrides_at(index), opts,
-                                                 label=f"sweep point {index}")
+        if plan.extra.get("ship"):
+            row["_ship"] = (res, inst, overrides, opts)
     except ReeplanError as exc:
         row.update(status="error", error=f"{exc.__class__.__name__}: {exc}")
     except Exception as exc:  # noqa: BLE001 - a failing point is recorded, the sweep goes on
@@ -96,9 +106,10 @@ def _row(res) -> dict:
     }
 
 
-def run_chunk(plan: SweepPlan, indices: list[int], out_dir: str | None, cache: dict | None = None,
-              on_row: Callable[[dict], None] | None = None) -> list[dict]:
-    """Solve the given points with one model, writing each row as soon as it is done.
+def run_chunk(plan: SweepPlan, indices: list[int], out_dir: str | None = None, cache: dict | None = None,
+              on_row: Callable[[dict], None] | None = None, source: InstanceData | None = None) -> list[dict]:
+    """Solve the given points with one model (a chain of in-place re-solves), handing each row to ``on_row``
+    as soon as it is done (and writing it under ``out_dir`` if given: in the client only).
 
     For a single relaxing budget parameter (see ``_plateau_eligible``) the points are visited by
     bisection: when the two ends of an interval have the same optimal output *and* the same cheapest
@@ -107,7 +118,7 @@ def run_chunk(plan: SweepPlan, indices: list[int], out_dir: str | None, cache: d
     rows: dict[int, dict] = {}
 
     def solve_and_write(index: int) -> dict:
-        row = solve_point(plan, index, cache)
+        row = solve_point(plan, index, cache, source)
         row.setdefault("inferred_from", None)
         if out_dir is not None:
             _write_point(Path(out_dir), row)
@@ -130,8 +141,9 @@ def run_chunk(plan: SweepPlan, indices: list[int], out_dir: str | None, cache: d
             continue
         a, b = rows[order[lo]], rows[order[hi]]
         if _same_plan_value(a, b):
+            solved = {key: v for key, v in a.items() if key not in ("_ship", "run_id")}  # an inferred row is no run
             for k in range(lo + 1, hi):
-                row = {**a, "index": order[k], plan.params[0]: plan.points[order[k]][0], "inferred_from": a["index"],
+                row = {**solved, "index": order[k], plan.params[0]: plan.points[order[k]][0], "inferred_from": a["index"],
                        "seconds": 0.0, "solve_seconds": 0.0, "build_seconds": 0.0, "reused": True}
                 if out_dir is not None:
                     _write_point(Path(out_dir), row)
@@ -172,7 +184,20 @@ def _same_plan_value(a: dict, b: dict, tol: float = 1e-7) -> bool:
 def _write_point(out: Path, row: dict) -> None:
     folder = out / POINTS_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    atomic_write(folder / f"{int(row['index'])}.json", json.dumps(row, default=_json_default))
+    plain = {k: v for k, v in row.items() if not k.startswith("_")}
+    atomic_write(folder / f"{int(row['index'])}.json", json.dumps(plain, default=_json_default))
+
+
+_WORKER = threading.local()  # per worker thread: the model of its last chain, kept for its next task
+
+
+def sweep_task(plan: SweepPlan, source: InstanceData, indices: list[int]) -> list[dict]:
+    """A task of a parallel sweep (a worker runs it): one chain of points, re-using the model this worker
+    thread built for its previous task where it can; returns the rows (nothing is written here)."""
+    cache = getattr(_WORKER, "cache", None)
+    if cache is None:
+        cache = _WORKER.cache = {}
+    return run_chunk(plan, indices, None, cache, source=source)
 
 
 def _json_default(obj):
@@ -192,26 +217,49 @@ def _read_points(out: Path) -> dict[int, dict]:
     return rows
 
 
-def _chunks(indices: list[int], n: int) -> list[list[int]]:
-    n = max(1, min(n, len(indices)))
-    size = math.ceil(len(indices) / n)
-    return [indices[i:i + size] for i in range(0, len(indices), size)]
+MAX_POINTS_PER_TASK = 16  # a task returns its rows when its chain ends: at most this many points wait for it
+
+
+def plan_chains(indices: list[int], slots: int, per_task: int = MAX_POINTS_PER_TASK) -> list[list[int]]:
+    """Chains of points for ``slots`` parallel workers: one chain per slot, or a multiple of the slots when a
+    chain would be longer than ``per_task`` points (so that results come back, and are checkpointed by the
+    client, at least every ``per_task`` points).
+
+    The chains are strided (chain k takes every n-th point from the k-th): each spans the whole range, so
+    they cost about the same even where part of the range is cheap (a budget plateau the bisection fills in
+    without solving: contiguous chains would leave one worker idle there), and each still re-solves one
+    model in place from point to point."""
+    if not indices:
+        return []
+    slots = max(1, slots)
+    n = min(len(indices), slots * max(1, math.ceil(len(indices) / (slots * per_task))))
+    return [indices[k::n] for k in range(n)]
 
 
 def run_sweep(plan: SweepPlan, out_dir: str | Path | None = None, workers: int = 1, scheduler: str | None = None,
               resume: bool = False, on_progress: Callable[[int, int, int], None] | None = None, *,
-              force: bool = False) -> pd.DataFrame:
+              force: bool = False, record: Callable | None = None, pool: Pool | None = None) -> pd.DataFrame:
     """Run every point (in parallel if asked) and return the sweep table, one row per point.
 
     Before any point: the swept paths are checked (``check_params``) and ``out_dir`` is checked and marked
-    (a non-empty folder reeplan did not write is refused unless ``force``)."""
+    (a non-empty folder reeplan did not write is refused unless ``force``). The instance is read once here
+    and travels with every task; the tasks return rows, and this process alone writes ``points/<i>.json``
+    and calls ``record(result, instance, "sweep", overrides, options, label=...)`` (e.g. the run store's
+    ``record_run_quietly`` bound to a path; ``plan.extra['record']`` is taken too) as each task finishes.
+    ``df.attrs['run']`` holds the ``RunStats`` (tasks, slots, retried after a lost worker)."""
     limit = max_sweep_points()
     if len(plan.points) > limit:
         raise _too_many(len(plan.points), limit, "this sweep")
-    check_params(plan)
+    if "record" in plan.extra:  # a callable never travels: it runs here, on the client
+        record = record or plan.extra["record"]
+        plan = replace(plan, extra={k: v for k, v in plan.extra.items() if k != "record"})
+    if record is not None:
+        plan = replace(plan, extra={**plan.extra, "ship": True})
+    source = InstanceData.read(plan.instance_path)
+    check_params(plan, source)
     out = prepare_out_dir(out_dir, force, kind="sweep") if out_dir is not None else None
     if out is not None:
-        meta = {"plan": asdict(plan)}
+        meta = {"plan": asdict(plan), "instance_sha256": source.sha256}
         meta_path = out / "sweep.json"
         if resume and meta_path.exists():
             old = json.loads(meta_path.read_text())["plan"]
@@ -225,31 +273,45 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path | None = None, workers: int =
     done = _read_points(out) if (resume and out is not None) else {}
     todo = [i for i in range(len(plan.points)) if i not in done or done[i].get("status") == "error"]
     rows = dict(done)
-    failed = sum(1 for r in rows.values() if r.get("status") == "error")
     report = on_progress or (lambda d, f, t: None)
-    report(len(rows), failed, len(plan.points))
+
+    def failed() -> int:
+        return sum(1 for r in rows.values() if r.get("status") == "error")
+
+    report(len(rows), failed(), len(plan.points))
+
+    def keep(row: dict) -> None:  # this process only: the checkpoint, then the store row
+        ship = row.pop("_ship", None)
+        if ship is not None and record is not None:
+            res, inst, overrides, opts = ship
+            row["run_id"] = record(res, inst, "sweep", overrides, opts, label=f"sweep point {row['index']}")
+        if out is not None:
+            _write_point(out, row)
+        rows[row["index"]] = row
 
     def collect(chunk_rows: list[dict]) -> None:
-        nonlocal failed
         for row in chunk_rows:
-            rows[row["index"]] = row
-            failed += row.get("status") == "error"
-        report(len(rows), failed, len(plan.points))
+            keep(row)
+        report(len(rows), failed(), len(plan.points))
 
-    chunks = _chunks(todo, workers if scheduler is None else max(workers, 1)) if todo else []
-    out_text = None if out is None else str(out)
-    if scheduler is None and (workers <= 1 or len(chunks) <= 1):
-        cache: dict = {}
-        for chunk in chunks:
-            run_chunk(plan, chunk, out_text, cache, on_row=lambda row: collect([row]))
-    else:
-        def poll() -> None:  # points written by the workers so far
-            if out is not None:
-                report(len(set(_read_points(out)) | set(rows)), failed, len(plan.points))
-
-        map_chunks(partial(run_chunk, plan, out_dir=out_text), chunks, collect, workers=workers,
-                   scheduler=scheduler, poll=poll)
-    return sweep_table(plan, rows)
+    own = pool is None
+    pool = Pool(workers, scheduler) if pool is None else pool
+    try:
+        if pool.local:
+            cache: dict = {}
+            stats = RunStats(1 if todo else 0, 0, 1, "in-process")
+            tick = time.perf_counter()
+            run_chunk(plan, todo, None, cache, on_row=lambda row: collect([row]), source=source)
+            stats.seconds = time.perf_counter() - tick
+        else:
+            chains = plan_chains(todo, pool.slots())
+            stats = pool.map(partial(sweep_task, plan, source), chains, collect, name="sweep chain")
+    finally:
+        if own:
+            pool.close()
+    df = sweep_table(plan, rows)
+    df.attrs["run"] = stats
+    return df
 
 
 # the columns of a point without a plan (its row from a result that has none): every sweep table has them
@@ -320,14 +382,15 @@ def threshold_budget(instance_path: str | Path, target_hpo: float, low: float, h
     if not math.isfinite(target_hpo):
         raise UsageError(f"target HPO must be a finite number, got {target_hpo!r}")
     plan = SweepPlan(str(instance_path), (param,), ((low,), (high,)), tuple(base_overrides), **solve_kw)
-    check_params(plan)
+    source = InstanceData.read(plan.instance_path)
+    check_params(plan, source)
     cache: dict = {}
 
     def hpo_at(value: float) -> float:
         # the search reads only the optimum, which the objective chain does not change
         p = SweepPlan(plan.instance_path, plan.params, ((value,),), plan.base_overrides, plan.objective,
                       plan.time_limit, plan.mip_gap, plan.threads, extra={"stage1_only": True})
-        row = solve_point(p, 0, cache)
+        row = solve_point(p, 0, cache, source)
         hpo = row.get("hpo_t")
         if row.get("status") == "infeasible":  # e.g. too little money for the enforced policy rules
             hpo = -math.inf

@@ -1,17 +1,25 @@
-"""What a sweep is: its points (parsed from --values, bounded), the parameters (checked before any solve)."""
+"""What a sweep is: its points (parsed from --values, bounded), the parameters (checked before any solve),
+and the instance content that travels to the workers (``InstanceData``: read once by the client)."""
 
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import itertools
+import json
 import math
 import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reeplan.errors import InstanceError, UsageError
 from reeplan.parallel import work_limit
+
+if TYPE_CHECKING:
+    from reeplan.instance.source import Source
 
 POINTS_DIR = "points"
 MAX_SWEEP_POINTS = 10_000  # points of one sweep (a grid counts as a whole); the environment variable overrides
@@ -37,6 +45,34 @@ class SweepPlan:
     def overrides_at(self, index: int) -> list[str]:
         """``--set`` strings of one point."""
         return [*self.base_overrides, *(f"{p}={_fmt(v)}" for p, v in zip(self.params, self.points[index]))]
+
+
+@dataclass(frozen=True)
+class InstanceData:
+    """An instance file's content as the client read it (plain data, where it came from, a content hash):
+    what a task carries to a worker, which applies a point's overrides and validates there, exactly as
+    ``load_instance`` would from the file, without reading any file of its own."""
+
+    data: dict
+    source: Source  # names the file in error messages, never opened
+    sha256: str
+
+    @classmethod
+    def read(cls, path: str | Path) -> InstanceData:
+        """Read (not validate) an instance file or CSV folder; its errors are ``load_instance``'s."""
+        from reeplan.instance.io import read_raw  # defers pydantic and yaml
+
+        data, source = read_raw(path)
+        text = json.dumps(data, sort_keys=True, default=str, separators=(",", ":"))
+        return cls(data, source, hashlib.sha256(text.encode()).hexdigest())
+
+    def load(self, overrides: list[str] | None = None):
+        """The validated ``Instance`` with ``overrides`` applied (InstanceError as ``load_instance`` gives)."""
+        from reeplan.instance.overrides import apply_overrides  # defers pydantic and yaml
+        from reeplan.instance.validate import validate_raw  # defers pydantic
+
+        data = apply_overrides(self.data, overrides, self.source) if overrides else copy.deepcopy(self.data)
+        return validate_raw(data, self.source)
 
 
 def _fmt(value: float) -> str:
@@ -160,18 +196,18 @@ def _lookup(data: object, parts: list[str]) -> tuple[bool, object]:
     return True, node
 
 
-def check_params(plan: SweepPlan) -> None:
+def check_params(plan: SweepPlan, source: InstanceData | None = None) -> None:
     """Refuse (UsageError) a swept path that is not a numeric scalar of the instance, before any point is solved.
 
     Applies the first point's overrides once: a path the overrides cannot place (a typo, a section, an
     unknown row) is refused with the override's own hint; a path holding text or a switch is refused too. A
     value the instance rejects is not a bad path: that point fails and is recorded like any other."""
-    from reeplan.instance.io import load_instance  # defers pydantic and yaml
     from reeplan.instance.overrides import OVERRIDE_FILE  # defers pydantic and yaml
 
-    base = load_instance(plan.instance_path, list(plan.base_overrides))  # a bad file or --set: its own error
+    read = InstanceData.read(plan.instance_path) if source is None else source
+    base = read.load(list(plan.base_overrides))  # a bad file or --set: its own error
     try:
-        first = load_instance(plan.instance_path, plan.overrides_at(0))
+        first = read.load(plan.overrides_at(0))
     except InstanceError as exc:
         bad = [p for p in exc.problems if p.file == OVERRIDE_FILE and p.field in plan.params]
         if bad:

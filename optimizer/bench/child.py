@@ -6,12 +6,14 @@ record to RESULT, or the exception that stopped it. For a reeplan instance the p
 here, calling the same functions as ``reeplan.solve()`` (stage 1 only: the MILP every solver is given):
 
 - build: ``model_data`` + ``reeplan.models.investment.build_model``;
-- transfer: the hand-off to the solver. HiGHS (Pyomo's persistent in-memory interface): the time
-  inside ``opt.solve`` minus HiGHS's own run time (``results.timing_info.highs_time``). Other
-  solvers: writing the MPS file plus the solver reading it (SCIP), or Pyomo's whole call minus the
-  solver's reported time (cbc, glpk);
+- transfer: the hand-off to the solver. HiGHS: compiling the model to arrays and passing it whole
+  (``reeplan.solving.highs.HighsModel``). Every other solver (``reeplan.bench.solvers``): compiling and
+  writing the safe MPS file (``reeplan.solving.export.write_mps``) plus the solver's own reader;
+  ``pyomo:NAME``: Pyomo's whole call minus the solver's reported time;
 - solve: the solver's own run time;
-- extraction: loading the solution into the Pyomo model and ``reeplan.solving.extract.extract_tables``.
+- extraction: loading the solution into the Pyomo model and ``reeplan.solving.extract.extract_tables``;
+- then (not timed into the total) the independent checker ``reeplan.check.check_plan`` on the plan:
+  ``check_violations`` counts what it found, so a solver's wrong "optimal" plan is caught.
 
 For an MPS file, transfer is the solver reading the file and extraction reading the solution vector.
 Top-level imports stay light: they weigh on every run's wall time and peak memory.
@@ -26,11 +28,11 @@ import sys
 import tempfile
 import time
 import traceback
-import weakref
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from reeplan.bench.solvers import SolverRunError, run_mps
 from reeplan.errors import ReeplanError
 from reeplan.options import SolveOptions
 
@@ -48,99 +50,15 @@ def json_default(x):
     return str(x)
 
 
-def _run_mps_highs(spec: dict, rec: dict) -> None:
-    import highspy  # defers highspy
+def _run_mps(spec: dict, rec: dict) -> None:
 
-    h = highspy.Highs()
-    h.setOptionValue("output_flag", False)
-    tick = time.perf_counter()
-    status = h.readModel(spec["path"])
-    rec["transfer_s"] = time.perf_counter() - tick
-    if status == highspy.HighsStatus.kError or h.getNumCol() == 0:
-        raise BenchError(f"HiGHS cannot read {spec['path']} as an MPS model")
-    options = {"time_limit": spec["time_limit"], "mip_rel_gap": spec["mip_gap"], "threads": spec["threads"],
-               "random_seed": spec["seed"], **spec["options"]}
-    for key, value in options.items():
-        if value is not None and h.setOptionValue(key, value) == highspy.HighsStatus.kError:
-            raise BenchError(f"HiGHS rejects option {key}={value!r}")
-    lp = h.getLp()
-    integrality = list(lp.integrality_) if len(lp.integrality_) else []
-    rec.update(variables=h.getNumCol(), constraints=h.getNumRow(),
-               integers=sum(1 for t in integrality if t != highspy.HighsVarType.kContinuous),
-               objective_sense="max" if h.getObjectiveSense()[1] == highspy.ObjSense.kMaximize else "min")
-    tick = time.perf_counter()
-    h.run()
-    rec["solve_s"] = time.perf_counter() - tick
-    # Named by the parent (reeplan.solving.highs.status_name): importing the Pyomo adapter here would add
-    # about 1.5 s and 100 MB to every HiGHS run on an MPS file (and not to SCIP's).
-    rec["highs_model_status"] = int(h.getModelStatus())
-    tick = time.perf_counter()
-    info = h.getInfo()
-    rec["has_solution"] = info.primal_solution_status == 2
-    if rec["has_solution"]:
-        h.getSolution()
-        rec["objective"] = float(info.objective_function_value)
-    rec["bound"] = float(info.mip_dual_bound) if rec["integers"] else rec["objective"]
-    rec["nodes"] = int(info.mip_node_count) if info.mip_node_count >= 0 else None
-    rec["simplex_iterations"] = int(info.simplex_iteration_count)
-    rec["extract_s"] = time.perf_counter() - tick
-
-
-_SCIP_STATUS = {"optimal": "optimal", "timelimit": "time_limit", "gaplimit": "optimal", "infeasible": "infeasible",
-                "unbounded": "unbounded", "inforunbd": "infeasible", "nodelimit": "time_limit",
-                "userinterrupt": "time_limit"}
-
-
-def _scip_model(spec: dict, path: str, rec: dict):
-    import pyscipopt  # defers pyscipopt
-
-    s = pyscipopt.Model()
-    s.hideOutput()
     tick = time.perf_counter()
     try:
-        s.readProblem(path)
-    except Exception as exc:  # noqa: BLE001 - pyscipopt raises plain Exceptions for unreadable files
-        raise BenchError(f"SCIP cannot read {path}: {exc}") from None
-    rec["transfer_s"] = rec.get("transfer_s", 0.0) + time.perf_counter() - tick
-    params = {"limits/gap": spec["mip_gap"], "randomization/randomseedshift": spec["seed"], **spec["options"]}
-    if spec["time_limit"] is not None:
-        params["limits/time"] = spec["time_limit"]
-    for key, value in params.items():
-        try:
-            s.setParam(key, value)
-        except Exception as exc:  # noqa: BLE001
-            raise BenchError(f"SCIP rejects parameter {key}={value!r}: {exc}") from None
-    svars = s.getVars()
-    rec.update(variables=len(svars), constraints=s.getNConss(),
-               integers=sum(1 for v in svars if v.vtype() in ("BINARY", "INTEGER", "IMPLINT")),
-               objective_sense="max" if s.getObjectiveSense() == "maximize" else "min")
-    return s
-
-
-def _scip_solve(s, rec: dict) -> None:
-    tick = time.perf_counter()
-    s.optimize()
-    rec["solve_s"] = time.perf_counter() - tick
-    rec["status"] = _SCIP_STATUS.get(s.getStatus(), "error")
-    if rec["status"] == "error":
-        rec["message"] = f"SCIP status {s.getStatus()}"
-    rec["has_solution"] = s.getNSols() > 0
-    if rec["has_solution"]:
-        rec["objective"] = float(s.getObjVal())
-    bound = s.getDualbound()
-    rec["bound"] = float(bound) if math.isfinite(bound) else None
-    rec["nodes"] = int(s.getNNodes())
-    rec["simplex_iterations"] = int(s.getNLPIterations())
-
-
-def _run_mps_scip(spec: dict, rec: dict) -> None:
-    s = _scip_model(spec, spec["path"], rec)
-    _scip_solve(s, rec)
-    tick = time.perf_counter()
-    if rec["has_solution"]:
-        best = s.getBestSol()
-        [s.getSolVal(best, v) for v in s.getVars()]
-    rec["extract_s"] = time.perf_counter() - tick
+        run_mps(spec["solver"], spec, spec["path"], rec, values=False)
+    except SolverRunError as exc:
+        raise BenchError(str(exc)) from None
+    rec.setdefault("extract_s", 0.0)
+    rec["mps_run_s"] = time.perf_counter() - tick
 
 
 def _model_size(m) -> dict:
@@ -173,16 +91,31 @@ def _run_reeplan(spec: dict, rec: dict) -> None:
     solver = spec["solver"]
     if solver == "highs":
         loaded = _reeplan_highs(spec, m, rec)
-    elif solver == "scip":
-        loaded = _reeplan_scip(spec, m, rec)
-    else:
+    elif solver.startswith("pyomo:"):
         loaded = _reeplan_pyomo(spec, m, rec)
+    else:
+        loaded = _reeplan_via_mps(spec, m, rec)
     tick = time.perf_counter()
+    tables = None
     if rec.get("has_solution"):
         loaded()
-        extract_tables(m, data)
+        tables = extract_tables(m, data)
         rec["objective"] = float(pyo.value(m.Primary))
     rec["extract_s"] = time.perf_counter() - tick
+    if tables is not None and spec.get("check", True):
+        _check(inst, tables, spec["objective"], rec)
+
+
+def _check(inst, tables: dict, objective: str, rec: dict) -> None:
+    """The independent checker on the plan the solver returned (not timed: it is no part of any solver's run)."""
+    from reeplan.check import check_plan  # defers pandas
+
+    tick = time.perf_counter()
+    violations = check_plan(inst, tables, objective, rec["objective"])
+    rec["check_s"] = time.perf_counter() - tick
+    rec["check_violations"] = len(violations)
+    if violations:
+        rec["check_message"] = "; ".join(str(v) for v in violations[:3])[:500]
 
 
 def _reeplan_highs(spec: dict, m, rec: dict) -> Callable[[], None]:
@@ -199,26 +132,33 @@ def _reeplan_highs(spec: dict, m, rec: dict) -> Callable[[], None]:
     return hm.load_plan
 
 
-def _reeplan_scip(spec: dict, m, rec: dict) -> Callable[[], None]:
+def _reeplan_via_mps(spec: dict, m, rec: dict) -> Callable[[], None]:
+    """Any solver but HiGHS: the stage-1 model written as safe MPS (``reeplan.solving.export``), read by the
+    solver's own reader; transfer = compiling and writing the file + the solver reading it."""
     from reeplan.models.components.objective import stage1_only  # defers pyomo and pydantic
+    from reeplan.solving.export import write_mps  # defers pyomo
 
     stage1_only(m)
     with tempfile.TemporaryDirectory(prefix="reeplan-bench-") as tmp:
         path = Path(tmp) / "model.mps"
         tick = time.perf_counter()
-        _, smap_id = m.write(str(path), io_options={"symbolic_solver_labels": True})
-        rec["transfer_s"] = time.perf_counter() - tick
-        s = _scip_model(spec, str(path), rec)
-    _scip_solve(s, rec)
-    by_symbol = m.solutions.symbol_map[smap_id].bySymbol
+        exported = write_mps(m, path, names=False)
+        written = time.perf_counter() - tick
+        try:
+            values = run_mps(spec["solver"], spec, str(path), rec, values=True)
+        except SolverRunError as exc:
+            raise BenchError(str(exc)) from None
+    rec["transfer_s"] = written + (rec.get("transfer_s") or 0.0)
+    rec["bound"] = exported.model_objective(rec.get("bound"))  # the file minimises; the model may maximise
+    rec["file_objective"] = rec.pop("objective", None)
+    rec["objective_sense"] = "max" if exported.maximize else "min"
+    columns = exported.columns
 
     def load() -> None:
-        best = s.getBestSol()
-        for v in s.getVars():
-            var = by_symbol.get(v.name)
-            var = var() if isinstance(var, weakref.ref) else var
-            if var is not None:
-                var.set_value(s.getSolVal(best, v), skip_validation=True)
+        got = values or {}
+        for j, var in enumerate(columns):
+            if not var.fixed:
+                var.set_value(got.get(f"C{j}", 0.0), skip_validation=True)  # CBC lists nonzero columns only
 
     return load
 
@@ -229,14 +169,15 @@ def _reeplan_pyomo(spec: dict, m, rec: dict) -> Callable[[], None]:
     from reeplan.models.components.objective import stage1_only  # defers pyomo and pydantic
 
     stage1_only(m)
-    opt = pyo.SolverFactory(spec["solver"])
+    name = spec["solver"].removeprefix("pyomo:")
+    opt = pyo.SolverFactory(name)
     options = dict(spec["options"])
-    if spec["solver"] == "cbc":
+    if name == "cbc":
         options.setdefault("ratioGap", spec["mip_gap"])
         options.setdefault("threads", spec["threads"])
         if spec["time_limit"] is not None:
             options.setdefault("sec", spec["time_limit"])
-    elif spec["solver"] == "glpk":
+    elif name == "glpk":
         options.setdefault("mipgap", spec["mip_gap"])
         if spec["time_limit"] is not None:
             options.setdefault("tmlim", int(math.ceil(spec["time_limit"])))
@@ -265,12 +206,9 @@ def run_child(spec: dict) -> dict:
     """Do one run in this process and return its record (raises on any failure)."""
     rec: dict = {"status": "error", "has_solution": False}
     if spec["kind"] == "mps":
-        if spec["solver"] == "highs":
-            _run_mps_highs(spec, rec)
-        elif spec["solver"] == "scip":
-            _run_mps_scip(spec, rec)
-        else:
-            raise BenchError(f"MPS input runs on HiGHS and SCIP only, not {spec['solver']}")
+        if spec["solver"].startswith("pyomo:"):
+            raise BenchError(f"MPS input does not run on {spec['solver']} (Pyomo solvers take reeplan instances)")
+        _run_mps(spec, rec)
     elif spec.get("pipeline", "stage1") == "solve":
         if spec["solver"] != "highs":
             raise BenchError("the whole reeplan solve runs on HiGHS only")

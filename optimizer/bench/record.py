@@ -3,21 +3,16 @@
 from __future__ import annotations
 
 import json
-import math
 from pathlib import Path
 
 from reeplan.instance.io import load_instance
+from reeplan.numbers import finite_or_none as _finite
 from reeplan.result.result import Kpis, Result, Status
 from reeplan.store.runs import Store, record_run
 
 PHASES = ("build_s", "transfer_s", "solve_s", "extract_s", "total_s")  # kept as the stored run's seconds
 
 
-def _finite(x) -> float | None:
-    if not isinstance(x, (int, float)):
-        return None
-    x = float(x)
-    return x if math.isfinite(x) else None
 
 
 def _bench_result(rec: dict, objective_name: str, instance_name: str) -> Result:
@@ -37,8 +32,9 @@ def _bench_result(rec: dict, objective_name: str, instance_name: str) -> Result:
 def record_bench_run(store: Store | str | Path | None, rec: dict, objective_name: str = "max-hpo") -> int | None:
     """Record one ``reeplan bench`` run of a reeplan instance (KPIs, timings, solver; no plan tables).
 
-    MPS runs carry no reeplan instance to store and are skipped (None); they stay in the bench's runs.csv."""
-    if rec.get("kind") != "reeplan":
+    MPS runs carry no reeplan instance to store and are skipped (None), and so are runs a free edition refused
+    (``edition_limit``: no solve took place); both stay in the bench's runs.csv."""
+    if rec.get("kind") != "reeplan" or rec.get("status") == "edition_limit":
         return None
     instance = load_instance(rec["path"])
     extra = {k: v for k, v in rec.items() if isinstance(v, (str, int, float, bool)) or v is None}

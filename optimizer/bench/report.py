@@ -1,4 +1,5 @@
-"""What a benchmark writes: the machine it ran on, the runs, summary, profile (CSV, PNG, SVG), disagreements, meta.json."""
+"""What a benchmark writes: the machine it ran on, the runs (each checked: ``wrong``), summary, the Mittelmann-style
+table (table.md), profile (CSV, PNG, SVG), disagreements, wrong answers, meta.json."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ import pandas as pd
 from reeplan.bench.child import json_default
 from reeplan.bench.stats import (
     disagreements,
+    mark_wrong,
+    mittelmann_table,
     performance_profile,
     performance_ratios,
     profile_taus,
@@ -39,7 +42,7 @@ def machine_info() -> dict:
         mem_gb = float("nan")
 
     versions: dict[str, str | None] = {}
-    for pkg in ("highspy", "pyomo", "pyscipopt", "numpy", "pandas"):
+    for pkg in ("highspy", "pyomo", "pyscipopt", "ortools", "gurobipy", "cplex", "xpress", "numpy", "pandas"):
         try:
             versions[pkg] = metadata.version(pkg)
         except metadata.PackageNotFoundError:
@@ -59,30 +62,46 @@ class BenchReport:
     notes: list[str]
     files: list[Path]
     machine: dict
+    wrong: pd.DataFrame | None = None  # the runs whose claimed answer is wrong (stats.mark_wrong)
+    table: str = ""  # the Mittelmann-style table (Markdown), also in table.md
 
 
 def write_bench_report(runs: pd.DataFrame, out: Path, *, machine: dict, notes: list[str], gap: float,
                        metric: str = "total_s", plots: bool = True, settings: dict | None = None) -> BenchReport:
-    """Write runs (CSV, Parquet), summary, profile (CSV, PNG, SVG), disagreements and meta.json."""
+    """Write runs (CSV, Parquet), summary, table.md, profile (CSV, PNG, SVG), disagreements, wrong.csv and meta.json."""
     out.mkdir(parents=True, exist_ok=True)
     files = []
+    tol = gap + 1e-6
+    runs = mark_wrong(runs, tol)
     runs.to_csv(out / "runs.csv", index=False)
     files.append(out / "runs.csv")
     try:
-        runs.assign(options=runs["options"].fillna("").astype(str), message=runs["message"].fillna("").astype(str)
-                    ).to_parquet(out / "runs.parquet", index=False)
+        text = ("options", "solver_options", "message", "check_message", "wrong_reason", "solver_version")
+        runs.assign(**{c: runs[c].fillna("").astype(str) for c in text if c in runs},
+                    wrong=runs["wrong"].astype(bool)).to_parquet(out / "runs.parquet", index=False)
         files.append(out / "runs.parquet")
     except ImportError:
         notes.append("runs.parquet not written: install pyarrow")
     summary = summarize(runs, metric)
     summary.to_csv(out / "summary.csv", index=False)
     files.append(out / "summary.csv")
-    tol = gap + 1e-6
     disagree = disagreements(runs, tol)
     disagree.to_csv(out / "disagreements.csv", index=False)
     files.append(out / "disagreements.csv")
-    if not runs.empty:
-        ratios = performance_ratios(profile_times(runs, metric))
+    wrong = runs[runs["wrong"]][["run_id", "instance", "config", "repeat", "status", "objective", "wrong_reason"]
+                                if "run_id" in runs else ["instance", "config", "status", "objective", "wrong_reason"]]
+    wrong.to_csv(out / "wrong.csv", index=False)
+    files.append(out / "wrong.csv")
+    table = mittelmann_table(runs, summary, metric)
+    (out / "table.md").write_text(f"# reeplan bench: {machine['cpu']}, {machine['cores']} cores, "
+                                  f"{machine.get('memory_gb')} GB, Python {machine['python']}\n\n" + table)
+    files.append(out / "table.md")
+    limited = sorted(set(runs.loc[runs["status"].eq("edition_limit"), "config"])) if not runs.empty else []
+    if limited:  # a free edition that could not run every instance is neither a loser nor a winner on those
+        notes.append(f"left out of the performance profile (edition limit on some instances): {', '.join(limited)}")
+    profiled = runs[~runs["config"].isin(limited)] if limited else runs
+    if not profiled.empty:
+        ratios = performance_ratios(profile_times(profiled, metric))
         profile = performance_profile(ratios, profile_taus(ratios))
         profile.to_csv(out / "profile.csv")
         files.append(out / "profile.csv")
@@ -97,7 +116,7 @@ def write_bench_report(runs: pd.DataFrame, out: Path, *, machine: dict, notes: l
             "disagreement_tolerance": tol, "written_at": datetime.now(UTC).isoformat(timespec="seconds")}
     (out / "meta.json").write_text(json.dumps(meta, indent=2, default=json_default))
     files.append(out / "meta.json")
-    return BenchReport(out, runs, summary, disagree, notes, files, machine)
+    return BenchReport(out, runs, summary, disagree, notes, files, machine, wrong, table)
 
 
 def plot_profile(profile: pd.DataFrame, path_stem: Path, title: str) -> list[Path]:

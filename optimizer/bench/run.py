@@ -30,14 +30,14 @@ from reeplan.result.folders import prepare_out_dir
 
 METRICS = {"total": "total_s", "solve": "solve_s", "wall": "wall_s"}
 PIPELINES = ("stage1", "solve")
-SOLVERS_ON_MPS = ("highs", "scip")  # MPS files run on these only (highspy, pyscipopt read them)
+# MPS files run on every solver but pyomo:NAME (each through its own reader: reeplan.bench.solvers)
 PHASES = ("build_s", "transfer_s", "solve_s", "marginals_s", "extract_s")  # summed into total_s
 
 RUN_COLUMNS = [
     "run_id", "instance", "kind", "path", "config", "solver", "solver_version", "options", "threads", "seed",
-    "time_limit", "mip_gap", "objective_sense", "repeat", "status", "has_solution", "objective", "bound", "gap",
-    "known_optimum", "optimum_rel_error", "pipeline", "load_s", "build_s", "transfer_s", "solve_s", "marginals_s",
-    "extract_s", "total_s",
+    "solver_options", "time_limit", "mip_gap", "objective_sense", "repeat", "status", "has_solution", "objective",
+    "bound", "gap", "known_optimum", "optimum_rel_error", "check_violations", "check_message", "wrong", "wrong_reason",
+    "pipeline", "load_s", "build_s", "transfer_s", "solve_s", "marginals_s", "extract_s", "total_s", "check_s",
     "wall_s", "nodes", "simplex_iterations", "variables", "constraints", "integers", "peak_rss_mb", "exit_code",
     "message", "load_avg_1m", "machine", "cores", "python", "reeplan_version", "started_at",
 ]
@@ -110,10 +110,9 @@ def run_bench(paths: Sequence[str | Path], solvers: Sequence[str] = ("highs",), 
         others = [c.label for c in configs if c.solver != "highs"]
         if others:
             notes.append(f"the whole reeplan solve runs on HiGHS only: {', '.join(others)} skipped on reeplan instances")
-    mps_only = [c for c in configs if c.solver not in SOLVERS_ON_MPS]
-    if mps_only and any(i.kind == "mps" for i in instances):
-        notes.append(f"MPS files run on HiGHS and SCIP only: {', '.join(c.label for c in mps_only)} "
-                     "skipped on them")
+    no_mps = [c for c in configs if c.solver.startswith("pyomo:")]
+    if no_mps and any(i.kind == "mps" for i in instances):
+        notes.append(f"MPS files do not run on Pyomo solvers: {', '.join(c.label for c in no_mps)} skipped on them")
     out = prepare_out_dir(out, force, kind="bench")
     (out / "logs").mkdir(parents=True, exist_ok=True)
     machine = machine_info()
@@ -124,7 +123,7 @@ def run_bench(paths: Sequence[str | Path], solvers: Sequence[str] = ("highs",), 
     for r in range(repeat):  # repeats outermost: slow drift of the machine hits every configuration alike
         for inst in instances:
             for config in configs:
-                if inst.kind == "mps" and config.solver not in SOLVERS_ON_MPS:
+                if inst.kind == "mps" and config.solver.startswith("pyomo:"):
                     continue
                 if inst.kind == "reeplan" and pipeline == "solve" and config.solver != "highs":
                     continue
@@ -144,6 +143,8 @@ def run_bench(paths: Sequence[str | Path], solvers: Sequence[str] = ("highs",), 
                            pipeline=spec["pipeline"],
                            machine=machine["cpu"], cores=machine["cores"], python=machine["python"],
                            reeplan_version=machine["reeplan"], started_at=started)
+                if isinstance(rec.get("solver_options"), dict):
+                    rec["solver_options"] = json.dumps(rec["solver_options"], sort_keys=True, default=str)
                 rec = _finish_record(rec, inst)
                 records.append(rec)
                 if progress:

@@ -11,7 +11,9 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from reeplan.bench.configs import list_solvers
 from reeplan.cli.console import err_console, out_console
+from reeplan.errors import UsageError
 from reeplan.numbers import significant
 from reeplan.text import shown
 
@@ -54,11 +56,15 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def bench(
-        instances: Annotated[list[Path], typer.Argument(help="Instances: .yaml files, CSV folders, .mps files, "
-                                                              "or folders holding them")],
+        instances: Annotated[list[Path] | None, typer.Argument(help="Instances: .yaml files, CSV folders, .mps files, "
+                                                                     "or folders holding them")] = None,
         solver: Annotated[list[str] | None, typer.Option(
-            "--solver", help="Configuration (repeatable): highs, highs-presolve-off, highs-parallel, scip, cbc, "
-                             "glpk, pyomo:NAME [default: highs]")] = None,
+            "--solver", help="Configuration (repeatable): highs, highs-presolve-off, highs-parallel, "
+                             "highs-heuristics-off, highs-heuristics-high, highs-symmetry-off, scip, cbc, glpk, "
+                             "ortools-cbc, ortools-scip, ortools-cpsat, gurobi, cplex, xpress, pyomo:NAME "
+                             "[default: highs]; see --list-solvers")] = None,
+        list_solvers: Annotated[bool, typer.Option("--list-solvers", help="List the solvers: available here, or why "
+                                                                           "not and how to install them")] = False,
         repeat: Annotated[int, typer.Option(help="Runs of each instance x configuration")] = 1,
         time_limit: Annotated[float, typer.Option(help="Solver time limit per run, seconds")] = 60.0,
         threads: Annotated[int | None, typer.Option(help="Solver threads [default: 1; highs-parallel: all cores]")] = None,
@@ -83,6 +89,11 @@ def register(app: typer.Typer) -> None:
                                                             "(its other files are kept)")] = False,
     ) -> None:
         """Benchmark solvers: each instance x configuration x repeat in its own process."""
+        if list_solvers:
+            _print_solvers()
+            return
+        if not instances:
+            raise UsageError("give the instances to benchmark (or --list-solvers)")
         from reeplan.bench.record import record_bench_run  # defers sqlite3 and pydantic
         from reeplan.bench.run import run_bench  # defers pyomo and highspy
         from reeplan.store.runs import StoreError, open_store  # defers sqlite3 and pydantic
@@ -96,7 +107,10 @@ def register(app: typer.Typer) -> None:
                     record_bench_run(run_store, rec, objective)
                 except (StoreError, OSError, ValueError) as exc:  # the benchmark goes on; its CSVs hold every run
                     err_console.print(f"[yellow]run {shown(rec.get('run_id'))} not recorded in the store: {shown(exc)}[/]")
-            colour = "green" if rec["status"] == "optimal" else "yellow" if rec["status"] == "time_limit" else "red"
+            colour = "green" if rec["status"] == "optimal" else "yellow" if rec["status"] in (
+                "time_limit", "edition_limit") else "red"
+            if rec.get("check_violations"):
+                colour = "red"
             err_console.print(
                 f"  run {shown(rec['run_id'])} {shown(rec['instance'])} {shown('[' + rec['config'] + ']')} "
                 f"r{shown(rec['repeat'])}: [{colour}]{shown(rec['status'])}[/] obj={significant(rec.get('objective'), 10)} "
@@ -112,13 +126,24 @@ def register(app: typer.Typer) -> None:
                           f"Python {shown(m['python'])}; reeplan {shown(m['reeplan'])}; "
                           f"time limit {time_limit:g} s, gap {gap:g}, seed {seed}")
         table = Table(title=f"summary ({shown(metric)} seconds; shifted geometric mean, shift 10 s, time-outs at the limit)")
-        for col in ("config", "solver", "instances", "runs", "solved", "timeouts", "failures", "sgm_s",
-                    "mean_peak_rss_mb"):
+        for col in ("config", "solver", "instances", "runs", "solved", "timeouts", "failures", "wrong",
+                    "edition limit", "sgm_s", "mean_peak_rss_mb"):
             table.add_column(col, justify="left" if col in ("config", "solver") else "right")
         for row in report.summary.itertuples(index=False):
+            wrong = f"[bold red]{row.wrong}[/]" if row.wrong else "0"
+            style = "red" if row.wrong else None
             table.add_row(shown(row.config), shown(row.solver), str(row.instances), str(row.runs), str(row.solved),
-                          str(row.timeouts), str(row.failures), significant(row.sgm_s), significant(row.mean_peak_rss_mb, 4))
+                          str(row.timeouts), str(row.failures), wrong, str(row.edition_limit), significant(row.sgm_s),
+                          significant(row.mean_peak_rss_mb, 4), style=style)
         out_console.print(table)
+        if report.wrong is not None and len(report.wrong):
+            out_console.print("[bold red]wrong answers (not counted as solved; at the time limit in the means):[/]")
+            for row in report.wrong.itertuples(index=False):
+                out_console.print(f"[bold red]WRONG:[/] {shown(row.instance)} {shown('[' + row.config + ']')} "
+                                  f"{shown(row.status)}: {shown(row.wrong_reason)}", soft_wrap=True)
+        limited = report.runs[report.runs["status"].eq("edition_limit")]
+        for (inst, config), _ in limited.groupby(["instance", "config"], sort=False):
+            out_console.print(f"[yellow]skipped: edition limit[/] {shown(inst)} {shown('[' + config + ']')}", soft_wrap=True)
         known = report.runs[report.runs["known_optimum"].notna()]
         if len(known):
             kt = Table(title="known optima (over repeats: median objective, worst relative error)")
@@ -138,3 +163,17 @@ def register(app: typer.Typer) -> None:
         for note in report.notes:
             out_console.print(f"[yellow]note:[/] {shown(note)}", soft_wrap=True)
         out_console.print(f"wrote {shown(', '.join(p.name for p in report.files))} to {shown(report.out)}/")
+
+
+def _print_solvers() -> None:
+    """``reeplan bench --list-solvers``: each solver, available or why not, how to install it, edition limits."""
+    from rich.table import Table  # defers rich
+
+    table = Table(title="solvers of reeplan bench (every one takes the same time limit, gap, threads and seed)")
+    for col in ("name", "here", "version / why not", "install", "free edition"):
+        table.add_column(col)
+    for r in list_solvers():
+        here = "[green]available[/]" if r["available"] else "[yellow]missing[/]"
+        edition = "; ".join(x for x in (r["edition"], r["publish"]) if x)
+        table.add_row(shown(r["name"]), here, shown(r["version"] or r["why_not"]), shown(r["install"]), shown(edition))
+    out_console.print(table)

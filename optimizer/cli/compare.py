@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from reeplan.analysis.sweep_plan import make_plan, value_bounds
 from reeplan.cli.console import ForceOpt, NoStoreOpt, StoreOpt, err_console, frame_table, out_console, record_quietly
-from reeplan.errors import PlanCheckError, UsageError
+from reeplan.errors import NoSolutionError, PlanCheckError, UsageError
 from reeplan.result.folders import prepare_out_dir
 from reeplan.text import shown
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
@@ -83,6 +83,7 @@ def sweep_cmd(
 ) -> None:
     """Sweep one parameter (or a grid of two); or, with --target-hpo, search the least budget for a target."""
     from reeplan.analysis.sweep import run_sweep, threshold_budget  # defers pyomo and numpy
+    from reeplan.result.exports import write_tables  # defers pandas and pyarrow
 
     if workers < 1:
         raise UsageError("--workers must be >= 1")
@@ -100,20 +101,20 @@ def sweep_cmd(
         else:
             out_console.print(f"[red]{shown(found['message'])}[/]")
         return
-    extra = {}
+    record = None
     if not no_store:
         from reeplan.store.runs import default_store_path, record_run_quietly  # defers sqlite3 and pydantic
 
-        extra["record"] = partial(record_run_quietly, str(store or default_store_path()))
+        record = partial(record_run_quietly, str(store or default_store_path()))  # called here, on the client
     plan = make_plan(instance, list(param), list(values), base_overrides=tuple(set_ or []), objective=objective,
-                     time_limit=time_limit, mip_gap=gap, reuse=not no_reuse, extra=extra)
+                     time_limit=time_limit, mip_gap=gap, reuse=not no_reuse)
     columns = [TextColumn("sweep"), BarColumn(), MofNCompleteColumn(), TextColumn("failed {task.fields[failed]}"),
                TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn()]
     with Progress(*columns, console=err_console, transient=False) as progress:
         task = progress.add_task("sweep", total=len(plan.points), failed=0)
-        df = run_sweep(plan, out, workers=workers, scheduler=scheduler, resume=resume, force=force,
+        df = run_sweep(plan, out, workers=workers, scheduler=scheduler, resume=resume, force=force, record=record,
                        on_progress=lambda d, f, t: progress.update(task, completed=d, failed=f))
-    df.to_csv(out / "sweep.csv", index=False)
+    write_tables(out, {"sweep": df})
     labels = {"status": "status", "hpo_t": "HPO t", "spend_bn_rub": "spend", "spend_plants_bn_rub": "plants",
               "spend_power_bn_rub": "power", "spend_logistics_bn_rub": "logistics",
               "spend_mining_bn_rub": "mining", "spend_rd_bn_rub": "R&D",
@@ -121,6 +122,9 @@ def sweep_cmd(
     picked = [c for c in [*plan.params, *labels] if c in df.columns
               and not (c == "error" and not df["error"].fillna("").astype(bool).any())]
     table = df[picked].rename(columns=labels)
+    if "error" in table:  # the first line of each error here; the whole text is in sweep.csv
+        table["error"] = [str(e).strip().splitlines()[0][:100] if isinstance(e, str) and e.strip() else ""
+                          for e in table["error"]]
     out_console.print(frame_table(table, f"Sweep of {shown(', '.join(plan.params))} (money in bn RUB; marginals in t HPO "
                                           "per unit of the parameter)", max_rows=60))
     if len(plan.params) == 1:
@@ -128,7 +132,14 @@ def sweep_cmd(
 
         path = sweep_curve(df, plan.params[0], out / "curve.png")
         out_console.print(f"wrote {shown(out)}/sweep.csv, {shown(path)}")
+    stats = df.attrs.get("run")
+    if stats is not None and (scheduler is not None or workers > 1):
+        err_console.print(shown(stats.summary()))
     failed = int((df["status"] == "error").sum())
+    if failed == len(df):
+        first = " ".join(line.strip() for line in str(df["error"].iloc[0]).splitlines()[:2]) if len(df) else ""
+        raise NoSolutionError(f"every one of the {len(df)} sweep point(s) failed, so there is no curve (first "
+                              f"error: {first}); the errors are in {out / 'sweep.csv'}")
     if failed:
         err_console.print(f"[yellow]{failed} point(s) failed; their errors are in sweep.csv[/]")
 
@@ -146,6 +157,7 @@ def alternatives_cmd(
     """Near-optimal plans that fund different sites, connections, links and programmes."""
     from reeplan.analysis.alternatives import alternatives_table, find_alternatives  # defers pyomo and highspy
     from reeplan.instance.io import load_instance  # defers pydantic and yaml
+    from reeplan.result.exports import write_tables  # defers pandas and pyarrow
 
     if count < 1 or not 0 <= slack < 1:
         raise UsageError("--count must be >= 1 and --slack in [0, 1)")
@@ -156,7 +168,7 @@ def alternatives_cmd(
                               on_found=lambda a: err_console.print(f"  plan {a.rank}: objective {a.objective:,.1f}"))
     table = alternatives_table(found)
     out = prepare_out_dir(out, force)
-    table.to_csv(out / "alternatives.csv")
+    write_tables(out, {"alternatives": table.reset_index()})
     out_console.print(frame_table(table.reset_index(), f"{len(found)} plans within {slack:.1%} of the optimum",
                                    max_rows=80))
     bad = [a.rank for a in found if a.violations]

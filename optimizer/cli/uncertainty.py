@@ -87,6 +87,10 @@ def stress_cmd(
                                        "others at point estimates (HPO t, overrun bn RUB)"))
     out_console.print(f"{report.seconds['total']:.1f} s ({report.seconds['per_sample'] * 1e3:.0f} ms per future); "
                       f"wrote samples, targets, tornado, drivers, summary.json and charts to {shown(folder)}/")
+    if scheduler is not None:
+        retried = report.seconds.get("tasks_retried")
+        err_console.print(f"{report.seconds.get('tasks')} task(s) on the Dask cluster at {shown(scheduler)}, "
+                          + ("retries unknown" if retried is None else f"{retried} retried after a lost worker"))
     if run_store is not None:
         record_quietly(run_store, stress_result(report, inst), inst, "stress", f"{samples} futures, seed {seed}")
 
@@ -97,6 +101,7 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
     """``reeplan solve --robust``: deterministic and robust plans, both stress-tested on the same fresh futures."""
     from reeplan.cli.render import render_result  # defers pydantic and yaml
     from reeplan.report.stress_charts import outcome_chart  # defers matplotlib and numpy
+    from reeplan.result.exports import write_tables  # defers pandas and pyarrow
     from reeplan.solving.pipeline import solve  # defers pyomo and highspy
     from reeplan.uncertainty.budget_rules import parse_budget_rule  # defers pyomo
     from reeplan.uncertainty.robust import compare_under_uncertainty, parse_risk, solve_robust  # defers pyomo and highspy
@@ -128,7 +133,7 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
     cmp_dir = folder / "comparison"
     for label, report in cmp.reports.items():
         report.write(cmp_dir / label)
-    cmp.table.reset_index().to_csv(cmp_dir / "comparison.csv", index=False)
+    write_tables(cmp_dir, {"comparison": cmp.table.reset_index()})
     chart = outcome_chart(cmp.reports)
     (cmp_dir / f"{chart.name}.png").write_bytes(chart.png)
     k = rob.kpis["robust"]

@@ -10,11 +10,11 @@ is the size a page must stay under (tested).
 from __future__ import annotations
 
 import json
-import math
 from functools import cache
 from importlib import resources
 
 import pandas as pd
+from reeplan.numbers import finite_or_none as _finite
 from reeplan.report.page import CSS, esc
 from reeplan.result.result import AREA_KEYS
 
@@ -58,14 +58,6 @@ def outline() -> list[dict]:
     return data["countries"]
 
 
-def _finite(v):
-    if v is None:
-        return None
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return None
-    return x if math.isfinite(x) else None
 
 
 class Page:

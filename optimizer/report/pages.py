@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from reeplan.numbers import finite_or_none as _f
 from reeplan.report.interactive import AREA_NAMES, PAGE_BUDGET_BYTES, Page, shell
 from reeplan.report.page import esc, kpi_tile, num, pct, section, table
 from reeplan.result.result import AREA_KEYS, Result, atomic_write
@@ -72,12 +73,6 @@ def _footer() -> str:
             "</footer>")
 
 
-def _f(x) -> float | None:
-    try:
-        v = float(x)
-    except (TypeError, ValueError):
-        return None
-    return v if math.isfinite(v) else None
 
 
 # ------------------------------------------------------------------------------------------ scenarios

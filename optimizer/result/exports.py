@@ -116,8 +116,22 @@ def write_tables(folder: str | Path, frames: dict[str, pd.DataFrame], formats=DE
         if "csv" in formats:
             paths.append(write_new_file(folder / f"{name}.csv", df.to_csv(index=False), replace=True))
         if "parquet" in formats:
-            paths.append(write_new_file(folder / f"{name}.parquet", parquet_bytes(df), replace=True))
+            paths.append(write_new_file(folder / f"{name}.parquet", parquet_bytes(_one_type_per_column(df)),
+                                        replace=True))
     return paths
+
+
+def _one_type_per_column(df: pd.DataFrame) -> pd.DataFrame:
+    """``df`` with every object column that mixes kinds of value (a comparison's KPI column holds numbers and
+    text) turned to text, missing values kept: Parquet holds one type per column. ``attrs`` (a sweep's run
+    statistics) are not written."""
+    mixed = [c for c in df.columns if df[c].dtype == object
+             and len({type(v) for v in df[c].dropna().tolist()}) > 1]
+    out = df.copy(deep=bool(mixed))
+    out.attrs = {}
+    for c in mixed:
+        out[c] = out[c].map(lambda v: None if v is None or (isinstance(v, float) and v != v) else str(v))
+    return out
 
 
 # ------------------------------------------------------------------------------------------ xarray / netCDF

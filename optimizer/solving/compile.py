@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from pyomo.common.collections import ComponentSet
 from pyomo.common.numeric_types import native_types
 from pyomo.core.expr.visitor import identify_mutable_parameters

@@ -4,7 +4,7 @@ report, ranked, which rules must give and by how much."""
 from __future__ import annotations
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.instance.policy_rules import RULES, rule_target
 from reeplan.instance.schema import Instance
 from reeplan.models.components.elastic import elastic_slacks

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.models.components.policy import POLICY_ROWS
 from reeplan.models.data import ModelData
 from reeplan.result.tables import TABLES, ZERO_BELOW, conform

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.errors import SolverUnavailableError
 from reeplan.result.result import Status
 from reeplan.solving.callbacks import attach_progress, interrupt_on_sigint

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.instance.policy_rules import RULES
 from reeplan.instance.schema import Instance
 from reeplan.options import OBJECTIVE_UNITS

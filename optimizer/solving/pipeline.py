@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, replace
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.check import check_plan
 from reeplan.errors import UsageError
 from reeplan.instance.io import instance_sha256

@@ -48,6 +48,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from reeplan.errors import UsageError
+from reeplan.result.exports import result_frames
 from reeplan.result.tables import TABLES, conform
 from reeplan.store.codec import finite as _finite
 from reeplan.store.codec import frame_from_json, frame_to_json, plain, to_json
@@ -279,13 +280,7 @@ def _run_payload(result: Result, instance: Instance, command: str, overrides, op
     }
 
 
-def _result_frames(result: Result) -> dict[str, pd.DataFrame]:
-    frames = dict(result.tables)
-    if result.targets is not None:
-        frames["targets"] = result.targets
-    if result.diagnosis is not None:
-        frames["diagnosis"] = result.diagnosis
-    return frames
+
 
 
 _RUN_COLUMNS = ("uid", "created_utc", "command", "label", "instance_name", "instance_sha256", "overrides_json",
@@ -337,7 +332,7 @@ def record_run(store: Store | str | Path | None, result: Result, instance: Insta
     ``label``: a free text (sweep point, scenario name); ``extra``: any JSON-ready metadata."""
     store = store if isinstance(store, Store) else open_store(store)
     payload = _run_payload(result, instance, command, overrides, options, label, extra)
-    tables = _encode_tables(_result_frames(result))  # encode outside the lock
+    tables = _encode_tables(result_frames(result))  # encode outside the lock
 
     def write(conn):
         run_id = _insert_run_row(conn, payload)

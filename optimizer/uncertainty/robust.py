@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass, replace
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.errors import UsageError
 from reeplan.instance.io import instance_sha256
 from reeplan.instance.schema import Instance
@@ -20,6 +20,7 @@ from reeplan.models.stochastic import (
     scenario_spend_values,
 )
 from reeplan.options import SolveOptions
+from reeplan.parallel import Pool
 from reeplan.result.result import Result, Status, mip_gap
 from reeplan.solving import highs
 from reeplan.solving.compile import gc_paused
@@ -154,10 +155,10 @@ def compare_under_uncertainty(instance: Instance, plans: dict[str, Result], *, s
     with the first (value of the stochastic solution when they are robust and deterministic). Overrun
     frequency, expected overrun and CVaR_``cvar_alpha`` of overrun come with 95% intervals (``overrun_rows``)."""
     reports = {}
-    for label, result in plans.items():
-        reports[label] = stress_test(instance, plan_from_result(instance, result), samples=samples, seed=seed,
-                                     workers=workers, scheduler=scheduler, plan_label=label,
-                                     on_progress=on_progress)
+    with Pool(workers, scheduler) as pool:  # one pool for every plan: the workers start once
+        for label, result in plans.items():
+            reports[label] = stress_test(instance, plan_from_result(instance, result), samples=samples, seed=seed,
+                                         plan_label=label, on_progress=on_progress, pool=pool)
     rows = {}
     for label, rep in reports.items():
         s = rep.summary

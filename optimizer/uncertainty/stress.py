@@ -17,7 +17,7 @@ from functools import partial
 from pathlib import Path
 
 import pandas as pd
-import pyomo.environ as pyo
+import pyomo.core as pyo
 from reeplan.check import check_plan
 from reeplan.errors import UsageError
 from reeplan.instance.policy_rules import RULES
@@ -25,7 +25,7 @@ from reeplan.instance.schema import Instance
 from reeplan.models.data import AREAS, ModelData, model_data
 from reeplan.models.stochastic import build_stress_model
 from reeplan.options import SolveOptions
-from reeplan.parallel import map_chunks
+from reeplan.parallel import Pool
 from reeplan.result.result import Kpis, Result, Status, atomic_write, json_safe
 from reeplan.solving import highs
 from reeplan.solving.compile import gc_paused
@@ -96,17 +96,13 @@ class StressReport:
         return describe(self)
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """samples.csv/.parquet, targets.csv, tornado.csv, drivers.csv and summary.json, each written atomically
+        """samples, targets, tornado and drivers as CSV and Parquet, and summary.json, each written atomically
         (the charts: ``reeplan.report.stress_charts.write_stress_charts``)."""
+        from reeplan.result.exports import write_tables  # defers pyarrow
+
         out = Path(out_dir)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = [atomic_write(out / "samples.csv", self.samples.to_csv(index=False))]
-        tmp = out / ".samples.parquet.tmp"
-        self.samples.to_parquet(tmp, index=False)
-        tmp.replace(out / "samples.parquet")
-        paths.append(out / "samples.parquet")
-        for name in ("targets", "tornado", "drivers"):
-            paths.append(atomic_write(out / f"{name}.csv", getattr(self, name).to_csv(index=False)))
+        paths = write_tables(out, {"samples": self.samples, "targets": self.targets, "tornado": self.tornado,
+                                   "drivers": self.drivers})
         meta = {"plan": self.plan_label, "instance": self.instance_name, "summary": self.summary,
                 "nominal": self.nominal, "seconds": self.seconds, "text": self.text()}
         paths.append(atomic_write(out / "summary.json", json.dumps(json_safe(meta), indent=2, default=str)))
@@ -206,8 +202,12 @@ def _run_chunk(nominal: Instance, plan: Plan, batch: int, chunk: list[tuple[int,
 
 def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: int = 0, workers: int = 1,
                 scheduler: str | None = None, batch: int = 25, plan_label: str = "plan",
-                on_progress: Callable[[int, int], None] | None = None) -> StressReport:
-    """Sample ``samples`` futures (seeded) and evaluate the plan in each; same inputs, same numbers."""
+                on_progress: Callable[[int, int], None] | None = None, pool: Pool | None = None) -> StressReport:
+    """Sample ``samples`` futures (seeded) and evaluate the plan in each; same inputs, same numbers.
+
+    ``pool``: an open ``reeplan.parallel.Pool`` to run on (its workers are kept for the next call, e.g. the
+    other plan of a comparison); else one is opened for this call from ``workers`` / ``scheduler``. Tasks
+    carry the instance and the plan and return rows; nothing is written on a worker."""
     if samples < 1:
         raise UsageError(f"--samples must be at least 1, got {samples}")
     if batch < 1 or workers < 1:
@@ -226,18 +226,21 @@ def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: in
             done[row["sample"]] = row
         report(min(len(done), samples), samples)
 
-    chunks = _split(jobs_list, batch, 1 if scheduler is None and workers <= 1 else max(workers, 1))
-    if scheduler is None and workers <= 1:
-        for chunk in chunks:
-            collect(_run_chunk(instance, plan, batch, chunk))
-    else:
-        map_chunks(partial(_run_chunk, instance, plan, batch), chunks, collect, workers=workers, scheduler=scheduler)
+    own = pool is None
+    pool = Pool(workers, scheduler) if pool is None else pool
+    try:
+        # about four tasks per slot (at least eight off this process): uneven ones even out, a lost worker costs little
+        chunks = _split(jobs_list, batch, 1 if pool.local else max(2, pool.slots()))
+        stats = pool.map(partial(_run_chunk, instance, plan, batch), chunks, collect, name="stress batch")
+    finally:
+        if own:
+            pool.close()
     nominal = done[-1]
     outcomes = pd.DataFrame([done[i] for i in range(samples)]).drop(columns="sample")
     sample_table = pd.concat([table.reset_index(), outcomes], axis=1)
     tornado = _tornado_table(oat, [done[samples + j] for j in range(len(oat))], nominal)
     seconds = {"total": time.perf_counter() - clock, "per_sample": float(outcomes["seconds"].mean()),
-               "workers": workers if scheduler is None else None}
+               "workers": stats.slots, "tasks": stats.tasks, "tasks_retried": stats.retried}
     summary = summarise(instance, sample_table, nominal, samples=samples, seed=seed)
     checked = outcomes["check_violations"].dropna() if "check_violations" in outcomes else pd.Series(dtype=float)
     summary["futures_checked"] = int(len(checked))  # the first future of every batch (independent checker)

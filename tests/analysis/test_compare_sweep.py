@@ -8,6 +8,7 @@ import sys
 import time
 from functools import partial
 
+import pandas as pd
 import pytest
 from reeplan.analysis.alternatives import alternatives_table, find_alternatives
 from reeplan.analysis.compare import compare, solve_missing
@@ -42,7 +43,7 @@ def test_compare_two_budgets_hand_checked(tmp_path):
     assert set(cmp.timing["project"]) == {"road", "P-New"}
     assert list(cmp.inputs["parameter"]) == ["budget.total_bn_rub"]
     written = cmp.write(tmp_path) + compare_charts(cmp, tmp_path)
-    assert (tmp_path / "spend_by_area.png").stat().st_size > 1000 and len(written) == 8
+    assert (tmp_path / "spend_by_area.png").stat().st_size > 1000 and len(written) == 14  # 6 tables x CSV + Parquet, 2 charts
 
 
 def test_compare_accepts_result_folders_and_scenario_files(tmp_path):
@@ -174,6 +175,13 @@ def test_cli_sweep_and_compare(tmp_path):
     assert (tmp_path / "s" / "sweep.csv").exists() and (tmp_path / "s" / "curve.png").stat().st_size > 1000
     main(["compare", TWO, f"{TWO}@budget.total_bn_rub=5", "--out", str(tmp_path / "c")])
     assert (tmp_path / "c" / "kpis.csv").exists()
+    for folder, stem in (("s", "sweep"), ("c", "kpis"), ("c", "allocation_diff")):  # typed Parquet beside the CSV
+        typed = pd.read_parquet(tmp_path / folder / f"{stem}.parquet")
+        text = pd.read_csv(tmp_path / folder / f"{stem}.csv")
+        assert list(typed.columns) == list(text.columns) and len(typed) == len(text) > 0
+        numbers = [c for c in text.select_dtypes("number").columns if c in typed.select_dtypes("number").columns]
+        assert numbers or stem == "kpis"  # figures stay numbers (a KPI column mixing text and numbers is text)
+        pd.testing.assert_frame_equal(typed[numbers].astype(float), text[numbers].astype(float), check_exact=False)
     with pytest.raises(SystemExit) as exc:
         main(["sweep", TWO, "--param", "budget.total_bn_rub", "--values", "1:2"])
     assert exc.value.code == 2

@@ -17,3 +17,4 @@ def test_bench_run_recorded(tmp_path):
     runs = list_runs(store)
     assert len(runs) == 1 and get_run(store, run_id)["command"] == "bench"
     assert record_bench_run(store, {**rec, "kind": "mps"}) is None
+    assert record_bench_run(store, {**rec, "status": "edition_limit", "has_solution": False}) is None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
-from reeplan.solving.export import export_model
+from reeplan.solving.export import export_model, names_path, read_name_map
 from reeplan.solving.pipeline import solve
 
 from tests.conftest import ROOT, load_two_sites
@@ -14,13 +14,15 @@ pyscipopt = pytest.importorskip("pyscipopt")
 
 
 def scip_objective(mps_path) -> float:
+    """SCIP's optimum of the exported file, as the model's objective (the file minimises: see its name map)."""
     model = pyscipopt.Model()
     model.hideOutput()
     model.readProblem(str(mps_path))
     model.setParam("limits/gap", 1e-9)
     model.optimize()
     assert model.getStatus() == "optimal"
-    return model.getObjVal()
+    sense = read_name_map(names_path(mps_path))["objective"]
+    return sense["sign"] * model.getObjVal() + sense["offset"]
 
 
 @pytest.mark.parametrize("objective", ["max-hpo", "max-cumulative-hpo", "min-cost"])

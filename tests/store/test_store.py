@@ -238,7 +238,7 @@ def _partial_writer(path: str, result, instance, ready) -> None:
     """Begin a run's transaction, write the run row and part of its tables, then hang until killed."""
     st = open_store(path)
     payload = run_store._run_payload(result, instance, "killed", [], None, "", None)
-    tables = run_store._encode_tables(run_store._result_frames(result))
+    tables = run_store._encode_tables(run_store.result_frames(result))
     conn = st.connect()
     conn.execute("BEGIN IMMEDIATE")
     run_id = run_store._insert_run_row(conn, payload)
