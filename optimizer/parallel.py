@@ -310,8 +310,11 @@ def _connect(address: str, timeout: float):
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
     try:
         client.wait_for_workers(1, timeout=timeout)
-    except (OSError, TimeoutError) as exc:
+    except Exception as exc:  # noqa: BLE001 - a timeout, or the scheduler gone meanwhile (CommClosedError)
         client.close()
+        if not isinstance(exc, (OSError, TimeoutError)):
+            raise ClusterError(f"lost the Dask scheduler at {address} while waiting for a worker: "
+                               f"{exc.__class__.__name__}: {exc}") from None
         raise ClusterError(f"the Dask scheduler at {address} has no worker (waited {timeout:g} s): start some with "
                            f"`dask worker {address} --nthreads 1` ({exc.__class__.__name__})") from None
     return client

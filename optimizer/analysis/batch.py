@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from reeplan.analysis.compare import Comparison, Scenario, compare
+from reeplan.analysis.compare import Comparison, Scenario, compare, make_labels_unique
 from reeplan.errors import NoSolutionError, ReeplanError, UsageError
 from reeplan.instance.io import instance_sha256
 from reeplan.instance.schema import Instance
@@ -85,6 +85,7 @@ def run_batch(scenarios: list[Scenario], out_dir: str | Path, *, options: SolveO
     ``NoSolutionError`` when no scenario could be solved at all (every error is in ``batch.json``)."""
     if not scenarios:
         raise UsageError("give at least one scenario")
+    make_labels_unique(scenarios)  # two files named base.yaml in other folders: outcomes are keyed by label
     missing = [sc.label for sc in scenarios if sc.instance is None and sc.result is None]
     if missing:
         raise UsageError(f"nothing to solve or compare for {', '.join(missing)}")

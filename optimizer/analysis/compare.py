@@ -62,9 +62,7 @@ def solve_missing(scenarios: list[Scenario], solve_fn=None, on_done=None) -> Non
 
 def compare(scenarios: list[Scenario]) -> Comparison:
     """Build every comparison table; scenarios must be solved (see ``solve_missing``)."""
-    labels = _unique_labels([s.label for s in scenarios])
-    for sc, label in zip(scenarios, labels):
-        sc.label = label
+    make_labels_unique(scenarios)
     return Comparison(scenarios, _kpis(scenarios), _allocation_diff(scenarios), _plants_diff(scenarios),
                       _timing_diff(scenarios), _input_diff(scenarios), _output(scenarios))
 
@@ -75,13 +73,13 @@ def _solved(sc: Scenario) -> Result:
     return sc.result
 
 
-def _unique_labels(labels: list[str]) -> list[str]:
+def make_labels_unique(scenarios: list[Scenario]) -> None:
+    """Give the second and later scenarios of a repeated label ``label (2)``, ``label (3)``... (in place)."""
     seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
-    return out
+    for sc in scenarios:
+        seen[sc.label] = seen.get(sc.label, 0) + 1
+        if seen[sc.label] > 1:
+            sc.label = f"{sc.label} ({seen[sc.label]})"
 
 
 def _kpis(scenarios: list[Scenario]) -> pd.DataFrame:

@@ -262,10 +262,14 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path | None = None, workers: int =
         meta = {"plan": asdict(plan), "instance_sha256": source.sha256}
         meta_path = out / "sweep.json"
         if resume and meta_path.exists():
-            old = json.loads(meta_path.read_text())["plan"]
+            saved = json.loads(meta_path.read_text())
+            old = saved["plan"]
             new = json.loads(json.dumps(meta["plan"], default=_json_default))
             if {k: v for k, v in new.items() if k != "extra"} != {k: v for k, v in old.items() if k != "extra"}:
                 raise UsageError(f"--resume: {out} holds a different sweep; use another --out or drop --resume")
+            if saved.get("instance_sha256") not in (None, source.sha256):  # same path, other content
+                raise UsageError(f"--resume: the instance {plan.instance_path} changed since {out} was swept (its "
+                                 "points belong to the old file); drop --resume or use another --out")
         elif not resume and (out / POINTS_DIR).exists():
             for stale in (out / POINTS_DIR).glob("*.json"):
                 stale.unlink()
@@ -280,13 +284,15 @@ def run_sweep(plan: SweepPlan, out_dir: str | Path | None = None, workers: int =
 
     report(len(rows), failed(), len(plan.points))
 
-    def keep(row: dict) -> None:  # this process only: the checkpoint, then the store row
+    def keep(row: dict) -> None:  # this process only: the checkpoint, then the store row, then its id
         ship = row.pop("_ship", None)
+        if out is not None:  # checkpoint first: a kill before the store row at worst loses that row, never
+            _write_point(out, row)  # records the point twice on --resume
         if ship is not None and record is not None:
             res, inst, overrides, opts = ship
             row["run_id"] = record(res, inst, "sweep", overrides, opts, label=f"sweep point {row['index']}")
-        if out is not None:
-            _write_point(out, row)
+            if out is not None:
+                _write_point(out, row)
         rows[row["index"]] = row
 
     def collect(chunk_rows: list[dict]) -> None:

@@ -71,7 +71,7 @@ def write_bench_report(runs: pd.DataFrame, out: Path, *, machine: dict, notes: l
     """Write runs (CSV, Parquet), summary, table.md, profile (CSV, PNG, SVG), disagreements, wrong.csv and meta.json."""
     out.mkdir(parents=True, exist_ok=True)
     files = []
-    tol = gap + 1e-6
+    tol = gap / (1 - gap) + 1e-6  # solvers divide their gap by the incumbent: within gap g, |z - z*| / |z*| <= g / (1 - g)
     runs = mark_wrong(runs, tol)
     runs.to_csv(out / "runs.csv", index=False)
     files.append(out / "runs.csv")

@@ -182,7 +182,8 @@ def _crashed(rec: dict, what: str, code: int, log: str) -> None:
 
 def _cbc(spec: dict, path: str, rec: dict, values: bool):
     exe = _program("cbc")
-    opts = {"ratioGap": spec["mip_gap"], "threads": spec["threads"], "randomCbcSeed": spec["seed"]}
+    # CBC reads randomCbcSeed 0 as "seed from the time of day": seed s is passed as s + 1, always fixed
+    opts = {"ratioGap": spec["mip_gap"], "threads": spec["threads"], "randomCbcSeed": spec["seed"] + 1}
     if _limit(spec) is not None:
         opts["sec"] = _limit(spec)
     opts.update(spec["options"])

@@ -43,7 +43,9 @@ def mark_wrong(runs: pd.DataFrame, rel_tol: float) -> pd.DataFrame:
         pd.Series(np.nan, df.index)
     kind = df["kind"] if "kind" in df else pd.Series("mps", df.index)
     has = df["has_solution"].astype("boolean").fillna(False).astype(bool) if "has_solution" in df else obj.notna()
-    trusted = has & obj.notna() & ~(checked > 0)  # a plan: on reeplan instances it passed the checker
+    # a plan to hold others against: on reeplan instances one the independent checker passed; an MPS plan is never
+    # checked, so without a known optimum a better MPS objective is a disagreement (disagreements.csv), not proof
+    trusted = has & obj.notna() & (kind == "reeplan") & (checked == 0)
     for _inst, group in df.groupby("instance", sort=False):
         maximize = _sense_of(group) == "max"
         good = obj[group.index][trusted[group.index]]

@@ -97,8 +97,10 @@ def stress_cmd(
 
 def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int, eval_samples: int,
                      eval_seed: int | None, workers: int, out: Path, quiet: bool, store: Path | None,
-                     no_store: bool, force: bool = False, budget_rule: str = "chance:0.2") -> None:
-    """``reeplan solve --robust``: deterministic and robust plans, both stress-tested on the same fresh futures."""
+                     no_store: bool, force: bool = False, scheduler: str | None = None,
+                     budget_rule: str = "chance:0.2") -> None:
+    """``reeplan solve --robust``: deterministic and robust plans, both stress-tested on the same fresh futures
+    (local workers, or the Dask cluster at ``scheduler``)."""
     from reeplan.cli.render import render_result  # defers pydantic and yaml
     from reeplan.report.stress_charts import outcome_chart  # defers matplotlib and numpy
     from reeplan.result.exports import write_tables  # defers pandas and pyarrow
@@ -129,7 +131,8 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
     with _progress_bar("stress tests", quiet) as bar:
         task = bar.add_task("stress", total=eval_samples)
         cmp = compare_under_uncertainty(inst, {"deterministic": det, "robust": rob}, samples=eval_samples, seed=seed,
-                                        workers=workers, on_progress=lambda d, t: bar.update(task, completed=d))
+                                        workers=workers, scheduler=scheduler,
+                                        on_progress=lambda d, t: bar.update(task, completed=d))
     cmp_dir = folder / "comparison"
     for label, report in cmp.reports.items():
         report.write(cmp_dir / label)

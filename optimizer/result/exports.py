@@ -207,23 +207,31 @@ def to_xarray(result: Result):
     return ds
 
 
+def _on_sites(ds, cube):
+    """``cube`` on the dataset's own ``site`` coordinate (every site of the plan), 0 where nothing flows: assigned
+    as is, xarray would align it to that coordinate and show NaN for a site without flows."""
+    if "site" in ds.coords and "site" in cube.dims:
+        cube = cube.reindex(site=ds["site"].values, fill_value=0.0)
+    return cube
+
+
 def _derived(ds, frames: dict[str, pd.DataFrame]) -> None:
     """Cubes on the plan's real dimensions (deposit, site, source, area, year), for analysis."""
     flows = frames.get("flows")
     if flows is not None and not flows.empty:
         cube = flows.groupby(["deposit", "site", "ship_year"])["t"].sum().to_xarray().fillna(0.0)
-        ds["shipped_t"] = cube.rename(ship_year="ship_year").astype("float64")
+        ds["shipped_t"] = _on_sites(ds, cube).astype("float64")
         ds["shipped_t"].attrs = {"units": "t", "long_name": "concentrate shipped, deposit -> site, by ship year",
                                  "derived": 1}
     power = frames.get("power")
     if power is not None and not power.empty:
-        ds["power_gwh"] = power.groupby(["source", "site", "year"])["gwh"].sum().to_xarray().fillna(0.0)
-        ds["power_gwh"] = ds["power_gwh"].rename(year="power_year")
+        cube = power.groupby(["source", "site", "year"])["gwh"].sum().to_xarray().fillna(0.0)
+        ds["power_gwh"] = _on_sites(ds, cube.rename(year="power_year"))
         ds["power_gwh"].attrs = {"units": "GWh", "long_name": "energy delivered, source -> site", "derived": 1}
     alloc = frames.get("allocation")
     if alloc is not None and not alloc.empty:
-        ds["committed_bn_rub"] = alloc.groupby(["area", "year"])["bn_rub"].sum().to_xarray().fillna(0.0)
-        ds["committed_bn_rub"] = ds["committed_bn_rub"].rename(year="money_year")
+        cube = alloc.groupby(["area", "year"])["bn_rub"].sum().to_xarray().fillna(0.0)
+        ds["committed_bn_rub"] = cube.rename(year="money_year")  # renamed first: no alignment to the plan's years
         ds["committed_bn_rub"].attrs = {"units": "bn RUB", "long_name": "capital committed by area and year",
                                         "derived": 1}
 

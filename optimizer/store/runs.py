@@ -156,9 +156,13 @@ def _migrate_to_typed_tables(conn: sqlite3.Connection) -> None:
         if name not in TABLES:
             continue
         frame = frame_from_json(data)
-        if not set(TABLES[name].names) <= set(frame.columns):
-            continue  # not the contract's shape (an older table): kept as JSON
-        _insert_typed(conn, run_id, name, _sql_rows(name, frame))
+        if set(TABLES[name].names) != set(frame.columns):
+            continue  # not exactly the contract's columns (an older table, or more): kept as JSON, nothing dropped
+        try:
+            rows = _sql_rows(name, frame)
+        except (ValueError, TypeError):  # values the contract's types cannot hold (NaN in an integer column)
+            continue  # kept as JSON
+        _insert_typed(conn, run_id, name, rows)
         conn.execute("UPDATE run_tables SET format = ?, data = ? WHERE run_id = ? AND name = ?",
                      (SQL_FORMAT, b"", run_id, name))
 
@@ -303,10 +307,13 @@ def _encode_tables(frames: dict[str, pd.DataFrame]) -> dict[str, tuple[str, obje
     """name -> (format, payload): SQL rows for a contract table, JSON text for any other."""
     out: dict[str, tuple[str, object]] = {}
     for name, df in frames.items():
-        if name in TABLES and set(TABLES[name].names) <= set(df.columns):
-            out[name] = (SQL_FORMAT, _sql_rows(name, df))
-        else:
-            out[name] = (TABLE_FORMAT, frame_to_json(df))
+        if name in TABLES and set(TABLES[name].names) == set(df.columns):
+            try:
+                out[name] = (SQL_FORMAT, _sql_rows(name, df))
+                continue
+            except (ValueError, TypeError):  # values the contract's types cannot hold: kept whole as JSON
+                pass
+        out[name] = (TABLE_FORMAT, frame_to_json(df))
     return out
 
 

@@ -60,3 +60,17 @@ def test_cli_batch_expands_globs_with_overrides(tmp_path):
     nothing = subprocess.run([sys.executable, "-m", "reeplan", "batch", "tests/data/nothing-*.yaml", "--no-store",
                               "--out", str(tmp_path / "n")], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert nothing.returncode == 2 and "no file matches" in nothing.stderr
+
+
+def test_two_scenarios_with_one_label_keep_their_own_outcomes(tmp_path):
+    """Two files both named base.yaml (other folders, other budgets): each keeps its own folder, result and label."""
+    for sub, budget in (("a", 10), ("b", 5)):
+        (tmp_path / sub).mkdir()
+        (tmp_path / sub / "base.yaml").write_text(f"base: {TWO}\noverrides:\n  budget.total_bn_rub: {budget}\n"
+                                                  f"  policy.plants_online.enabled: false\n")
+    scenarios = [parse_scenario(str(tmp_path / s / "base.yaml")) for s in ("a", "b")]
+    out = run_batch(scenarios, tmp_path / "out")
+    labels = [sc.label for sc in out.scenarios]
+    assert len(set(labels)) == 2 and len(out.folders) == 2 and not out.errors
+    hpo = {sc.label: sc.result.kpis["hpo_t"] for sc in out.scenarios}
+    assert sorted(round(v) for v in hpo.values()) == [350, 1050]  # test_compare_two_budgets_hand_checked

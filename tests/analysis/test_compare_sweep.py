@@ -215,3 +215,16 @@ def test_sweep_points_and_compare_scenarios_are_recorded(tmp_path):
     cmp = compare([first, second])
     assert list(cmp.inputs["parameter"]) == ["budget.total_bn_rub"]
     assert math.isclose(cmp.kpis.loc["hpo_t (target year)", "run 2"], 1050, rel_tol=1e-6)
+
+
+def test_resume_refuses_a_sweep_whose_instance_file_changed(tmp_path):
+    """Same path, other content: the finished points belong to the old file, so --resume is refused (exit 2)."""
+    inst = tmp_path / "two.yaml"
+    inst.write_text((DATA / "two_sites.yaml").read_text())
+    plan = make_plan(str(inst), ["budget.total_bn_rub"], ["5,10"], base_overrides=(NO_POLICY,))
+    run_sweep(plan, tmp_path / "s")
+    inst.write_text(inst.read_text().replace("recovery_today: 0.5", "recovery_today: 0.45", 1))
+    from reeplan.errors import UsageError
+
+    with pytest.raises(UsageError, match="changed"):
+        run_sweep(plan, tmp_path / "s", resume=True)

@@ -149,3 +149,20 @@ def test_mittelmann_table_by_hand():
     assert s.loc["A", "sgm_s"] == pytest.approx(((1 + 10) * (60 + 10)) ** 0.5 - 10)
     table = mittelmann_table(runs, summary)
     assert "shift 10 s" in table and "| p1 | 1 | WRONG |" in table and "| p2 | t/o | ed. |" in table
+
+
+def test_a_run_within_the_solvers_own_gap_is_not_wrong_and_an_unchecked_mps_plan_proves_nothing():
+    """Known optimum 100 (min), gap 0.01: 101.005 is within the solver's own gap (|z - z*| / |z| = 0.00995), so
+    not wrong at the tolerance write_bench_report uses (g / (1 - g) + 1e-6); 101.5 is wrong. On an MPS file
+    without a known optimum, a better but unchecked objective by another solver does not make a run wrong."""
+    gap = 0.01
+    tol = gap / (1 - gap) + 1e-6
+
+    def run(instance, config, z, known):
+        return dict(instance=instance, config=config, solver=config, status="optimal", total_s=1.0, objective=z,
+                    time_limit=60.0, known_optimum=known, objective_sense="min", kind="mps", has_solution=True,
+                    solver_version="x")
+
+    runs = pd.DataFrame([run("p", "A", 101.005, 100.0), run("p", "B", 101.5, 100.0),
+                         run("q", "A", 50.0, np.nan), run("q", "B", 40.0, np.nan)])
+    assert mark_wrong(runs, tol)["wrong"].tolist() == [False, True, False, False]

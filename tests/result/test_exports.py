@@ -117,3 +117,16 @@ def test_write_tables_writes_typed_parquet_beside_csv(tmp_path):
     paths = exports.write_tables(tmp_path, {"kpis": df})
     assert sorted(p.name for p in paths) == ["kpis.csv", "kpis.parquet"]
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "kpis.parquet"), df)
+
+
+def test_analysis_cubes_show_zero_not_nan_for_a_site_without_flows():
+    """two_sites at 5 bn RUB builds nothing at New (test_compare_two_budgets_hand_checked): its shipments and power
+    are 0 on the dataset's own site coordinate, not NaN, and the cubes keep every site of the plan."""
+    inst = load_instance(DATA / "two_sites.yaml", ["budget.total_bn_rub=5", "policy.plants_online.enabled=false"])
+    ds = solve(inst).to_xarray()
+    for name in ("shipped_t", "power_gwh"):
+        if name in ds:
+            cube = ds[name]
+            assert not bool(cube.isnull().any()), name
+            assert set(cube["site"].values.tolist()) == {s.name for s in inst.sites}
+    assert float(ds["shipped_t"].sel(site="New").sum()) == 0.0
