@@ -61,6 +61,8 @@ def solve_cmd(
     eval_seed: Annotated[int | None, typer.Option(help="Seed of the fresh futures [default: sample seed + 1]",
                                                   rich_help_panel="Robust")] = None,
     workers: Annotated[int, typer.Option(help="Local workers for the stress tests", rich_help_panel="Robust")] = 2,
+    scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the stress tests (instead of "
+                                                       "local workers)", rich_help_panel="Robust")] = None,
 ) -> None:
     """Solve an instance and print the plan; write summary.json, each table as CSV and Parquet (--format: netCDF,
     Excel), the run's log (reeplan.log); record the run.
@@ -76,14 +78,14 @@ def solve_cmd(
     try:
         return _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet, force, store, no_store,
                       log, stage1_only, no_why, stage_time_limit, robust, scenarios, risk, sample_seed, eval_samples,
-                      eval_seed, workers, chosen, run_log, logger, LOG_FILE, budget_rule)
+                      eval_seed, workers, chosen, run_log, logger, LOG_FILE, budget_rule, scheduler)
     finally:
         run_log.__exit__(None, None, None)
 
 
 def _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet, force, store, no_store, log,
            stage1_only, no_why, stage_time_limit, robust, scenarios, risk, sample_seed, eval_samples, eval_seed,
-           workers, chosen, run_log, logger, log_file, budget_rule="chance:0.2") -> None:
+           workers, chosen, run_log, logger, log_file, budget_rule="chance:0.2", scheduler=None) -> None:
     from reeplan.cli.progress import ProgressLine  # defers rich
     from reeplan.cli.render import render_result  # defers pydantic and yaml
     from reeplan.instance.io import load_instance  # defers pydantic and yaml
@@ -111,7 +113,8 @@ def _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet
             raise UsageError("--robust maximises target-year HPO over futures; drop --objective")
         return solve_robust_cli(inst, opts, scenarios=scenarios, risk=risk, sample_seed=sample_seed,
                                 eval_samples=eval_samples, eval_seed=eval_seed, workers=workers, out=folder, quiet=quiet,
-                                store=store, no_store=no_store, force=force, budget_rule=budget_rule)
+                                store=store, no_store=no_store, force=force, budget_rule=budget_rule,
+                                scheduler=scheduler)
     if not quiet:
         err_console.print(f"solving {shown(inst.name)} ({objective.value}) ...")
     cost = objective.value == "min-cost"

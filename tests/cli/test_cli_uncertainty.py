@@ -93,3 +93,13 @@ def test_two_workers_give_the_same_numbers_as_one():
     cols = [c for c in one.samples.columns if c != "seconds"]
     pd.testing.assert_frame_equal(one.samples[cols], two.samples[cols])
     pd.testing.assert_frame_equal(one.tornado, two.tornado)
+
+
+def test_robust_stress_tests_go_to_the_scheduler_given(tmp_path):
+    """``solve --robust --scheduler``: the fresh-future stress tests go to that Dask scheduler; one that cannot be
+    reached is a clear error (exit 2, no traceback) after the plans are written, not a silent local run."""
+    proc = reeplan("solve", TINY, "--robust", "--scenarios", 2, "--eval-samples", 5, "--budget-rule", "nominal",
+                   "--scheduler", "tcp://127.0.0.1:9", "--no-store", "--quiet", "--out", tmp_path / "r", cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Dask scheduler" in proc.stderr and "Traceback" not in proc.stderr
+    assert (tmp_path / "r" / "summary.json").is_file()
