@@ -142,9 +142,11 @@ class PlanComparison:
         """Plain-words comparison."""
         labels = list(self.reports)
         lines = [self.reports[label].text() for label in labels]
+        why = (": here it gives less output, either the price of keeping to its budget rule in the futures or too "
+               "few scenarios (K) behind it") if self.vss_t < 0 else ""
         lines.append(f"Value of the stochastic solution: {self.vss_t:+,.0f} t HPO on average "
                      f"({labels[-1]} minus {labels[0]}, on the same {len(self.reports[labels[0]].samples):,} "
-                     "fresh futures).")
+                     f"fresh futures){why}.")
         return "\n\n".join(lines)
 
 
