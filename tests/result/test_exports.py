@@ -6,21 +6,13 @@ import pandas as pd
 import pytest
 from reeplan.instance.io import load_instance
 from reeplan.result import exports
-from reeplan.result.result import Result, Status, from_xarray, read_excel, read_netcdf, read_parquet_result, read_result
+from reeplan.result.result import Result, from_xarray, read_excel, read_netcdf, read_parquet_result, read_result
 from reeplan.solving.pipeline import solve
 
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA
 
 pytest.importorskip("xarray")
 pytest.importorskip("openpyxl")
-
-
-@pytest.fixture(scope="module")
-def solved():
-    feasible = solve(load_instance(DATA / "two_sites.yaml"))
-    infeasible = solve(load_instance(ROOT / "instances" / "variants" / "all-targets-hard.yaml"), why=False)
-    assert feasible.status == Status.OPTIMAL and infeasible.status == Status.INFEASIBLE
-    return feasible, infeasible
 
 
 def assert_same(back: Result, result: Result) -> None:

@@ -8,24 +8,11 @@ import json
 import pandas as pd
 import pytest
 from reeplan.instance.io import load_instance
-from reeplan.result.result import Kpis, Result, Status, read_result
+from reeplan.result.exports import result_frames
+from reeplan.result.result import Kpis, read_result
 from reeplan.result.tables import TABLES, conform, tables_markdown
-from reeplan.solving.pipeline import solve
 
 from tests.conftest import DATA, ROOT
-
-
-def _frames(result: Result) -> dict[str, pd.DataFrame]:
-    extra = {"targets": result.targets, "diagnosis": result.diagnosis}
-    return {**result.tables, **{k: v for k, v in extra.items() if v is not None}}
-
-
-@pytest.fixture(scope="module")
-def solved():
-    feasible = solve(load_instance(DATA / "two_sites.yaml"))
-    infeasible = solve(load_instance(ROOT / "instances" / "variants" / "all-targets-hard.yaml"), why=False)
-    assert feasible.status == Status.OPTIMAL and infeasible.status == Status.INFEASIBLE
-    return feasible, infeasible
 
 
 def test_tables_reference_is_generated_from_the_contract():
@@ -36,7 +23,7 @@ def test_tables_reference_is_generated_from_the_contract():
 def test_every_table_of_a_solve_has_the_contract_columns_and_dtypes(solved):
     names = set()
     for result in solved:
-        for name, df in _frames(result).items():
+        for name, df in result_frames(result).items():
             names.add(name)
             assert list(df.columns) == TABLES[name].names, name
             assert {c: str(t) for c, t in df.dtypes.items()} == TABLES[name].dtypes, name
@@ -47,7 +34,7 @@ def test_written_tables_read_back_equal_dtypes_included(solved, tmp_path):
     for i, result in enumerate(solved):
         result.write(tmp_path / str(i))
         back = read_result(tmp_path / str(i))
-        frames, read = _frames(result), _frames(back)
+        frames, read = result_frames(result), result_frames(back)
         assert set(read) == set(frames)
         for name, df in frames.items():
             pd.testing.assert_frame_equal(read[name], df, check_exact=False, rtol=1e-12, obj=name)
@@ -90,7 +77,7 @@ def test_stored_tables_load_back_equal_dtypes_included(solved, tmp_path):
     for result, path in zip(solved, (DATA / "two_sites.yaml", ROOT / "instances" / "variants" / "all-targets-hard.yaml")):
         run_id = record_run(store, result, load_instance(path))
         back = load_result(store, run_id)
-        frames, read = _frames(result), _frames(back)
+        frames, read = result_frames(result), result_frames(back)
         assert set(read) == set(frames)
         for name, df in frames.items():
             pd.testing.assert_frame_equal(read[name], df, check_exact=False, rtol=1e-12, obj=name)
