@@ -55,9 +55,10 @@ class TechLevel:
 class ModelData:
     """Sparse index sets and parameters for one Instance, and what variant of the model to build.
 
-    The last three fields are the build's choices (``build_model`` sets them on a copy): the stage-1
-    objective (None: none), the elastic diagnosis variant, and whether the budget and policy rules
-    are part of the model (not in the scenario copies of ``models/stochastic.py``)."""
+    The last four fields are the build's choices (``build_model`` sets them on a copy): the stage-1
+    objective (None: none), the elastic diagnosis variant, whether the budget and policy rules
+    are part of the model (not in the scenario copies of ``models/stochastic.py``), and whether the
+    numbers a future moves are mutable Params (``models/tables.py``: one built model, many futures)."""
 
     instance: Instance
     years: list[int]
@@ -81,6 +82,7 @@ class ModelData:
     objective: str | None = "max-hpo"  # stage-1 objective (reeplan.options.OBJECTIVES), None: no objective
     elastic: bool = False  # the infeasibility diagnosis: a slack on every rule, minimise their relative sum
     rules: bool = True  # budget and policy rules (False: the scenario copies of models/stochastic.py)
+    parametric: bool = False  # the numbers a future moves as mutable Params (models/tables.py), rules off
 
     def committed_modules_online(self, site: str, year: int) -> int:
         """Committed modules at ``site`` producing in ``year``."""

@@ -34,6 +34,8 @@ def build_model(instance: Instance, objective: str | None = "max-hpo", elastic: 
     caller composes into bigger models (the scenario copies of ``models/stochastic.py``). The choices
     travel in a copy of ``data`` (``ModelData.objective``, ``elastic``, ``rules``); ``data`` is not changed."""
     data = replace(data or model_data(instance), objective=objective, elastic=elastic, rules=rules)
+    if data.parametric and (rules or elastic):  # the policy rows read lead times as structure, not Params
+        raise ValueError("a parametric model (ModelData.parametric) has no budget or policy rules")
     m = pyo.ConcreteModel(name=instance.name)
     declare_components(m, data)
     return m

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pyomo.core as pyo
 from reeplan.models.data import AREAS, ModelData
+from reeplan.models.tables import table
 
 
 def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -34,30 +35,32 @@ def add_money(m: pyo.ConcreteModel, data: ModelData) -> None:
         + _power_cost_bn_rub(m, data, t) + _transport_cost_bn_rub(m, data, t),
     )
     opex_counts = data.instance.budget.opex_counts
-    committed = committed_counted(data)
+    committed_capex = table(m, data, "committed_capex_bn_rub")
+    counted = committed_counted(data)  # the keys of committed_capex that count against the budget
     m.Spend = pyo.Expression(
         m.YEARS, rule=lambda m, t: sum(m.Capex[a, t] for a in m.AREAS) + (m.Opex[t] if opex_counts else 0)
-        + sum(committed.get((a, t), 0.0) for a in AREAS))
+        + sum(committed_capex[a, t] if (a, t) in counted else 0.0 for a in AREAS))
     m.Total_Cost = pyo.Expression(expr=sum(sum(m.Capex[a, t] for a in m.AREAS) + m.Opex[t] for t in data.years)
-                                  + sum(data.committed_capex.values()))
+                                  + sum(committed_capex[key] for key in data.committed_capex))
 
 
 def _plants_capex(m: pyo.ConcreteModel, data: ModelData, year: int):
     """Money committed in ``year`` to modules and site openings (bn RUB)."""
-    sites = {s.name: s for s in data.instance.sites}
-    return sum(sites[s].capex_bn_rub_per_module * m.Modules_Started[s, t] for s, t in m.MODULE_START if t == year) + sum(
-        sites[s].development_cost_bn_rub * m.Site_Opened[s, t] for s, t in m.NEW_SITE_START if t == year)
+    module, development = table(m, data, "module_capex_bn_rub"), table(m, data, "site_development_bn_rub")
+    return sum(module[s] * m.Modules_Started[s, t] for s, t in m.MODULE_START if t == year) + sum(
+        development[s] * m.Site_Opened[s, t] for s, t in m.NEW_SITE_START if t == year)
 
 
 def _project_capex(m: pyo.ConcreteModel, data: ModelData, area: str, year: int):
     """Money committed in ``year`` to projects of one investment area (bn RUB)."""
-    return sum(p.capex_bn_rub * m.Project_Started[p.key, year]
+    capex = table(m, data, "project_capex_bn_rub")
+    return sum(capex[p.key] * m.Project_Started[p.key, year]
                for p in data.projects.values() if p.area == area and (p.key, year) in m.PROJECT_START)
 
 
 def _power_cost_bn_rub(m: pyo.ConcreteModel, data: ModelData, year: int):
     """Cost of energy drawn in ``year`` (bn RUB): GWh x RUB/MWh x 1e3 MWh/GWh / 1e9."""
-    tariff = {p.name: p.tariff_rub_per_mwh for p in data.instance.power_sources}
+    tariff = table(m, data, "tariff_rub_per_mwh")
     return sum(tariff[c.source] / 1e6 * m.Power_Drawn[c.name, year] for c in data.instance.power_connections)
 
 

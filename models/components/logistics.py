@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pyomo.core as pyo
 from reeplan.models.data import ModelData
+from reeplan.models.tables import table
 
 
 def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -25,17 +26,18 @@ def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
     upgrades_of: dict[str, list] = {name: [] for name in links}
     for u in inst.link_upgrades:
         upgrades_of[u.link].append(u)
+    capacity, added = table(m, data, "link_capacity_t_per_yr"), table(m, data, "upgrade_capacity_added_t_per_yr")
     m.link_capacity_constraint = pyo.Constraint(
         m.SHIP_YEARS,
-        rule=lambda m, l, t: m.Ship[l, t] <= links[l].capacity_t_per_yr + sum(
-            min(u.capacity_added_t_per_yr, data.link_max_t[l]) * m.Project_Ready[f"link_upgrade:{u.name}", t]
-            for u in upgrades_of[l]),
+        rule=lambda m, l, t: m.Ship[l, t] <= capacity[l] + sum(
+            added[u.name] * m.Project_Ready[f"link_upgrade:{u.name}", t] for u in upgrades_of[l]),
     )
 
     expansions_of: dict[str, list] = {d.name: [] for d in inst.deposits}
     for e in inst.deposit_expansions:
         expansions_of[e.deposit].append(e)
-    deposits = {d.name: d for d in inst.deposits}
+    supply = table(m, data, "deposit_supply_t_per_yr")
+    supply_added = table(m, data, "expansion_supply_added_t_per_yr")
     ships_from: dict[tuple[str, int], list] = {}
     arrivals: dict[tuple[str, int], list] = {}
     for l, t in data.ship_years:
@@ -46,10 +48,8 @@ def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
         shipped = ships_from.get((d, t))
         if not shipped:
             return pyo.Constraint.Skip
-        base = deposits[d].supply_t_per_yr if t >= (deposits[d].available_from_year or t) else 0.0
-        added = sum(e.supply_added_t_per_yr * m.Project_Ready[f"deposit_expansion:{e.name}", t]
-                    for e in expansions_of[d])
-        return sum(m.Ship[i] for i in shipped) <= base + added
+        added = sum(supply_added[e.name] * m.Project_Ready[f"deposit_expansion:{e.name}", t] for e in expansions_of[d])
+        return sum(m.Ship[i] for i in shipped) <= supply[d, t] + added
 
     m.deposit_supply_constraint = pyo.Constraint(
         sorted({(links[l].deposit, t) for l, t in data.ship_years}), rule=supply_rule)

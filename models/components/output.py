@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pyomo.core as pyo
 from reeplan.models.data import ModelData
+from reeplan.models.tables import table
 
 
 def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -26,7 +27,10 @@ def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
     levels = {lv.key: lv for lv in data.levels}
     m.TECH_LEVELS = pyo.Set(initialize=list(levels), ordered=True)
     m.Level_Used = pyo.Var(m.TECH_LEVELS, m.YEARS, domain=pyo.Binary)
-    m.Feed_At_Level = pyo.Var(m.TECH_LEVELS, m.YEARS, domain=pyo.NonNegativeReals, bounds=(0, data.feed_max_t))
+    feed_max = table(m, data, "feed_max_by_year_t")
+    recovery, share = table(m, data, "level_recovery"), table(m, data, "level_hp_share")
+    m.Feed_At_Level = pyo.Var(m.TECH_LEVELS, m.YEARS, domain=pyo.NonNegativeReals,
+                              bounds=(0, table(m, data, "feed_max_t")[None]))
     m.one_level_constraint = pyo.Constraint(
         m.YEARS, rule=lambda m, t: sum(m.Level_Used[s, t] for s in m.TECH_LEVELS) == 1)
     m.level_needs_programme_constraint = pyo.Constraint(
@@ -39,11 +43,10 @@ def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
     )
     m.level_feed_limit_constraint = pyo.Constraint(
         m.TECH_LEVELS, m.YEARS,
-        rule=lambda m, s, t: m.Feed_At_Level[s, t] <= data.feed_max_by_year[t] * m.Level_Used[s, t],
+        rule=lambda m, s, t: m.Feed_At_Level[s, t] <= feed_max[t] * m.Level_Used[s, t],
     )
     m.REO_Output = pyo.Expression(
-        m.YEARS, rule=lambda m, t: sum(levels[s].recovery * m.Feed_At_Level[s, t] for s in m.TECH_LEVELS))
+        m.YEARS, rule=lambda m, t: sum(recovery[s] * m.Feed_At_Level[s, t] for s in m.TECH_LEVELS))
     m.HPO_Output = pyo.Expression(
-        m.YEARS,
-        rule=lambda m, t: sum(levels[s].recovery * levels[s].hp_share * m.Feed_At_Level[s, t] for s in m.TECH_LEVELS),
+        m.YEARS, rule=lambda m, t: sum(recovery[s] * share[s] * m.Feed_At_Level[s, t] for s in m.TECH_LEVELS),
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import pyomo.core as pyo
 from reeplan.models.data import ModelData
 from reeplan.models.steps import add_monotone, step_difference, step_value_by, years_by_key
+from reeplan.models.tables import table
 
 
 def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -42,11 +43,14 @@ def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
         rule=lambda m, s, t: m.Modules_Built_By[s, t] <= room[s] * m.Site_Open_By[s, t],
     )
     # New modules producing in t: started at least the lead time earlier, or committed and ready by then.
-    m.New_Modules_Online = pyo.Expression(
-        m.PLANT_SITES, m.YEARS,
-        rule=lambda m, s, t: step_value_by(m.Modules_Built_By, starts, s, t, data.site_lead(s))
-        + data.committed_modules_online(s, t),
-    )
+    def new_online(m, s, t):
+        if data.parametric:  # the same through 0/1 selectors (models/tables.py)
+            select = table(m, data, "module_select")
+            return (sum(select[s, u, t] * m.Modules_Built_By[s, u] for u in starts.get(s, []))
+                    + table(m, data, "committed_modules_online")[s, t])
+        return step_value_by(m.Modules_Built_By, starts, s, t, data.site_lead(s)) + data.committed_modules_online(s, t)
+
+    m.New_Modules_Online = pyo.Expression(m.PLANT_SITES, m.YEARS, rule=new_online)
     m.Modules_Online = pyo.Expression(
         m.PLANT_SITES, m.YEARS, rule=lambda m, s, t: sites[s].existing_modules + m.New_Modules_Online[s, t])
     m.Jobs = pyo.Expression(

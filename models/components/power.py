@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pyomo.core as pyo
 from reeplan.models.data import ModelData
+from reeplan.models.tables import table
 
 
 def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -27,8 +28,10 @@ def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
         == sites[s].electricity_mwh_per_t / 1000.0 * m.Feed[s, t],
     )
 
+    capacity = table(m, data, "connection_capacity_gwh_per_yr")  # tightened by the most the site or source can use
+
     def connection_rule(m, c, t):
-        cap = data.connection_max_gwh[c]  # capacity, tightened by the most the site or source can use
+        cap = capacity[c]
         if conns[c].exists:
             return m.Power_Drawn[c, t] <= cap
         return m.Power_Drawn[c, t] <= cap * m.Project_Ready[f"connection:{c}", t]
@@ -36,12 +39,12 @@ def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
     m.connection_capacity_constraint = pyo.Constraint(m.CONNECTIONS, m.YEARS, rule=connection_rule)
 
     expansions_of = {p.name: [x for x in inst.power_expansions if x.source == p.name] for p in inst.power_sources}
-    spare = {p.name: p.spare_energy_gwh_per_yr for p in inst.power_sources}
-    conns_from = {p: [c for c in conns if conns[c].source == p] for p in spare}
+    spare = table(m, data, "spare_energy_gwh_per_yr")
+    added = table(m, data, "expansion_energy_added_gwh_per_yr")
+    conns_from = {p.name: [c for c in conns if conns[c].source == p.name] for p in inst.power_sources}
     m.power_source_constraint = pyo.Constraint(
-        [(p, t) for p in spare if conns_from[p] for t in data.years],
+        [(p, t) for p in conns_from if conns_from[p] for t in data.years],
         rule=lambda m, p, t: sum(m.Power_Drawn[c, t] for c in conns_from[p]) <= spare[p] + sum(
-            min(x.energy_added_gwh_per_yr, data.source_max_need_gwh[p]) * m.Project_Ready[f"power_expansion:{x.name}", t]
-            for x in expansions_of[p]),
+            added[x.name] * m.Project_Ready[f"power_expansion:{x.name}", t] for x in expansions_of[p]),
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pyomo.core as pyo
 from reeplan.models.data import ModelData
 from reeplan.models.steps import add_monotone, step_difference, step_value_by, years_by_key
+from reeplan.models.tables import table
 
 
 def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
@@ -30,7 +31,12 @@ def declare(m: pyo.ConcreteModel, data: ModelData) -> None:
 
     def ready(m, k, t):
         """1 if project k is complete (its effect available) in year t; a constant for a committed
-        project (ready from its ready year)."""
+        project (ready from its ready year). Parametric: the same through 0/1 selectors (models/tables.py)."""
+        if data.parametric:
+            if k in data.committed_ready:
+                return table(m, data, "committed_ready")[k, t]
+            select = table(m, data, "ready_select")
+            return sum(select[k, s, t] * m.Project_Begun[k, s] for s in years_of.get(k, []))
         if k in data.committed_ready:
             return 1 if t >= data.committed_ready[k] else 0
         return step_value_by(m.Project_Begun, years_of, k, t, data.projects[k].lead_time_yr)
