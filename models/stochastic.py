@@ -9,7 +9,7 @@ copies; everything else is per-future recourse. See FORMULATION.md, section 12.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import pyomo.core as pyo
@@ -96,6 +96,19 @@ def build_stress_model(nominal: Instance, futures: list[Instance], plan: dict[tu
     add_objective_chain(root, [("primary", sum(_target_hpo(sub, nominal) for sub, _ in scenarios), pyo.maximize),
                                ("cost", sum(sub.Total_Cost for sub, _ in scenarios), pyo.minimize)])
     return root, scenarios
+
+
+def build_parametric_stress_model(nominal: Instance, plan: dict[tuple[str, tuple], float]
+                                  ) -> tuple[pyo.ConcreteModel, ModelData]:
+    """One copy of the nominal model with the plan's first stage fixed and the numbers a future moves as
+    mutable Params (``models/tables.py``): the stress model of one future, built once for all of them
+    (FORMULATION.md, section 12.3). No objective: the caller states the stages (``build_stress_model``'s)."""
+    data = replace(model_data(nominal), parametric=True)
+    sub = build_model(nominal, objective=None, data=data, rules=False)
+    for name in FIRST_STAGE:
+        for idx, var in getattr(sub, name).items():
+            var.fix(plan.get((name, idx), 0.0))
+    return sub, data
 
 
 def max_spend_bn_rub(sub: pyo.Block, data: ModelData) -> float:

@@ -73,10 +73,10 @@ _banner_shown: list = []
 @functools.cache
 def solver_version() -> str:
     """HiGHS version as 'major.minor.patch' (asked once per process)."""
-    return _new_highs().version()
+    return new_highs().version()
 
 
-def _new_highs() -> highspy.Highs:
+def new_highs() -> highspy.Highs:
     """A silent ``highspy.Highs`` (SolverUnavailableError if highspy cannot start).
 
     HiGHS prints its banner to standard output on the first object of a process, before any option can
@@ -122,7 +122,7 @@ class HighsModel:
         check_model(lin, m.name)  # coefficients and bounds HiGHS can trust, or InstanceError naming the rows
         self.compile_seconds = time.perf_counter() - tick
         self.linear: LinearModel = lin
-        self.highs = _new_highs()
+        self.highs = new_highs()
         self.add_calls = 0  # highspy calls that added columns or rows (the model is passed whole: 1)
         tick = time.perf_counter()
         self._pass(lin)
@@ -360,7 +360,14 @@ def run(hm: HighsModel, *, time_limit: float | None, mip_gap: float | None, thre
     ``options``: HiGHS options by name; ``log_file`` writes HiGHS's log there (nothing reaches the console)."""
     if not changes_pushed:
         hm.update()
-    h = hm.highs
+    return run_highs(hm.highs, has_objective=hm._objective is not None, time_limit=time_limit, mip_gap=mip_gap,
+                     threads=threads, options=options, progress=progress, interruptible=interruptible)
+
+
+def run_highs(h: highspy.Highs, *, has_objective: bool, time_limit: float | None, mip_gap: float | None,
+              threads: int | None, options: dict, progress: Callable[[dict], None] | None = None,
+              interruptible: bool = False) -> Run:
+    """Run a ``highspy.Highs`` object holding a model (``run``'s options and statuses, for any holder)."""
     _use_threads(threads)
     # HiGHS keeps options between runs; start each run from its defaults so that options of an
     # earlier run (a chain stage's heuristics, a time limit) do not leak into this one.
@@ -387,7 +394,7 @@ def run(hm: HighsModel, *, time_limit: float | None, mip_gap: float | None, thre
     status = Status.INTERRUPTED if model_status == _S.kInterrupt else _STATUS.get(model_status, Status.ERROR)
     info = h.getInfo()
     has_plan = model_status == _S.kOptimal or info.primal_solution_status == 2  # 2: feasible
-    incumbent = float(info.objective_function_value) if has_plan and hm._objective is not None else None
+    incumbent = float(info.objective_function_value) if has_plan and has_objective else None
     bound: float | None
     if info.mip_node_count >= 0:
         bound = float(info.mip_dual_bound)

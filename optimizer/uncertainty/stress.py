@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyomo.core as pyo
 from reeplan.check import check_plan
@@ -23,14 +24,16 @@ from reeplan.errors import UsageError
 from reeplan.instance.policy_rules import RULES
 from reeplan.instance.schema import Instance
 from reeplan.models.data import AREAS, ModelData, model_data
-from reeplan.models.stochastic import build_stress_model
+from reeplan.models.stochastic import build_parametric_stress_model, build_stress_model
+from reeplan.models.tables import future_tables
 from reeplan.options import SolveOptions
 from reeplan.parallel import Pool
 from reeplan.result.result import Kpis, Result, Status, atomic_write, json_safe
 from reeplan.solving import highs
 from reeplan.solving.compile import gc_paused
 from reeplan.solving.extract import plan_tables
-from reeplan.solving.pipeline import run_chain
+from reeplan.solving.parametric import ParametricModel
+from reeplan.solving.pipeline import CHAIN_GAP, CHAIN_HIGHS_OPTIONS, run_chain
 from reeplan.uncertainty.futures import (
     UNCERTAIN_INPUTS,
     apply_future,
@@ -114,43 +117,114 @@ def _rules(instance: Instance) -> dict:
     return {name: getattr(policy, name) for name in RULE_UNITS if getattr(policy, name) is not None}
 
 
-def _outcome(sub: pyo.Block, data: ModelData, nominal: Instance) -> dict:
-    """What one future's copy achieved (target year and policy years) and spent."""
+# What a future's outcome reads of its copy, by component: each over its whole index.
+OUTCOME_COMPONENTS = ("Spend", "Capex", "REO_Output", "HPO_Output", "Jobs", "New_Modules_Online")
+
+
+def _outcome(value: Callable[[str, object], float], data: ModelData, nominal: Instance) -> dict:
+    """What one future's copy achieved (target year and policy years) and spent; ``value(component, index)``
+    reads the copy's solved value of one entry of ``OUTCOME_COMPONENTS``."""
     target = nominal.target_year
     budget = nominal.budget
-    spend = sum(pyo.value(sub.Spend[t]) for t in data.years)
-    capex = {a: sum(pyo.value(sub.Capex[a, t]) for t in data.years) for a in AREAS}
-    reo, hpo = pyo.value(sub.REO_Output[target]), pyo.value(sub.HPO_Output[target])
+    spend = sum(value("Spend", t) for t in data.years)
+    capex = {a: sum(value("Capex", (a, t)) for t in data.years) for a in AREAS}
+    reo, hpo = value("REO_Output", target), value("HPO_Output", target)
     row = {"hpo_t": hpo, "reo_t": reo, "hp_share": hpo / reo if reo > 1e-9 else 0.0,
-           "cumulative_hpo_t": sum(pyo.value(sub.HPO_Output[t]) for t in data.years),
+           "cumulative_hpo_t": sum(value("HPO_Output", t) for t in data.years),
            "spend_bn_rub": spend, **{f"capex_{a}_bn_rub": v for a, v in capex.items()},
            "overrun_bn_rub": max(0.0, spend - budget.total_bn_rub),
            "rd_overrun_bn_rub": max(0.0, capex["rd"] - budget.rd_envelope_bn_rub)}
     for name, rule in _rules(nominal).items():
         y = rule.year
         if name == "plants_online":
-            achieved = sum(pyo.value(sub.New_Modules_Online[s.name, y]) >= 0.5 for s in data.instance.sites)
+            achieved = sum(value("New_Modules_Online", (s.name, y)) >= 0.5 for s in data.instance.sites)
             goal = rule.min_count
         elif name == "jobs":
-            achieved, goal = pyo.value(sub.Jobs[y]), rule.min_jobs
+            achieved, goal = value("Jobs", y), rule.min_jobs
         elif name == "hp_share":
-            r, h = pyo.value(sub.REO_Output[y]), pyo.value(sub.HPO_Output[y])
+            r, h = value("REO_Output", y), value("HPO_Output", y)
             achieved, goal = (h / r if r > 1e-9 else 0.0), rule.min_share
         else:
-            achieved = pyo.value((sub.REO_Output if name == "reo_output" else sub.HPO_Output)[y])
+            achieved = value("REO_Output" if name == "reo_output" else "HPO_Output", y)
             goal = rule.min_t_per_yr
         row[f"{name}_achieved"] = float(achieved)
         row[f"{name}_met"] = bool(achieved >= goal - 1e-6 * max(1.0, abs(goal)))
     return row
 
 
+def _values_of(sub: pyo.Block) -> Callable[[str, object], float]:
+    return lambda name, index: pyo.value(getattr(sub, name)[index])
+
+
+# The checker reads the Pyomo model (about 0.1 s a future, ten times a future's evaluation): one in a hundred.
+CHECK_EVERY = 100
+
+
 def evaluate_futures(nominal: Instance, plan: Plan, futures: list[dict], *, batch: int = 25,
-                     options: SolveOptions | None = None) -> list[dict]:
-    """Outcome rows of ``plan`` in each future (a dict of sampled values, ``{}`` = point estimate)."""
+                     options: SolveOptions | None = None, parametric: bool = True,
+                     check_every: int = CHECK_EVERY) -> list[dict]:
+    """Outcome rows of ``plan`` in each future (a dict of sampled values, ``{}`` = point estimate); ``batch``
+    futures share one HiGHS run, each its own copy of the model.
+
+    ``parametric`` (default): the plan's model is built once per process and each future only moves its
+    numbers (``reeplan.solving.parametric``), and every ``check_every``-th future (the first included) passes
+    through the independent checker; else (the reference it is tested against) a model with ``batch``
+    future copies is built per batch, and the first future of each is checked."""
     opts = options or SolveOptions(threads=1, mip_gap=1e-6, marginals=False, diagnose=False)
+    if parametric:
+        return _evaluate_parametric(nominal, plan, futures, batch, opts, check_every)
     rows = []
     for start in range(0, len(futures), batch):
         rows += _evaluate_batch(nominal, plan, futures[start:start + batch], opts)
+    return rows
+
+
+_MODELS: dict[tuple, tuple[ParametricModel, pyo.Block]] = {}  # per process: (instance, plan) -> its model
+_MODELS_KEPT = 4
+
+
+def parametric_stress_model(nominal: Instance, plan: Plan) -> tuple[ParametricModel, pyo.Block]:
+    """The plan's stress model compiled once per process (kept for the next batch of the same plan), and the
+    Pyomo copy it was compiled from."""
+    from reeplan.instance.io import instance_sha256  # defers pydantic and yaml
+
+    key = (instance_sha256(nominal), tuple(sorted(plan.items())))
+    if key not in _MODELS:
+        sub, _ = build_parametric_stress_model(nominal, plan)
+        stages: list[tuple[object, bool]] = [(sub.HPO_Output[nominal.target_year], True)]
+        if nominal.budget.opex_counts:  # opex is spend: each future runs cheapest among its best (run_chain)
+            stages.append((sub.Total_Cost, False))
+        outcomes = {(name, index): entry for name in OUTCOME_COMPONENTS
+                    for index, entry in getattr(sub, name).items()}
+        while len(_MODELS) >= _MODELS_KEPT:
+            _MODELS.pop(next(iter(_MODELS)))
+        _MODELS[key] = (ParametricModel(sub, stages, outcomes), sub)
+    return _MODELS[key]
+
+
+def _evaluate_parametric(nominal: Instance, plan: Plan, futures: list[dict], batch: int,
+                         opts: SolveOptions, check_every: int) -> list[dict]:
+    model, sub = parametric_stress_model(nominal, plan)
+    rows = []
+    for start in range(0, len(futures), batch):
+        tick = time.perf_counter()
+        chunk = [apply_future(nominal, f) for f in futures[start:start + batch]]
+        datas = [model_data(future, index_from=nominal) for future in chunk]
+        thetas = np.array([model.theta(future_tables(data)) for data in datas])
+        sol = model.solve(thetas, mip_gap=opts.mip_gap, threads=opts.threads, options=opts.highs_options(),
+                          time_limit=opts.time_limit, lex_tolerance=opts.lex_tolerance, chain_gap=CHAIN_GAP,
+                          chain_options=CHAIN_HIGHS_OPTIONS)
+        if sol.columns is None:
+            seconds = (time.perf_counter() - tick) / len(chunk)
+            rows += [{"status": sol.run.status.value, "seconds": seconds} for _ in chunk]
+            continue
+        out = [{"status": sol.run.status.value, **_outcome(lambda name, index: values[(name, index)], data, nominal)}
+               for values, data in zip(sol.outcomes, datas)]
+        for k in range(-start % check_every, len(chunk), check_every):  # futures 0, check_every, ... are checked
+            model.load(thetas[k], sol.columns[k])
+            out[k]["check_violations"] = len(check_future(chunk[k], sub, datas[k]))
+        seconds = (time.perf_counter() - tick) / len(chunk)
+        rows += [{**row, "seconds": seconds} for row in out]
     return rows
 
 
@@ -168,7 +242,7 @@ def _evaluate_batch(nominal: Instance, plan: Plan, futures: list[dict], opts: So
         assert run.incumbent is not None  # an optimal run has one
         run_chain(hm, opts, run.incumbent, opts.time_limit)
     seconds = (time.perf_counter() - tick) / len(futures)
-    rows = [{"status": run.status.value, **_outcome(sub, data, nominal), "seconds": seconds}
+    rows = [{"status": run.status.value, **_outcome(_values_of(sub), data, nominal), "seconds": seconds}
             for sub, data in scenarios]
     if scenarios and run.has_plan:  # the first future of every batch passes the independent checker
         sub, data = scenarios[0]
@@ -194,15 +268,17 @@ def check_future(future: Instance, sub: pyo.Block, data: ModelData) -> list:
 DELAY_RULES = frozenset({"module_start_year", "project_start_year"})
 
 
-def _run_chunk(nominal: Instance, plan: Plan, batch: int, chunk: list[tuple[int, dict]]) -> list[dict]:
+def _run_chunk(nominal: Instance, plan: Plan, batch: int, check_every: int, chunk: list[tuple[int, dict]]
+               ) -> list[dict]:
     """Worker entry point: evaluate (index, future) pairs, return rows tagged with their index."""
-    rows = evaluate_futures(nominal, plan, [f for _, f in chunk], batch=batch)
+    rows = evaluate_futures(nominal, plan, [f for _, f in chunk], batch=batch, check_every=check_every)
     return [{"sample": i, **row} for (i, _), row in zip(chunk, rows)]
 
 
 def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: int = 0, workers: int = 1,
                 scheduler: str | None = None, batch: int = 25, plan_label: str = "plan",
-                on_progress: Callable[[int, int], None] | None = None, pool: Pool | None = None) -> StressReport:
+                on_progress: Callable[[int, int], None] | None = None, pool: Pool | None = None,
+                check_every: int = CHECK_EVERY) -> StressReport:
     """Sample ``samples`` futures (seeded) and evaluate the plan in each; same inputs, same numbers.
 
     ``pool``: an open ``reeplan.parallel.Pool`` to run on (its workers are kept for the next call, e.g. the
@@ -210,8 +286,8 @@ def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: in
     carry the instance and the plan and return rows; nothing is written on a worker."""
     if samples < 1:
         raise UsageError(f"--samples must be at least 1, got {samples}")
-    if batch < 1 or workers < 1:
-        raise UsageError("batch and workers must be at least 1")
+    if batch < 1 or workers < 1 or check_every < 1:
+        raise UsageError("batch, workers and check_every must be at least 1")
     clock = time.perf_counter()
     table = sample_futures(instance, samples, seed)
     futures = table.to_dict("records")
@@ -231,7 +307,7 @@ def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: in
     try:
         # about four tasks per slot (at least eight off this process): uneven ones even out, a lost worker costs little
         chunks = _split(jobs_list, batch, 1 if pool.local else max(2, pool.slots()))
-        stats = pool.map(partial(_run_chunk, instance, plan, batch), chunks, collect, name="stress batch")
+        stats = pool.map(partial(_run_chunk, instance, plan, batch, check_every), chunks, collect, name="stress batch")
     finally:
         if own:
             pool.close()
@@ -243,7 +319,7 @@ def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: in
                "workers": stats.slots, "tasks": stats.tasks, "tasks_retried": stats.retried}
     summary = summarise(instance, sample_table, nominal, samples=samples, seed=seed)
     checked = outcomes["check_violations"].dropna() if "check_violations" in outcomes else pd.Series(dtype=float)
-    summary["futures_checked"] = int(len(checked))  # the first future of every batch (independent checker)
+    summary["futures_checked"] = int(len(checked))  # one in CHECK_EVERY futures (independent checker)
     summary["futures_check_violations"] = int(checked.sum())
     return StressReport(instance.name, plan_label, sample_table, nominal, summary,
                         targets_odds(instance, sample_table, nominal), tornado,
@@ -352,7 +428,7 @@ def describe(report: StressReport) -> str:
                      f"{top['hpo_high_t']:,.0f} t at its P90.")
     if s.get("futures_checked"):
         bad = s["futures_check_violations"]
-        lines.append(f"  - {s['futures_checked']} of the futures (the first of each batch) passed through the independent "
+        lines.append(f"  - {s['futures_checked']} of the futures (one in {CHECK_EVERY} of each task) passed through the independent "
                      f"checker: {'no violation' if not bad else f'{bad} violations (a bug: please report it)'}.")
     if s.get("failed_samples"):
         lines.append(f"  - {s['failed_samples']} futures did not solve; see the status column.")
