@@ -22,13 +22,13 @@ import highspy
 import numpy as np
 import pyomo.core as pyo
 from pyomo.common.numeric_types import native_types
-from pyomo.core.expr.visitor import identify_mutable_parameters
 from pyomo.core.expr.numeric_expr import (
     DivisionExpression,
     NegationExpression,
     ProductExpression,
     SumExpression,
 )
+from pyomo.core.expr.visitor import identify_mutable_parameters
 from reeplan.solving.compile import INF, gc_paused, mutable_parameters, variables_of
 from reeplan.solving.highs import Run, new_highs, run_highs
 
@@ -117,7 +117,21 @@ class _Terms:
         weights = self.coef[None, :] * theta[:, self.slots].prod(axis=2)
         copies = theta.shape[0]
         target = (self.target[None, :] + self.size * np.arange(copies)[:, None]).ravel()
-        return np.bincount(target, weights.ravel(), minlength=copies * self.size).reshape(copies, self.size)
+        values = np.bincount(target, weights.ravel(), minlength=copies * self.size)
+        return values.astype(np.float64, copy=False).reshape(copies, self.size)  # int64 when there are no terms
+
+
+@dataclass
+class Arrays:
+    """A model as HiGHS takes it: column and row bounds, the matrix as (row, column, value) in row order."""
+
+    col_lower: np.ndarray
+    col_upper: np.ndarray
+    row_lower: np.ndarray
+    row_upper: np.ndarray
+    row: np.ndarray
+    col: np.ndarray
+    value: np.ndarray
 
 
 @dataclass
@@ -242,28 +256,21 @@ class ParametricModel:
         """Every objective stage for copies at the Param vectors ``thetas`` (copies, Params + 1); the columns
         (copies, columns) of the last stage's plan and the outcomes per copy."""
         thetas = np.atleast_2d(thetas)
-        copies, n_rows, n_cols = thetas.shape[0], len(self.constraints), len(self.columns)
-        values = self._matrix.evaluate(thetas)
-        shift = np.arange(copies)[:, None]
-        row = (self._row[None, :] + n_rows * shift).ravel()
-        col = (self._col[None, :] + n_cols * shift).ravel()
-        values = values.ravel()
-        keep = values != 0.0
-        row, col, values = row[keep], col[keep], values[keep]
+        copies = thetas.shape[0]
+        arrays = self.arrays(thetas)
+        n_rows, n_cols = len(arrays.row_lower), len(arrays.col_lower)
         lp = highspy.HighsLp()
-        lp.num_col_, lp.num_row_ = copies * n_cols, copies * n_rows
-        lp.col_lower_ = np.where(self._col_lower_free, -INF, self._col_lower.evaluate(thetas)).ravel()
-        lp.col_upper_ = np.where(self._col_upper_free, INF, self._col_upper.evaluate(thetas)).ravel()
-        lp.row_lower_ = np.where(self._lower_free, -INF, self._row_lower.evaluate(thetas)).ravel()
-        lp.row_upper_ = np.where(self._upper_free, INF, self._row_upper.evaluate(thetas)).ravel()
-        costs = [(self._dense(terms, thetas, n_cols), maximize) for terms, maximize in self._objectives]
+        lp.num_col_, lp.num_row_ = n_cols, n_rows
+        lp.col_lower_, lp.col_upper_ = arrays.col_lower, arrays.col_upper
+        lp.row_lower_, lp.row_upper_ = arrays.row_lower, arrays.row_upper
+        costs = [(self._dense(terms, thetas, len(self.columns)), maximize) for terms, maximize in self._objectives]
         (cost, offset), maximize = costs[0]
         lp.col_cost_, lp.offset_ = cost, offset
         lp.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
         lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = lp.num_col_, lp.num_row_
-        lp.a_matrix_.start_ = np.searchsorted(row, np.arange(copies * n_rows + 1)).astype(np.int32)
-        lp.a_matrix_.index_, lp.a_matrix_.value_ = col.astype(np.int32), values
+        lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, n_rows
+        lp.a_matrix_.start_ = np.searchsorted(arrays.row, np.arange(n_rows + 1)).astype(np.int32)
+        lp.a_matrix_.index_, lp.a_matrix_.value_ = arrays.col.astype(np.int32), arrays.value
         if self.integer.any():
             lp.integrality_ = [_INTEGER if i else _CONTINUOUS for i in np.tile(self.integer, copies).tolist()]
         h = self.highs
@@ -292,7 +299,7 @@ class ParametricModel:
                             options={**(chain_options or {}), **options})
         if not run.has_plan:
             return Solution(run, None, [])
-        x = np.asarray(h.getSolution().col_value).reshape(copies, n_cols)
+        x = np.asarray(h.getSolution().col_value).reshape(copies, len(self.columns))
         if self.integer.any():  # integers as integers, as the ordinary path rounds them (round_integers)
             x = np.where(self.integer[None, :], np.round(x), x)
         rows, cols, terms, consts = self._outcomes
@@ -301,6 +308,22 @@ class ParametricModel:
         for k in range(copies):
             outcome[k] += np.bincount(rows, weights[k], minlength=len(self.outcome_names))
         return Solution(run, x, [dict(zip(self.outcome_names, o.tolist())) for o in outcome])
+
+    def arrays(self, thetas: np.ndarray) -> Arrays:
+        """The model HiGHS is handed for copies at ``thetas``: bounds, and the matrix by (row, column), zeros
+        left out, rows in order (copy k's rows and columns follow copy k - 1's)."""
+        thetas = np.atleast_2d(thetas)
+        copies, n_rows, n_cols = thetas.shape[0], len(self.constraints), len(self.columns)
+        shift = np.arange(copies)[:, None]
+        row = (self._row[None, :] + n_rows * shift).ravel()
+        col = (self._col[None, :] + n_cols * shift).ravel()
+        values = self._matrix.evaluate(thetas).ravel()
+        keep = values != 0.0
+        return Arrays(np.where(self._col_lower_free, -INF, self._col_lower.evaluate(thetas)).ravel(),
+                      np.where(self._col_upper_free, INF, self._col_upper.evaluate(thetas)).ravel(),
+                      np.where(self._lower_free, -INF, self._row_lower.evaluate(thetas)).ravel(),
+                      np.where(self._upper_free, INF, self._row_upper.evaluate(thetas)).ravel(),
+                      row[keep], col[keep], values[keep])
 
     @staticmethod
     def _dense(linear: tuple, thetas: np.ndarray, n_cols: int) -> tuple[np.ndarray, float]:

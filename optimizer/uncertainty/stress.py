@@ -218,7 +218,7 @@ def _evaluate_parametric(nominal: Instance, plan: Plan, futures: list[dict], bat
             seconds = (time.perf_counter() - tick) / len(chunk)
             rows += [{"status": sol.run.status.value, "seconds": seconds} for _ in chunk]
             continue
-        out = [{"status": sol.run.status.value, **_outcome(lambda name, index: values[(name, index)], data, nominal)}
+        out = [{"status": sol.run.status.value, **_outcome(lambda name, index, v=values: v[(name, index)], data, nominal)}
                for values, data in zip(sol.outcomes, datas)]
         for k in range(-start % check_every, len(chunk), check_every):  # futures 0, check_every, ... are checked
             model.load(thetas[k], sol.columns[k])
@@ -319,7 +319,8 @@ def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: in
                "workers": stats.slots, "tasks": stats.tasks, "tasks_retried": stats.retried}
     summary = summarise(instance, sample_table, nominal, samples=samples, seed=seed)
     checked = outcomes["check_violations"].dropna() if "check_violations" in outcomes else pd.Series(dtype=float)
-    summary["futures_checked"] = int(len(checked))  # one in CHECK_EVERY futures (independent checker)
+    summary["futures_checked"] = int(len(checked))  # one in check_every futures (independent checker)
+    summary["check_every"] = check_every
     summary["futures_check_violations"] = int(checked.sum())
     return StressReport(instance.name, plan_label, sample_table, nominal, summary,
                         targets_odds(instance, sample_table, nominal), tornado,
@@ -428,8 +429,8 @@ def describe(report: StressReport) -> str:
                      f"{top['hpo_high_t']:,.0f} t at its P90.")
     if s.get("futures_checked"):
         bad = s["futures_check_violations"]
-        lines.append(f"  - {s['futures_checked']} of the futures (one in {CHECK_EVERY} of each task) passed through the independent "
-                     f"checker: {'no violation' if not bad else f'{bad} violations (a bug: please report it)'}.")
+        lines.append(f"  - {s['futures_checked']} of the futures (one in {s.get('check_every', CHECK_EVERY)}) passed through "
+                     f"the independent checker: {'no violation' if not bad else f'{bad} violations (a bug: please report it)'}.")
     if s.get("failed_samples"):
         lines.append(f"  - {s['failed_samples']} futures did not solve; see the status column.")
     return "\n".join(lines)
