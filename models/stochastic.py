@@ -102,7 +102,7 @@ def build_parametric_stress_model(nominal: Instance, plan: dict[tuple[str, tuple
                                   ) -> tuple[pyo.ConcreteModel, ModelData]:
     """One copy of the nominal model with the plan's first stage fixed and the numbers a future moves as
     mutable Params (``models/tables.py``): the stress model of one future, built once for all of them
-    (FORMULATION.md, section 12.3). No objective: the caller states the stages (``build_stress_model``'s)."""
+    (FORMULATION.md, section 12.2). No objective: the caller states the stages (``build_stress_model``'s)."""
     data = replace(model_data(nominal), parametric=True)
     sub = build_model(nominal, objective=None, data=data, rules=False)
     for name in FIRST_STAGE:

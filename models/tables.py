@@ -6,7 +6,7 @@ indices). ``future_tables`` is the one list of those numbers, by table name and 
 read them through ``table(m, data, name)``: plain floats (the ordinary build; the expressions are the
 ones written with the floats themselves), or, when ``data.parametric``, a mutable Param of that name,
 so that one built model serves every future of a plan and only the Params' values change
-(``reeplan.solving.parametric``; FORMULATION.md, section 12.3).
+(``reeplan.solving.parametric``; FORMULATION.md, section 12.2).
 
 Lead times move which year an item comes online. With ``data.parametric`` the cumulative decision
 read at "the last start year t with t + lead <= year" (``models.steps.step_value_by``) is written

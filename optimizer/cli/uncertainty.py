@@ -56,7 +56,7 @@ def stress_cmd(
     seed: Annotated[int, typer.Option(help="Sampling seed: same seed, same futures, same numbers")] = 0,
     workers: Annotated[int, typer.Option(help="Local worker processes")] = DEFAULT_WORKERS,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address (instead of local workers)")] = None,
-    batch: Annotated[int, typer.Option(help="Futures evaluated per model (one HiGHS call)")] = 25,
+    batch: Annotated[int, typer.Option(help="Futures side by side in one HiGHS run")] = 25,
     out: Annotated[Path | None, typer.Option(help="Folder for the tables and charts "
                                                   "[default: reeplan-out/<instance>-stress]")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary")] = False,

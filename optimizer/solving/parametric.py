@@ -5,7 +5,7 @@ and outcome as a polynomial in its mutable Params (each term: a number times a p
 ``solve(values)`` evaluates those polynomials with numpy for one set of Param values, hands HiGHS the
 whole model in one ``passModel`` call (the same ``highspy.Highs`` object every time) and returns the
 column values and the outcomes. The stress test uses it to evaluate a plan in each future with one
-model per worker (``reeplan.uncertainty.stress``; FORMULATION.md, section 12.3).
+model per worker (``reeplan.uncertainty.stress``; FORMULATION.md, section 12.2).
 
 Fixed variables are folded into constants at their values (a plan's first stage, fixed once per model).
 Only active constraints and the given objectives are compiled. An expression that is not linear in the

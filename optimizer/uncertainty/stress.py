@@ -268,22 +268,24 @@ def check_future(future: Instance, sub: pyo.Block, data: ModelData) -> list:
 DELAY_RULES = frozenset({"module_start_year", "project_start_year"})
 
 
-def _run_chunk(nominal: Instance, plan: Plan, batch: int, check_every: int, chunk: list[tuple[int, dict]]
-               ) -> list[dict]:
+def _run_chunk(nominal: Instance, plan: Plan, batch: int, check_every: int, parametric: bool,
+               chunk: list[tuple[int, dict]]) -> list[dict]:
     """Worker entry point: evaluate (index, future) pairs, return rows tagged with their index."""
-    rows = evaluate_futures(nominal, plan, [f for _, f in chunk], batch=batch, check_every=check_every)
+    rows = evaluate_futures(nominal, plan, [f for _, f in chunk], batch=batch, check_every=check_every,
+                            parametric=parametric)
     return [{"sample": i, **row} for (i, _), row in zip(chunk, rows)]
 
 
 def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: int = 0, workers: int = 1,
                 scheduler: str | None = None, batch: int = 25, plan_label: str = "plan",
                 on_progress: Callable[[int, int], None] | None = None, pool: Pool | None = None,
-                check_every: int = CHECK_EVERY) -> StressReport:
+                check_every: int = CHECK_EVERY, parametric: bool = True) -> StressReport:
     """Sample ``samples`` futures (seeded) and evaluate the plan in each; same inputs, same numbers.
 
     ``pool``: an open ``reeplan.parallel.Pool`` to run on (its workers are kept for the next call, e.g. the
     other plan of a comparison); else one is opened for this call from ``workers`` / ``scheduler``. Tasks
-    carry the instance and the plan and return rows; nothing is written on a worker."""
+    carry the instance and the plan and return rows; nothing is written on a worker. ``check_every`` and
+    ``parametric``: as ``evaluate_futures``."""
     if samples < 1:
         raise UsageError(f"--samples must be at least 1, got {samples}")
     if batch < 1 or workers < 1 or check_every < 1:
@@ -307,7 +309,8 @@ def stress_test(instance: Instance, plan: Plan, *, samples: int = 1000, seed: in
     try:
         # about four tasks per slot (at least eight off this process): uneven ones even out, a lost worker costs little
         chunks = _split(jobs_list, batch, 1 if pool.local else max(2, pool.slots()))
-        stats = pool.map(partial(_run_chunk, instance, plan, batch, check_every), chunks, collect, name="stress batch")
+        task = partial(_run_chunk, instance, plan, batch, check_every, parametric)
+        stats = pool.map(task, chunks, collect, name="stress batch")
     finally:
         if own:
             pool.close()
