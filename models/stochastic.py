@@ -81,7 +81,7 @@ def _target_hpo(block: pyo.Block, instance: Instance):
 def build_stress_model(nominal: Instance, futures: list[Instance], plan: dict[tuple[str, tuple], float]
                        ) -> tuple[pyo.ConcreteModel, list[tuple[pyo.Block, ModelData]]]:
     """The plan's first stage fixed in every future's copy; maximise the sum of target-year HPO (the
-    futures are independent, so this maximises each), tie-break: least total cost.
+    futures are independent, so this maximises each), then the chain of ``stress_stages``.
 
     Returns the root model and, per future in order, its copy (block ``scenario_<k>``) and data."""
     root = pyo.ConcreteModel(name=f"{nominal.name}-stress")
@@ -93,9 +93,21 @@ def build_stress_model(nominal: Instance, futures: list[Instance], plan: dict[tu
                 var.fix(plan.get((name, idx), 0.0))
         root.add_component(f"scenario_{k}", sub)
         scenarios.append((sub, data))
-    add_objective_chain(root, [("primary", sum(_target_hpo(sub, nominal) for sub, _ in scenarios), pyo.maximize),
-                               ("cost", sum(sub.Total_Cost for sub, _ in scenarios), pyo.minimize)])
+    add_objective_chain(root, [(name, sum(expr for sub, _ in scenarios for expr in [stage(sub)]), sense)
+                               for name, stage, sense in stress_stages(nominal)])
     return root, scenarios
+
+
+def stress_stages(nominal: Instance) -> list[tuple[str, object, object]]:
+    """The stress model's objective chain, per copy (name, expression of a copy, sense): the most HPO in the
+    target year; then the most HPO over the horizon (operate what exists and what is built, as the
+    deterministic chain's ``output`` stage), so that no year's operation is arbitrary; then, only when opex
+    counts against the budget, the least total cost (a future's spend is then its cheapest operation)."""
+    stages = [("primary", lambda sub: _target_hpo(sub, nominal), pyo.maximize),
+              ("output", lambda sub: sum(sub.HPO_Output[t] for t in nominal.years), pyo.maximize)]
+    if nominal.budget.opex_counts:
+        stages.append(("cost", lambda sub: sub.Total_Cost, pyo.minimize))
+    return stages
 
 
 def build_parametric_stress_model(nominal: Instance, plan: dict[tuple[str, tuple], float]

@@ -21,6 +21,7 @@ benchmarks/README.md).
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import time
 from collections.abc import Callable
@@ -51,6 +52,7 @@ from reeplan.solving.compile import (
 )
 from reeplan.solving.numerics import check_model
 
+_log = logging.getLogger(__name__)
 _S = highspy.HighsModelStatus
 _STATUS = {
     _S.kOptimal: Status.OPTIMAL, _S.kTimeLimit: Status.TIME_LIMIT, _S.kIterationLimit: Status.TIME_LIMIT,
@@ -389,6 +391,12 @@ def run_highs(h: highspy.Highs, *, has_objective: bool, time_limit: float | None
             stack.enter_context(interrupt_on_sigint(h, getattr(progress, "mark_interrupted", None)))
         tick = time.perf_counter()
         h.run()
+        if has_objective and _start_kept(h):
+            # HiGHS 1.16 can report the optimum of a MIP started from a user solution (setSolution) yet hand
+            # back that start as its solution (seen in the stress chain's second stage); solve again from scratch
+            _log.debug("HiGHS returned its start, not the optimum it reports: solved again without the start")
+            h.clearSolver()
+            h.run()
         seconds = time.perf_counter() - tick
     model_status = h.getModelStatus()
     status = Status.INTERRUPTED if model_status == _S.kInterrupt else _STATUS.get(model_status, Status.ERROR)
@@ -402,6 +410,19 @@ def run_highs(h: highspy.Highs, *, has_objective: bool, time_limit: float | None
         bound = incumbent if status == Status.OPTIMAL else None
     nodes = int(info.mip_node_count) if info.mip_node_count >= 0 else None
     return Run(status, has_plan, incumbent, bound, seconds, nodes)
+
+
+def _start_kept(h: highspy.Highs) -> bool:
+    """Does the solution HiGHS holds fail to reach the objective value it reports (a MIP start handed back)?"""
+    info = h.getInfo()
+    if h.getModelStatus() != _S.kOptimal or info.mip_node_count < 0:  # an LP, or no proven optimum
+        return False
+    lp, sol = h.getLp(), h.getSolution()
+    if not sol.value_valid:
+        return False
+    value = float(np.dot(lp.col_cost_, sol.col_value)) + lp.offset_
+    reported = float(info.objective_function_value)
+    return abs(value - reported) > 1e-7 * max(1.0, abs(reported))
 
 
 def push_changes_with_start(hm: HighsModel) -> None:

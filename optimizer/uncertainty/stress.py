@@ -24,7 +24,7 @@ from reeplan.errors import UsageError
 from reeplan.instance.policy_rules import RULES
 from reeplan.instance.schema import Instance
 from reeplan.models.data import AREAS, ModelData, model_data
-from reeplan.models.stochastic import build_parametric_stress_model, build_stress_model
+from reeplan.models.stochastic import build_parametric_stress_model, build_stress_model, stress_stages
 from reeplan.models.tables import future_tables
 from reeplan.options import SolveOptions
 from reeplan.parallel import Pool
@@ -191,9 +191,7 @@ def parametric_stress_model(nominal: Instance, plan: Plan) -> tuple[ParametricMo
     key = (instance_sha256(nominal), tuple(sorted(plan.items())))
     if key not in _MODELS:
         sub, _ = build_parametric_stress_model(nominal, plan)
-        stages: list[tuple[object, bool]] = [(sub.HPO_Output[nominal.target_year], True)]
-        if nominal.budget.opex_counts:  # opex is spend: each future runs cheapest among its best (run_chain)
-            stages.append((sub.Total_Cost, False))
+        stages = [(stage(sub), sense == pyo.maximize) for _, stage, sense in stress_stages(nominal)]
         outcomes = {(name, index): entry for name in OUTCOME_COMPONENTS
                     for index, entry in getattr(sub, name).items()}
         while len(_MODELS) >= _MODELS_KEPT:
@@ -238,7 +236,7 @@ def _evaluate_batch(nominal: Instance, plan: Plan, futures: list[dict], opts: So
     if not run.has_plan:
         return [{"status": run.status.value, "seconds": (time.perf_counter() - tick) / len(futures)} for _ in futures]
     hm.load_plan()
-    if nominal.budget.opex_counts and run.status == Status.OPTIMAL:  # opex is spend: run each future cheapest
+    if run.status == Status.OPTIMAL:  # the rest of the chain (stress_stages): most output, then cheapest
         assert run.incumbent is not None  # an optimal run has one
         run_chain(hm, opts, run.incumbent, opts.time_limit)
     seconds = (time.perf_counter() - tick) / len(futures)
