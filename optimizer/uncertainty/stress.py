@@ -136,6 +136,8 @@ def _outcome(value: Callable[[str, object], float], data: ModelData, nominal: In
            "rd_overrun_bn_rub": max(0.0, capex["rd"] - budget.rd_envelope_bn_rub)}
     for name, rule in _rules(nominal).items():
         y = rule.year
+        achieved: float
+        goal: float
         if name == "plants_online":
             achieved = sum(value("New_Modules_Online", (s.name, y)) >= 0.5 for s in data.instance.sites)
             goal = rule.min_count
@@ -150,6 +152,10 @@ def _outcome(value: Callable[[str, object], float], data: ModelData, nominal: In
         row[f"{name}_achieved"] = float(achieved)
         row[f"{name}_met"] = bool(achieved >= goal - 1e-6 * max(1.0, abs(goal)))
     return row
+
+
+def _value_in(values: dict, name: str, index: object) -> float:
+    return values[(name, index)]
 
 
 def _values_of(sub: pyo.Block) -> Callable[[str, object], float]:
@@ -191,7 +197,7 @@ def parametric_stress_model(nominal: Instance, plan: Plan) -> tuple[ParametricMo
     key = (instance_sha256(nominal), tuple(sorted(plan.items())))
     if key not in _MODELS:
         sub, _ = build_parametric_stress_model(nominal, plan)
-        stages = [(stage(sub), sense == pyo.maximize) for _, stage, sense in stress_stages(nominal)]
+        stages = [(expr(sub), sense == pyo.maximize) for _, expr, sense in stress_stages(nominal)]
         outcomes = {(name, index): entry for name in OUTCOME_COMPONENTS
                     for index, entry in getattr(sub, name).items()}
         while len(_MODELS) >= _MODELS_KEPT:
@@ -216,7 +222,7 @@ def _evaluate_parametric(nominal: Instance, plan: Plan, futures: list[dict], bat
             seconds = (time.perf_counter() - tick) / len(chunk)
             rows += [{"status": sol.run.status.value, "seconds": seconds} for _ in chunk]
             continue
-        out = [{"status": sol.run.status.value, **_outcome(lambda name, index, v=values: v[(name, index)], data, nominal)}
+        out = [{"status": sol.run.status.value, **_outcome(partial(_value_in, values), data, nominal)}
                for values, data in zip(sol.outcomes, datas)]
         for k in range(-start % check_every, len(chunk), check_every):  # futures 0, check_every, ... are checked
             model.load(thetas[k], sol.columns[k])
