@@ -124,6 +124,30 @@ def build_parametric_stress_model(nominal: Instance, plan: dict[tuple[str, tuple
     return sub, data
 
 
+def best_levels(data: ModelData, tables: dict[str, dict], plan: dict[tuple[str, tuple], float]) -> dict[int, str]:
+    """Year -> the technology level a fixed plan runs in a future: of the levels whose programmes are all
+    ready that year, the one with the highest recovery x HP share (then recovery, then listing order).
+    ``data`` and ``tables`` are the future's (``model_data(future, index_from=nominal)``, ``future_tables``).
+    Fixing ``Level_Used`` to it changes no stage's optimum of the stress model (FORMULATION.md, 12.2)."""
+    select, committed = tables["ready_select"], tables["committed_ready"]
+    recovery, share = tables["level_recovery"], tables["level_hp_share"]
+    starts: dict[str, list[int]] = {}
+    for key, t in data.project_start:
+        starts.setdefault(key, []).append(t)
+
+    def ready(programme: str, year: int) -> bool:
+        key = f"programme:{programme}"
+        if key in data.committed_ready:
+            return committed[key, year] >= 0.5
+        return sum(select[key, t, year] * plan.get(("Project_Begun", (key, t)), 0.0) for t in starts.get(key, [])) >= 0.5
+
+    out = {}
+    for year in data.years:
+        available = [lv for lv in data.levels if all(ready(r, year) for r in lv.programmes)]
+        out[year] = max(available, key=lambda lv: (recovery[lv.key] * share[lv.key], recovery[lv.key])).key
+    return out
+
+
 def max_spend_bn_rub(sub: pyo.Block, data: ModelData) -> float:
     """An upper bound on a copy's total spend Σ_t Spend[t] over every point of the copy (FORMULATION.md 12.1).
 

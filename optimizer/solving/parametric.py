@@ -253,12 +253,19 @@ class ParametricModel:
 
     def solve(self, thetas: np.ndarray, *, mip_gap: float, threads: int | None, options: dict,
               time_limit: float | None = None, lex_tolerance: float = 0.0, chain_gap: float | None = None,
-              chain_options: Mapping | None = None) -> Solution:
+              chain_options: Mapping | None = None, fixed: np.ndarray | None = None) -> Solution:
         """Every objective stage for copies at the Param vectors ``thetas`` (copies, Params + 1); the columns
-        (copies, columns) of the last stage's plan and the outcomes per copy."""
+        (copies, columns) of the last stage's plan and the outcomes per copy. ``fixed`` (copies, columns):
+        a column's value where it is not NaN (both its bounds); a model whose integers are all fixed so is
+        solved as the LP it is."""
         thetas = np.atleast_2d(thetas)
         copies = thetas.shape[0]
         arrays = self.arrays(thetas)
+        integer = np.tile(self.integer, copies)
+        if fixed is not None:
+            at = ~np.isnan(fixed.ravel())
+            arrays.col_lower[at] = arrays.col_upper[at] = fixed.ravel()[at]
+            integer &= ~at
         n_rows, n_cols = len(arrays.row_lower), len(arrays.col_lower)
         lp = highspy.HighsLp()
         lp.num_col_, lp.num_row_ = n_cols, n_rows
@@ -272,8 +279,8 @@ class ParametricModel:
         lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = n_cols, n_rows
         lp.a_matrix_.start_ = np.searchsorted(arrays.row, np.arange(n_rows + 1)).astype(np.int32)
         lp.a_matrix_.index_, lp.a_matrix_.value_ = arrays.col.astype(np.int32), arrays.value
-        if self.integer.any():
-            lp.integrality_ = [_INTEGER if i else _CONTINUOUS for i in np.tile(self.integer, copies).tolist()]
+        if integer.any():
+            lp.integrality_ = [_INTEGER if i else _CONTINUOUS for i in integer.tolist()]
         h = self.highs
         _ok(h.passModel(lp), "passModel")
         run = run_highs(h, has_objective=True, time_limit=time_limit, mip_gap=mip_gap, threads=threads,

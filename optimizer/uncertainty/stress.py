@@ -24,7 +24,7 @@ from reeplan.errors import UsageError
 from reeplan.instance.policy_rules import RULES
 from reeplan.instance.schema import Instance
 from reeplan.models.data import AREAS, ModelData, model_data
-from reeplan.models.stochastic import build_parametric_stress_model, build_stress_model, stress_stages
+from reeplan.models.stochastic import best_levels, build_parametric_stress_model, build_stress_model, stress_stages
 from reeplan.models.tables import future_tables
 from reeplan.options import SolveOptions
 from reeplan.parallel import Pool
@@ -187,13 +187,13 @@ def evaluate_futures(nominal: Instance, plan: Plan, futures: list[dict], *, batc
     return rows
 
 
-_MODELS: dict[tuple, tuple[ParametricModel, pyo.Block]] = {}  # per process: (instance, plan) -> its model
+_MODELS: dict[tuple, tuple[ParametricModel, pyo.Block, dict]] = {}  # per process: (instance, plan) -> its model
 _MODELS_KEPT = 4
 
 
-def parametric_stress_model(nominal: Instance, plan: Plan) -> tuple[ParametricModel, pyo.Block]:
-    """The plan's stress model compiled once per process (kept for the next batch of the same plan), and the
-    Pyomo copy it was compiled from."""
+def parametric_stress_model(nominal: Instance, plan: Plan) -> tuple[ParametricModel, pyo.Block, dict]:
+    """The plan's stress model compiled once per process (kept for the next batch of the same plan), the
+    Pyomo copy it was compiled from, and the column of each ``Level_Used[level, year]``."""
     from reeplan.instance.io import instance_sha256  # defers pydantic and yaml
 
     key = (instance_sha256(nominal), tuple(sorted(plan.items())))
@@ -204,22 +204,31 @@ def parametric_stress_model(nominal: Instance, plan: Plan) -> tuple[ParametricMo
                     for index, entry in getattr(sub, name).items()}
         while len(_MODELS) >= _MODELS_KEPT:
             _MODELS.pop(next(iter(_MODELS)))
-        _MODELS[key] = (ParametricModel(sub, stages, outcomes), sub)
+        model = ParametricModel(sub, stages, outcomes)
+        column = {id(v): i for i, v in enumerate(model.columns)}
+        _MODELS[key] = (model, sub, {index: column[id(v)] for index, v in sub.Level_Used.items()})
     return _MODELS[key]
 
 
 def _evaluate_parametric(nominal: Instance, plan: Plan, futures: list[dict], batch: int,
                          opts: SolveOptions, check_every: int, numbers: list[int]) -> list[dict]:
-    model, sub = parametric_stress_model(nominal, plan)
+    model, sub, level_column = parametric_stress_model(nominal, plan)
     rows = []
     for start in range(0, len(futures), batch):
         tick = time.perf_counter()
         chunk = [apply_future(nominal, f) for f in futures[start:start + batch]]
         datas = [model_data(future, index_from=nominal) for future in chunk]
-        thetas = np.array([model.theta(future_tables(data)) for data in datas])
+        tables = [future_tables(data) for data in datas]
+        thetas = np.array([model.theta(t) for t in tables])
+        # each year's technology level is the best one ready (models.stochastic.best_levels): the rest is an LP
+        fixed = np.full((len(chunk), len(model.columns)), np.nan)
+        for k, (data, table) in enumerate(zip(datas, tables)):
+            best = best_levels(data, table, plan)
+            for (level, year), col in level_column.items():
+                fixed[k, col] = float(best[year] == level)
         sol = model.solve(thetas, mip_gap=opts.mip_gap, threads=opts.threads, options=opts.highs_options(),
                           time_limit=opts.time_limit, lex_tolerance=opts.lex_tolerance, chain_gap=CHAIN_GAP,
-                          chain_options=CHAIN_HIGHS_OPTIONS)
+                          chain_options=CHAIN_HIGHS_OPTIONS, fixed=fixed)
         if sol.columns is None:
             seconds = (time.perf_counter() - tick) / len(chunk)
             rows += [{"status": sol.run.status.value, "seconds": seconds} for _ in chunk]

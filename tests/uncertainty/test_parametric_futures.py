@@ -87,7 +87,7 @@ def _rows_by_name(lin, prefix: str) -> dict[str, tuple[float, float, dict[str, f
 @pytest.mark.parametrize("name", list(CASES))
 def test_the_template_at_a_future_is_the_compile_of_that_futures_model(plans, name):
     inst, plan = plans[name]
-    model, _ = parametric_stress_model(inst, plan)
+    model, _, _ = parametric_stress_model(inst, plan)
     for future in sample_futures(inst, 3, seed=11).to_dict("records"):
         f = apply_future(inst, future)
         arrays = model.arrays(model.theta(future_tables(model_data(f, index_from=inst))))
@@ -114,8 +114,8 @@ def test_the_template_at_a_future_is_the_compile_of_that_futures_model(plans, na
 
 def test_one_model_per_plan_and_process_is_reused(plans):
     inst, plan = plans["tiny"]
-    first, _ = parametric_stress_model(inst, plan)
-    again, _ = parametric_stress_model(inst.model_copy(), dict(plan))
+    first, _, _ = parametric_stress_model(inst, plan)
+    again, _, _ = parametric_stress_model(inst.model_copy(), dict(plan))
     assert again is first
 
 
@@ -139,3 +139,16 @@ def test_a_futures_whole_horizon_output_is_the_most_the_plan_allows(plans):
     assert fresh.incumbent > rows[False]["hpo_t"] + 1.0  # the plan produces before the target year too
     for p, row in rows.items():
         assert row["cumulative_hpo_t"] == pytest.approx(fresh.incumbent, rel=1e-6), p
+
+
+def test_best_levels_by_hand(plans):
+    """tiny.yaml: the plan funds purity-rd (2 yr, from 2025), ready in 2027: level 'purity-rd' (0.6 x 0.5 =
+    0.30) in 2027, today's level '' (0.5 x 0.2) before. If the programme fails its gains are 0: both levels
+    give 0.10 and equal recovery, and the first listed ('') is kept."""
+    from reeplan.models.stochastic import best_levels
+
+    inst, plan = plans["tiny"]
+    for future, want in (({}, {2025: "", 2026: "", 2027: "purity-rd"}),
+                         ({"rd_success[programme:purity-rd]": 0.0}, {2025: "", 2026: "", 2027: ""})):
+        data = model_data(apply_future(inst, future), index_from=inst)
+        assert best_levels(data, future_tables(data), plan) == want
