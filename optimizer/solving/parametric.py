@@ -34,6 +34,7 @@ from reeplan.solving.highs import Run, new_highs, run_highs
 
 _INTEGER, _CONTINUOUS = highspy.HighsVarType.kInteger, highspy.HighsVarType.kContinuous
 _CONSTANT = -1  # the "column" of a term with no variable
+LATER_LP_OPTIONS = {"solver": "ipm"}
 Poly = dict[tuple[int, tuple[int, ...]], float]  # (column or _CONSTANT, Param slots) -> coefficient
 
 
@@ -285,26 +286,36 @@ class ParametricModel:
         _ok(h.passModel(lp), "passModel")
         run = run_highs(h, has_objective=True, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                         options=options)
+        n = len(self.columns)
         for k in range(1, len(costs)):
             if not run.has_plan or run.incumbent is None:
                 break
-            (prev_cost, prev_offset), prev_max = costs[k - 1]
-            slack = lex_tolerance * max(1.0, abs(run.incumbent))
-            idx = np.flatnonzero(prev_cost).astype(np.int32)
+            # each copy keeps its own earlier stage within lex_tolerance of its own value: one row per copy
+            (prev_cost, _), prev_max = costs[k - 1]
+            x = np.asarray(h.getSolution().col_value)
+            per_copy = prev_cost.reshape(copies, n)
+            value = (per_copy * x.reshape(copies, n)).sum(axis=1)  # offsets left out on both sides of the row
+            slack = lex_tolerance * np.maximum(1.0, np.abs(value + self._offsets(k - 1, thetas)))
+            lower = np.where(prev_max, value - slack, -INF)
+            upper = np.where(prev_max, INF, value + slack)
+            index = [np.flatnonzero(per_copy[c]) for c in range(copies)]
+            starts = np.cumsum([0] + [len(i) for i in index[:-1]]).astype(np.int32)
+            cols = np.concatenate([i + c * n for c, i in enumerate(index)]).astype(np.int32)
+            _ok(h.addRows(copies, lower, upper, len(cols), starts, cols, prev_cost[cols]), "addRows")
             start = h.getSolution()
-            bound = run.incumbent - prev_offset
-            _ok(h.addRow(bound - slack if prev_max else -INF, INF if prev_max else bound + slack, len(idx), idx,
-                         prev_cost[idx]), "addRow")
             (cost, offset), maximize = costs[k]
             _ok(h.changeColsCost(len(cost), np.arange(len(cost), dtype=np.int32), cost), "changeColsCost")
             _ok(h.changeObjectiveOffset(offset), "changeObjectiveOffset")
             _ok(h.changeObjectiveSense(highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize),
                 "changeObjectiveSense")
-            if start.value_valid:
+            if start.value_valid and integer.any():  # a MIP start; an LP re-solves from its kept basis instead
                 h.setSolution(start)
+            # an LP's later stage: interior point (with crossover to a vertex), measured at a third of the simplex
+            # time on the stress model's output stage (benchmarks/README.md, "parametric futures")
+            later = {**(chain_options or {}), **({} if integer.any() else LATER_LP_OPTIONS), **options}
             run = run_highs(h, has_objective=True, time_limit=time_limit,
                             mip_gap=mip_gap if chain_gap is None else min(mip_gap, chain_gap), threads=threads,
-                            options={**(chain_options or {}), **options})
+                            options=later)
         if not run.has_plan:
             return Solution(run, None, [])
         x = np.asarray(h.getSolution().col_value).reshape(copies, len(self.columns))
@@ -332,6 +343,10 @@ class ParametricModel:
                       np.where(self._lower_free, -INF, self._row_lower.evaluate(thetas)).ravel(),
                       np.where(self._upper_free, INF, self._row_upper.evaluate(thetas)).ravel(),
                       row[keep], col[keep], values[keep])
+
+    def _offsets(self, stage: int, thetas: np.ndarray) -> np.ndarray:
+        """Each copy's constant of objective ``stage``."""
+        return self._objectives[stage][0][3].evaluate(thetas)[:, 0]
 
     @staticmethod
     def _dense(linear: tuple, thetas: np.ndarray, n_cols: int) -> tuple[np.ndarray, float]:
