@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, replace
 
 import pandas as pd
+from reeplan.errors import UsageError
 from reeplan.instance.schema import Instance
 from reeplan.models.data import model_data
 from reeplan.options import SolveOptions
@@ -168,6 +169,8 @@ def schedule_float(instance: Instance, plan: Plan, *, options: SolveOptions | No
                    batch: int = 25) -> ScheduleFloat:
     """The float of every item of ``plan``: all (item, delay) futures in one ``evaluate_futures`` call, the
     point-estimate future first (its HPO is the planned one)."""
+    if batch < 1:
+        raise UsageError(f"batch must be at least 1, got {batch}")
     clock = time.perf_counter()
     items = float_items(instance, plan)
     futures = delay_futures(instance, items)
