@@ -92,6 +92,12 @@ def stress_cmd(
                                                "overrun at P90", "hpo_swing_t": "HPO swing"})
         out_console.print(frame_table(tornado.drop(columns="hpo_nominal_t"), "Tornado: each input at its P10 / P90, "
                                        "others at point estimates (HPO t, overrun bn RUB)"))
+        if report.float_table is not None and len(report.float_table):
+            shown_float = report.float_table[["kind", "name", "start_year", "ready_year", "float_yr", "critical",
+                                              "hpo_lost_t_per_yr"]].rename(columns={
+                "start_year": "start", "ready_year": "ready", "float_yr": "float yr",
+                "hpo_lost_t_per_yr": "HPO lost, 1st yr beyond float"})
+            out_console.print(frame_table(shown_float, "Schedule float: each item delayed alone (years, HPO t)"))
     out_console.print(f"{report.seconds['total']:.1f} s ({report.seconds['per_sample'] * 1e3:.0f} ms per future)"
                       + (f"; schedule float {report.seconds['float']:.1f} s" if schedule_float else "")
                       + f"; wrote samples, targets, tornado, drivers, {'float, ' if schedule_float else ''}"
