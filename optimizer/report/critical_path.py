@@ -27,8 +27,8 @@ def critical_path_svg(float_table: pd.DataFrame, target_year: int, first_year: i
     """One bar per item from its start to its planned ready year, then its float (light blue; green and open-ended
     when it can slip past the target year); critical items red; the target year as a line."""
     rows = list(float_table.itertuples())
-    starts = [_int(r.start_year) for r in rows if _int(r.start_year) is not None]
-    y0 = first_year if first_year is not None else min(starts + [target_year - 1])
+    starts = [y for y in (_int(r.start_year) for r in rows) if y is not None]
+    y0: int = first_year if first_year is not None else min([*starts, target_year - 1])
     y1 = target_year + 1
     width = LABEL_PX + (y1 - y0) * YEAR_PX + 20
     height = TOP_PX + ROW_PX * len(rows) + 8

@@ -200,7 +200,9 @@ def describe_float(table: pd.DataFrame, target_year: int) -> str:
              f"{len(known)} items have no float, a year's delay of any of them cuts {target_year} HPO"
              + (f": {names}." if len(critical) else ".")]
     slack = known[~known["critical"].astype(bool) & ~known["absorbs_all"].astype(bool)]
-    extra = [f"{len(slack)} absorb 1-{int(slack['float_yr'].max())} years" if len(slack) else "",
+    low, high = (int(slack["float_yr"].min()), int(slack["float_yr"].max())) if len(slack) else (0, 0)
+    years = f"{low}" if low == high else f"{low}-{high}"
+    extra = [f"{len(slack)} absorb {years} year{'s' if high > 1 else ''} of delay" if len(slack) else "",
              f"{len(spare)} can slip past {target_year} without HPO falling" if len(spare) else "",
              f"{len(table) - len(known)} take no delay input (R&D programmes)" if len(table) > len(known) else ""]
     extra = [e for e in extra if e]

@@ -151,7 +151,7 @@ def test_describe_names_the_critical_items(case):
     text = found.text()
     assert "1 of 5 items have no float" in text and "grid-to-new" in text
     assert "New Works" not in text.split("Of the others")[0]
-    assert "1 can slip past 2029" in text and "1 take no delay input" in text
+    assert "1 can slip past 2029" in text and "1 take no delay input" in text and "3 absorb 1-2 years of delay" in text
     assert describe_float(found.table.iloc[0:0], 2029).startswith("Schedule float: the plan builds nothing")
 
 
