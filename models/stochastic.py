@@ -9,8 +9,9 @@ copies; everything else is per-future recourse. See FORMULATION.md, section 12.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import pyomo.core as pyo
 from reeplan.instance.schema import Instance
@@ -93,12 +94,12 @@ def build_stress_model(nominal: Instance, futures: list[Instance], plan: dict[tu
                 var.fix(plan.get((name, idx), 0.0))
         root.add_component(f"scenario_{k}", sub)
         scenarios.append((sub, data))
-    add_objective_chain(root, [(name, sum(expr for sub, _ in scenarios for expr in [stage(sub)]), sense)
-                               for name, stage, sense in stress_stages(nominal)])
+    add_objective_chain(root, [(name, sum(expr(sub) for sub, _ in scenarios), sense)
+                               for name, expr, sense in stress_stages(nominal)])
     return root, scenarios
 
 
-def stress_stages(nominal: Instance) -> list[tuple[str, object, object]]:
+def stress_stages(nominal: Instance) -> list[tuple[str, Callable[[pyo.Block], Any], object]]:
     """The stress model's objective chain, per copy (name, expression of a copy, sense): the most HPO in the
     target year; then the most HPO over the horizon (operate what exists and what is built, as the
     deterministic chain's ``output`` stage), so that no year's operation is arbitrary; then, only when opex

@@ -62,11 +62,11 @@ class _Expander:
             value = float(pyo.value(expr))
             return {(_CONSTANT, ()): value} if value else {}
         if isinstance(expr, SumExpression):
-            out: Poly = {}
+            total: Poly = {}
             for arg in expr.args:
-                for key, c in self.expand(arg).items():
-                    out[key] = out.get(key, 0.0) + c
-            return out
+                for term, c in self.expand(arg).items():
+                    total[term] = total.get(term, 0.0) + c
+            return total
         if isinstance(expr, ProductExpression):  # MonomialTermExpression too
             return _times(self.expand(expr.args[0]), self.expand(expr.args[1]))
         if isinstance(expr, NegationExpression):
@@ -196,7 +196,8 @@ class ParametricModel:
         self._row_lower, self._row_upper = _Terms.of(lower, rows), _Terms.of(upper, rows)
 
     def _compile_columns(self, ex: _Expander) -> None:
-        col_lower, col_upper = [], []
+        col_lower: list[tuple[int, float, tuple[int, ...]]] = []
+        col_upper: list[tuple[int, float, tuple[int, ...]]] = []
         for i, v in enumerate(self.columns):
             for bound, out in ((v.lower, col_lower), (v.upper, col_upper)):
                 if bound is not None:

@@ -145,6 +145,8 @@ def _outcome(value: Callable[[str, object], float], data: ModelData, nominal: In
            "rd_overrun_bn_rub": max(0.0, capex["rd"] - budget.rd_envelope_bn_rub)}
     for name, rule in _rules(nominal).items():
         y = rule.year
+        achieved: float
+        goal: float
         if name == "plants_online":
             achieved = sum(value("New_Modules_Online", (s.name, y)) >= 0.5 for s in data.instance.sites)
             goal = rule.min_count
@@ -161,6 +163,10 @@ def _outcome(value: Callable[[str, object], float], data: ModelData, nominal: In
     return row
 
 
+def _value_in(values: dict, name: str, index: object) -> float:
+    return values[(name, index)]
+
+
 def _values_of(sub: pyo.Block) -> Callable[[str, object], float]:
     return lambda name, index: pyo.value(getattr(sub, name)[index])
 
@@ -171,17 +177,19 @@ CHECK_EVERY = 100
 
 def evaluate_futures(nominal: Instance, plan: Plan, futures: list[dict], *, batch: int = 25,
                      options: SolveOptions | None = None, parametric: bool = True,
-                     check_every: int = CHECK_EVERY) -> list[dict]:
+                     check_every: int = CHECK_EVERY, numbers: list[int] | None = None) -> list[dict]:
     """Outcome rows of ``plan`` in each future (a dict of sampled values, ``{}`` = point estimate); ``batch``
     futures share one HiGHS run, each its own copy of the model.
 
     ``parametric`` (default): the plan's model is built once per process and each future only moves its
-    numbers (``reeplan.solving.parametric``), and every ``check_every``-th future (the first included) passes
-    through the independent checker; else (the reference it is tested against) a model with ``batch``
-    future copies is built per batch, and the first future of each is checked."""
+    numbers (``reeplan.solving.parametric``), and the futures numbered 0, ``check_every``, 2 x ``check_every``...
+    (``numbers``: each future's number, default its position) pass through the independent checker; else
+    (the reference it is tested against) a model with ``batch`` future copies is built per batch, and the
+    first future of each is checked."""
     opts = options or SolveOptions(threads=1, mip_gap=1e-6, marginals=False, diagnose=False)
     if parametric:
-        return _evaluate_parametric(nominal, plan, futures, batch, opts, check_every)
+        return _evaluate_parametric(nominal, plan, futures, batch, opts, check_every,
+                                    list(range(len(futures))) if numbers is None else numbers)
     rows = []
     for start in range(0, len(futures), batch):
         rows += _evaluate_batch(nominal, plan, futures[start:start + batch], opts)
@@ -200,7 +208,7 @@ def parametric_stress_model(nominal: Instance, plan: Plan) -> tuple[ParametricMo
     key = (instance_sha256(nominal), tuple(sorted(plan.items())))
     if key not in _MODELS:
         sub, _ = build_parametric_stress_model(nominal, plan)
-        stages = [(stage(sub), sense == pyo.maximize) for _, stage, sense in stress_stages(nominal)]
+        stages = [(expr(sub), sense == pyo.maximize) for _, expr, sense in stress_stages(nominal)]
         outcomes = {(name, index): entry for name in OUTCOME_COMPONENTS
                     for index, entry in getattr(sub, name).items()}
         while len(_MODELS) >= _MODELS_KEPT:
@@ -210,7 +218,7 @@ def parametric_stress_model(nominal: Instance, plan: Plan) -> tuple[ParametricMo
 
 
 def _evaluate_parametric(nominal: Instance, plan: Plan, futures: list[dict], batch: int,
-                         opts: SolveOptions, check_every: int) -> list[dict]:
+                         opts: SolveOptions, check_every: int, numbers: list[int]) -> list[dict]:
     model, sub = parametric_stress_model(nominal, plan)
     rows = []
     for start in range(0, len(futures), batch):
@@ -225,9 +233,9 @@ def _evaluate_parametric(nominal: Instance, plan: Plan, futures: list[dict], bat
             seconds = (time.perf_counter() - tick) / len(chunk)
             rows += [{"status": sol.run.status.value, "seconds": seconds} for _ in chunk]
             continue
-        out = [{"status": sol.run.status.value, **_outcome(lambda name, index, v=values: v[(name, index)], data, nominal)}
+        out = [{"status": sol.run.status.value, **_outcome(partial(_value_in, values), data, nominal)}
                for values, data in zip(sol.outcomes, datas)]
-        for k in range(-start % check_every, len(chunk), check_every):  # futures 0, check_every, ... are checked
+        for k in [k for k in range(len(chunk)) if numbers[start + k] % check_every == 0]:
             model.load(thetas[k], sol.columns[k])
             out[k]["check_violations"] = len(check_future(chunk[k], sub, datas[k]))
         seconds = (time.perf_counter() - tick) / len(chunk)
@@ -279,7 +287,7 @@ def _run_chunk(nominal: Instance, plan: Plan, batch: int, check_every: int, para
                chunk: list[tuple[int, dict]]) -> list[dict]:
     """Worker entry point: evaluate (index, future) pairs, return rows tagged with their index."""
     rows = evaluate_futures(nominal, plan, [f for _, f in chunk], batch=batch, check_every=check_every,
-                            parametric=parametric)
+                            parametric=parametric, numbers=[i for i, _ in chunk])
     return [{"sample": i, **row} for (i, _), row in zip(chunk, rows)]
 
 

@@ -238,13 +238,17 @@ def test_hand_futures_batching_does_not_matter(tiny, tiny_plan):
 
 def test_power_price_counts_when_opex_counts(tiny, tiny_plan):
     """With opex counting against the budget, the tiny plan's 2027 operation costs (tiny.yaml header)
-    processing 1,000 t x 1 m RUB = 1.000 bn, power 10 GWh x 2,000 RUB/MWh = 0.020 bn, transport 0.001 bn:
-    spend 7 + 1.021 = 8.021 bn. At 1.35 x the tariff power costs 0.027 bn: spend 8.028, overrun 1.028."""
+    processing 1,000 t x 1 m RUB = 1.000 bn, power 10 GWh x 2,000 RUB/MWh = 0.020 bn, transport 0.001 bn.
+    The stress chain's output stage also runs Old Works in 2025 and 2026 (500 t each, HPO 50 t each:
+    cumulative 400 t), each year processing 0.5 bn + power 5 GWh x 2,000 = 0.010 bn + rail 500 t x 500 km
+    x 2 RUB = 0.0005 bn = 0.5105 bn: spend 7 + 1.021 + 1.021 = 9.042 bn. At 1.35 x the tariff power costs
+    0.027 bn in 2027 and 0.0135 bn in each earlier year: spend 7 + 1.028 + 1.028 = 9.056, overrun 2.056."""
     inst = tiny.model_copy(update={"budget": tiny.budget.model_copy(update={"opex_counts": True})})
     nominal, dear = evaluate_futures(inst, tiny_plan, [{}, {"power_price[source:Grid]": 1.35}])
     assert close(nominal["hpo_t"], 300.0) and close(dear["hpo_t"], 300.0)
-    assert close(nominal["spend_bn_rub"], 8.021) and close(nominal["overrun_bn_rub"], 1.021)
-    assert close(dear["spend_bn_rub"], 8.028) and close(dear["overrun_bn_rub"], 1.028)
+    assert close(nominal["cumulative_hpo_t"], 400.0) and close(dear["cumulative_hpo_t"], 400.0)
+    assert close(nominal["spend_bn_rub"], 9.042) and close(nominal["overrun_bn_rub"], 2.042)
+    assert close(dear["spend_bn_rub"], 9.056) and close(dear["overrun_bn_rub"], 2.056)
 
 
 # ---------------------------------------------------------------------------------------------------
