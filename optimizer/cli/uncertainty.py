@@ -60,22 +60,29 @@ def stress_cmd(
     out: Annotated[Path | None, typer.Option(help="Folder for the tables and charts "
                                                   "[default: reeplan-out/<instance>-stress]")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", help="Print only the summary")] = False,
+    schedule_float: Annotated[bool, typer.Option("--float/--no-float", help="Also the schedule float: per item, the "
+                                                 "years of delay it absorbs before target-year HPO falls")] = True,
     force: ForceOpt = False,
     store: StoreOpt = None,
     no_store: NoStoreOpt = False,
 ) -> None:
     """Stress-test a plan: keep what it builds and when, sample futures, re-optimise operation in each."""
     from reeplan.report.stress_charts import write_stress_charts  # defers matplotlib and numpy
+    from reeplan.uncertainty.schedule_float import with_schedule_float  # defers pyomo and highspy
     from reeplan.uncertainty.stress import plan_from_result, stress_result, stress_test  # defers pyomo and highspy
 
     run_store = _store_of(store, no_store)
     inst, result = load_plan(plan, run_store.path if run_store else store)
     folder = prepare_out_dir(out if out is not None else default_out_dir(inst.name, "-stress"), force)
+    fixed = plan_from_result(inst, result)
     with _progress_bar("futures", quiet) as bar:
         task = bar.add_task("futures", total=samples)
-        report = stress_test(inst, plan_from_result(inst, result), samples=samples, seed=seed, workers=workers,
+        report = stress_test(inst, fixed, samples=samples, seed=seed, workers=workers,
                              scheduler=scheduler, batch=batch, plan_label=f"plan of {inst.name}",
                              on_progress=lambda d, t: bar.update(task, completed=d))
+    if schedule_float:
+        err_console.print("schedule float: delaying each item of the plan alone ...")
+        report = with_schedule_float(report, inst, fixed, batch=batch)
     report.write(folder)
     write_stress_charts(report, folder)
     out_console.print(shown(report.text()))
@@ -85,8 +92,16 @@ def stress_cmd(
                                                "overrun at P90", "hpo_swing_t": "HPO swing"})
         out_console.print(frame_table(tornado.drop(columns="hpo_nominal_t"), "Tornado: each input at its P10 / P90, "
                                        "others at point estimates (HPO t, overrun bn RUB)"))
-    out_console.print(f"{report.seconds['total']:.1f} s ({report.seconds['per_sample'] * 1e3:.0f} ms per future); "
-                      f"wrote samples, targets, tornado, drivers, summary.json and charts to {shown(folder)}/")
+        if report.float_table is not None and len(report.float_table):
+            shown_float = report.float_table[["kind", "name", "start_year", "ready_year", "float_yr", "critical",
+                                              "hpo_lost_t_per_yr"]].rename(columns={
+                "start_year": "start", "ready_year": "ready", "float_yr": "float yr",
+                "hpo_lost_t_per_yr": "HPO lost, 1st yr beyond float"})
+            out_console.print(frame_table(shown_float, "Schedule float: each item delayed alone (years, HPO t)"))
+    out_console.print(f"{report.seconds['total']:.1f} s ({report.seconds['per_sample'] * 1e3:.0f} ms per future)"
+                      + (f"; schedule float {report.seconds['float']:.1f} s" if schedule_float else "")
+                      + f"; wrote samples, targets, tornado, drivers, {'float, ' if schedule_float else ''}"
+                      f"summary.json and charts to {shown(folder)}/")
     if scheduler is not None:
         retried = report.seconds.get("tasks_retried")
         err_console.print(f"{report.seconds.get('tasks')} task(s) on the Dask cluster at {shown(scheduler)}, "

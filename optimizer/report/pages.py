@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from reeplan.numbers import finite_or_none as _f
+from reeplan.report.critical_path import critical_path_legend, critical_path_svg, float_rows_table
 from reeplan.report.interactive import AREA_NAMES, PAGE_BUDGET_BYTES, Page, shell
 from reeplan.report.page import esc, kpi_tile, num, pct, section, table
 from reeplan.result.result import AREA_KEYS, Result, atomic_write
@@ -417,8 +418,23 @@ def stress_html(reports: dict[str, dict], source: str = "", title: str = "") -> 
                                          [[esc(r.input), num(r.hpo_low_t, 0), num(r.hpo_high_t, 0), num(r.hpo_swing_t, 0)]
                                           for r in tor.itertuples()]),
                                  f"tornado-{labels.index(lb)}"))
+        parts.append(_critical_path_section(rep, f"float-{labels.index(lb)}", lb))
     parts.append(_footer())
     return shell(title or f"reeplan stress — {labels[0]}", "".join(parts), page)
+
+
+def _critical_path_section(rep: dict, sid: str, label: str) -> str:
+    """The critical-path view of a report's schedule float ('' when the stress test computed none)."""
+    table_ = rep.get("float")
+    if table_ is None or not len(table_):
+        return ""
+    year = int(rep["summary"].get("target_year") or max(int(y) for y in table_["ready_year"]))
+    critical = table_[table_["critical"].fillna(False).astype(bool)]
+    note = (f"Each item of the plan delayed alone, everything else at its point estimate: its float is the years "
+            f"of delay it absorbs before {year} HPO falls. {len(critical)} of {int(table_['float_yr'].notna().sum())} "
+            "items have no float (red). A site is one item: its delay moves all its modules. Hover a bar.")
+    chart = f'<div class="chart">{critical_path_svg(table_, year)}</div>{critical_path_legend()}'
+    return section(f"Critical path: {label}", esc(note), chart + float_rows_table(table_), sid)
 
 
 def stress_report_from_folder(folder: str | Path) -> dict:
@@ -429,14 +445,14 @@ def stress_report_from_folder(folder: str | Path) -> dict:
                else pd.read_csv(folder / "samples.csv"))
     read = lambda name: pd.read_csv(folder / f"{name}.csv") if (folder / f"{name}.csv").is_file() else None  # noqa: E731
     return {"summary": meta.get("summary") or {}, "samples": samples, "targets": read("targets"),
-            "tornado": read("tornado"), "label": meta.get("plan") or folder.name}
+            "tornado": read("tornado"), "float": read("float"), "label": meta.get("plan") or folder.name}
 
 
 def stress_report_from_result(result: Result) -> dict:
     """{summary, samples, targets, tornado} from a stress test's record in the run store."""
     return {"summary": dict(result.kpis), "samples": result.tables.get("samples", pd.DataFrame()),
             "targets": result.tables.get("target_odds"), "tornado": result.tables.get("tornado"),
-            "label": result.instance_name}
+            "float": result.tables.get("float"), "label": result.instance_name}
 
 
 # ------------------------------------------------------------------------------------------ bench

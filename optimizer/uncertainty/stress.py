@@ -93,23 +93,32 @@ class StressReport:
     tornado: pd.DataFrame
     drivers: pd.DataFrame
     seconds: dict = field(default_factory=dict)
+    # schedule float (reeplan.uncertainty.schedule_float.with_schedule_float): per item, and HPO per delay
+    float_table: pd.DataFrame | None = None
+    float_by_delay: pd.DataFrame | None = None
+    float_text: str = ""
 
     def text(self) -> str:
         """The report in plain words."""
         return describe(self)
 
     def write(self, out_dir: str | Path) -> list[Path]:
-        """samples, targets, tornado and drivers as CSV and Parquet, and summary.json, each written atomically
-        (the charts: ``reeplan.report.stress_charts.write_stress_charts``)."""
+        """samples, targets, tornado, drivers (and float, float_by_delay when computed) as CSV and Parquet, and
+        summary.json, each written atomically (the charts: ``reeplan.report.stress_charts.write_stress_charts``)."""
         from reeplan.result.exports import write_tables  # defers pyarrow
 
         out = Path(out_dir)
         paths = write_tables(out, {"samples": self.samples, "targets": self.targets, "tornado": self.tornado,
-                                   "drivers": self.drivers})
+                                   "drivers": self.drivers, **self._float_tables()})
         meta = {"plan": self.plan_label, "instance": self.instance_name, "summary": self.summary,
                 "nominal": self.nominal, "seconds": self.seconds, "text": self.text()}
         paths.append(atomic_write(out / "summary.json", json.dumps(json_safe(meta), indent=2, default=str)))
         return paths
+
+    def _float_tables(self) -> dict[str, pd.DataFrame]:
+        if self.float_table is None or self.float_by_delay is None:
+            return {}
+        return {"float": self.float_table, "float_by_delay": self.float_by_delay}
 
 
 def _rules(instance: Instance) -> dict:
@@ -451,6 +460,8 @@ def describe(report: StressReport) -> str:
                      f"the independent checker: {'no violation' if not bad else f'{bad} violations (a bug: please report it)'}.")
     if s.get("failed_samples"):
         lines.append(f"  - {s['failed_samples']} futures did not solve; see the status column.")
+    if report.float_text:
+        lines.append(report.float_text)
     return "\n".join(lines)
 
 
@@ -462,5 +473,5 @@ def stress_result(report: StressReport, instance: Instance) -> Result:
                   seconds=report.seconds, kpis=Kpis({**report.summary, "hpo_t": report.summary["hpo_mean_t"],
                                                      "spend_bn_rub": report.summary["expected_spend_bn_rub"]}),
                   tables={"samples": report.samples, "tornado": report.tornado, "drivers": report.drivers,
-                          "target_odds": report.targets},
+                          "target_odds": report.targets, **report._float_tables()},
                   instance_sha256=instance_sha256(instance), message=describe(report))
