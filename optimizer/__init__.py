@@ -28,6 +28,8 @@ _API = {
     "sample_futures": "reeplan.uncertainty.futures",
     "plan_from_result": "reeplan.uncertainty.stress",
     "stress_test": "reeplan.uncertainty.stress",
+    "schedule_float": "reeplan.uncertainty.schedule_float",
+    "with_schedule_float": "reeplan.uncertainty.schedule_float",
     "solve_robust": "reeplan.uncertainty.robust",
     "compare_under_uncertainty": "reeplan.uncertainty.robust",
     "parse_risk": "reeplan.uncertainty.robust",
