@@ -29,6 +29,7 @@ _API = {
     "plan_from_result": "reeplan.uncertainty.stress",
     "stress_test": "reeplan.uncertainty.stress",
     "schedule_float": "reeplan.uncertainty.schedule_float",
+    "adapt_plan": "reeplan.uncertainty.adapt",
     "with_schedule_float": "reeplan.uncertainty.schedule_float",
     "solve_robust": "reeplan.uncertainty.robust",
     "compare_under_uncertainty": "reeplan.uncertainty.robust",

@@ -10,7 +10,7 @@ import os
 import sys
 
 import typer
-from reeplan.cli import batch, bench, compare, runs, solve, uncertainty
+from reeplan.cli import adapt, batch, bench, compare, runs, solve, uncertainty
 from reeplan.cli.console import err_console
 from reeplan.errors import InfeasibleError, ReeplanError
 from reeplan.text import shown
@@ -23,7 +23,7 @@ except ImportError:  # pragma: no cover - depends on the installed typer
 app = typer.Typer(help="reeplan: split a capital budget across plant sites, hydro power, logistics and R&D "
                        "to get the most high-purity rare-earth oxide.", no_args_is_help=True,
                   pretty_exceptions_enable=False, add_completion=False)
-for _module in (solve, compare, batch, bench, runs, uncertainty):  # the order of ``reeplan --help``
+for _module in (solve, compare, batch, bench, runs, uncertainty, adapt):  # the order of ``reeplan --help``
     _module.register(app)
 
 
