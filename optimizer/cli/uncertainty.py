@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -102,8 +103,10 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
     """``reeplan solve --robust``: deterministic and robust plans, both stress-tested on the same fresh futures
     (local workers, or the Dask cluster at ``scheduler``)."""
     from reeplan.cli.render import render_result  # defers pydantic and yaml
+    from reeplan.report.robust_page import ROBUST_FILE  # defers pandas
     from reeplan.report.stress_charts import outcome_chart  # defers matplotlib and numpy
     from reeplan.result.exports import write_tables  # defers pandas and pyarrow
+    from reeplan.result.result import atomic_write, json_safe  # defers pydantic and yaml
     from reeplan.solving.pipeline import solve  # defers pyomo and highspy
     from reeplan.uncertainty.budget_rules import parse_budget_rule  # defers pyomo
     from reeplan.uncertainty.robust import (  # defers pyomo and highspy
@@ -147,6 +150,8 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
     for label, report in cmp.reports.items():
         report.write(cmp_dir / label)
     write_tables(cmp_dir, {"comparison": cmp.table.reset_index()})
+    # the robust plan's rule, in-sample overrun and gap, for the report's robust page (reeplan.report.robust_page)
+    atomic_write(cmp_dir / ROBUST_FILE, json.dumps(json_safe(rob.kpis["robust"]), indent=2) + "\n")
     chart = outcome_chart(cmp.reports)
     (cmp_dir / f"{chart.name}.png").write_bytes(chart.png)
     k = rob.kpis["robust"]
