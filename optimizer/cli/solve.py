@@ -65,7 +65,7 @@ def solve_cmd(
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the stress tests (instead of "
                                                        "local workers)", rich_help_panel="Robust")] = None,
     warm_start_scenarios: Annotated[int | None, typer.Option(
-        help="Warm-start the robust solve from the plan of its first K0 futures (0: none) [default: K // 4 from "
+        help="Warm-start the robust solve from the plan of its first K0 futures (0: none) [default: K // 8 from "
              "--scenarios 100 on, else none]", rich_help_panel="Robust")] = None,
 ) -> None:
     """Solve an instance and print the plan; write summary.json, each table as CSV and Parquet (--format: netCDF,

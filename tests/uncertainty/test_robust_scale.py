@@ -46,7 +46,7 @@ def warm(base):
 
 
 def test_warm_start_size_default_and_bad_values():
-    assert robust.warm_start_size(200, None) == 50 and robust.warm_start_size(100, None) == 25
+    assert robust.warm_start_size(200, None) == 25 and robust.warm_start_size(100, None) == 12
     assert robust.warm_start_size(99, None) == 0 and robust.warm_start_size(20, 5) == 5
     for bad in (-1, 20, 21):
         with pytest.raises(UsageError, match="--warm-start-scenarios"):
