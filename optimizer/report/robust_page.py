@@ -54,7 +54,9 @@ def _measures(col: pd.Series, *names: str) -> list[float]:
     return [float(col[n]) if n in col.index and pd.notna(col[n]) else math.nan for n in names]
 
 
-def _interval(value, low, high, digits: int, as_pct: bool) -> str:
+def _interval(measures: list[float], digits: int, as_pct: bool) -> str:
+    """``value (low–high)`` of [value, low, high]."""
+    value, low, high = measures
     show = (lambda x: pct(x, digits)) if as_pct else (lambda x: num(x, digits))
     return f"{show(value)} ({show(low)}–{show(high)})"
 
@@ -68,11 +70,11 @@ def budget_rule_section(robust: dict | None, comparison: pd.DataFrame) -> str:
     for plan in cmp.columns:
         col = cmp[plan]
         rows.append([esc(plan),
-                     _interval(*_measures(col, "P(overrun)", "P(overrun), 95% low (Wilson)",
+                     _interval(_measures(col, "P(overrun)", "P(overrun), 95% low (Wilson)",
                                           "P(overrun), 95% high (Wilson)"), 1, True),
-                     _interval(*_measures(col, "expected overrun, bn RUB", "expected overrun, 95% low (CLT), bn RUB",
+                     _interval(_measures(col, "expected overrun, bn RUB", "expected overrun, 95% low (CLT), bn RUB",
                                           "expected overrun, 95% high (CLT), bn RUB"), 1, False),
-                     _interval(*_measures(col, f"{cvar}, bn RUB", f"{cvar}, 95% low (bootstrap), bn RUB",
+                     _interval(_measures(col, f"{cvar}, bn RUB", f"{cvar}, 95% low (bootstrap), bn RUB",
                                           f"{cvar}, 95% high (bootstrap), bn RUB"), 1, False),
                      num(_measures(col, "planned spend, bn RUB")[0], 1), num(_measures(col, "mean HPO, t")[0], 0)])
     out = table([("plan", False), ("P(overrun), 95 % interval (Wilson)", True),
