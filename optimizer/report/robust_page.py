@@ -22,20 +22,20 @@ ROBUST_FILE = "robust.json"  # in comparison/: the robust plan's kpis["robust"] 
 
 
 def rule_in_words(label: str, scenarios: int | None = None) -> str:
-    """A ``--budget-rule`` label as a planner reads it."""
+    """A ``--budget-rule`` label as a planner reads it: what the robust plan keeps to."""
     parts = label.split(":")
     of = f"the {scenarios} futures it was built on" if scenarios else "the futures it was built on"
     try:
         if parts[0] == "chance":
-            return f"overrun the budget in at most {float(parts[1]):.0%} of {of}"
+            return f"the robust plan overruns the budget in at most {float(parts[1]):.0%} of {of}"
         if parts[0] == "expected":
-            return f"mean overrun over {of} at most {float(parts[1]):,.1f} bn RUB"
+            return f"the robust plan's mean overrun over {of} is at most {float(parts[1]):,.1f} bn RUB"
         if parts[0] == "cvar":
-            return (f"mean overrun of the worst {1 - float(parts[1]):.0%} of {of} (CVaR) at most "
-                    f"{float(parts[2]):,.1f} bn RUB")
+            return (f"the robust plan's mean overrun in the worst {1 - float(parts[1]):.0%} of {of} (CVaR) is at "
+                    f"most {float(parts[2]):,.1f} bn RUB")
     except (IndexError, ValueError):
         return label
-    return "the budget binds at point estimates only; overruns in the futures are not limited"
+    return "the budget binds the robust plan at point estimates only; overruns in the futures are not limited"
 
 
 def _in_sample_level(label: str, stats: dict) -> tuple[str, str]:
@@ -88,10 +88,11 @@ def budget_rule_section(robust: dict | None, comparison: pd.DataFrame) -> str:
         k = robust.get("scenarios")
         stats = robust.get("in_sample_overrun") or {}
         what, level = _in_sample_level(label, stats)
-        lead = (f"<p>Budget rule <code>{esc(label)}</code>: the robust plan must {esc(rule_in_words(label, k))}. "
+        also = "" if what == "expected overrun" else (
+            f", expected overrun {num(stats.get('expected_overrun_bn_rub'), 2, 'bn RUB')}")
+        lead = (f"<p>Budget rule <code>{esc(label)}</code>: {esc(rule_in_words(label, k))}. "
                 f"In sample ({num(k, 0)} futures) its {esc(what)} is {level}; it overruns in "
-                f"{pct(stats.get('overrun_frequency'), 1)} of them, expected overrun "
-                f"{num(stats.get('expected_overrun_bn_rub'), 2, 'bn RUB')}.</p>")
+                f"{pct(stats.get('overrun_frequency'), 1)} of them{also}.</p>")
         if robust.get("gap_statement"):
             lead += f'<p class="note">{esc(robust["gap_statement"])}</p>'
     return section("Budget rule: does the plan keep to the money?",

@@ -133,7 +133,8 @@ def gap_statement(result: Result) -> str:
     k = result.kpis.get("robust", {})
     n = k.get("scenarios")
     what = "expected HPO" if k.get("risk", "mean") == "mean" else f"the {k['risk']} measure of HPO"
-    head = f"{what} {result.objective:,.1f} t over the {n} futures" if result.objective is not None else "no plan"
+    head = (f"{what[0].upper()}{what[1:]} {result.objective:,.1f} t over the {n} futures"
+            if result.objective is not None else "No plan")
     if result.mip_gap is None or result.best_bound is None:
         return f"{head}; no bound: the gap is unknown (HiGHS proved nothing)"
     words = (f"{head}; gap {result.mip_gap:.3%} proven by HiGHS's bound: no plan over these {n} futures has {what} "

@@ -47,7 +47,8 @@ def robust_page(tmp_path_factory):
 def test_page_states_the_rule_and_its_in_sample_level(robust_page):
     out, page = robust_page
     text = _text(page[page.index('id="budget-rule"'):])
-    assert "Budget rule chance:0.5: the robust plan must overrun the budget in at most 50% of the 4 futures" in text
+    assert "Budget rule chance:0.5: the robust plan overruns the budget in at most 50% of the 4 futures it was built on."\
+        in text
     scenarios = pd.read_csv(out / "scenarios.csv")
     hits = int((scenarios["spend_in_model_bn_rub"] > BUDGET_BN_RUB + 1e-6).sum())
     assert f"In sample (4 futures) its overrun frequency is {hits / 4:.1%}" in text
@@ -74,8 +75,9 @@ def test_page_gives_each_plans_out_of_sample_overrun_odds_with_interval(robust_p
 
 
 def test_rule_in_words():
-    assert rule_in_words("expected:5", 200) == "mean overrun over the 200 futures it was built on at most 5.0 bn RUB"
-    assert rule_in_words("cvar:0.8:20").startswith("mean overrun of the worst 20% of the futures")
+    assert rule_in_words("expected:5", 200) == ("the robust plan's mean overrun over the 200 futures it was built on "
+                                                "is at most 5.0 bn RUB")
+    assert rule_in_words("cvar:0.8:20").startswith("the robust plan's mean overrun in the worst 20% of the futures")
     assert "point estimates only" in rule_in_words("nominal")
 
 
