@@ -284,13 +284,9 @@ def write_report_page(sources: list[str], html_file: Path, png: Path | None = No
             rep = pages.stress_report_from_folder(folder)
             html = pages.stress_html({rep["label"]: rep}, f"folder {folder}")
         elif kind == "robust":
-            reports = {sub.name: pages.stress_report_from_folder(sub) for sub in sorted((folder / "comparison").iterdir())
-                       if sub.is_dir() and pages.folder_kind(sub) == "stress"}
-            if not reports:
-                raise UsageError(f"{folder}/comparison holds no stress results; give --plan for the robust plan's page")
-            html = pages.stress_html(reports, f"folder {folder} (solve --robust; the robust plan: --plan)",
-                                     "Robust and deterministic plans in the same futures")
-            kind = "stress"
+            from reeplan.report.robust_page import robust_html  # defers pandas
+
+            html, kind = robust_html(folder), "stress"
         elif kind == "scenarios":
             html = pages.compare_folder_html(folder)
         else:

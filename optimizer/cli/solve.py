@@ -22,7 +22,8 @@ MAX_HPO = Objective("max-hpo")  # the default objective (Objective's members are
 def solve_cmd(
     instance: InstanceArg,
     objective: Annotated[Objective, typer.Option(help="What to optimise")] = MAX_HPO,
-    time_limit: Annotated[float | None, typer.Option(help="Seconds for the whole solve")] = None,
+    time_limit: Annotated[float | None, typer.Option(help="Seconds for the whole solve (default: none; with "
+                                                          "--robust: 600)")] = None,
     gap: Annotated[float, typer.Option(help="Relative MIP gap at which HiGHS stops")] = 1e-4,
     threads: Annotated[int | None, typer.Option(help="Solver threads (default: HiGHS decides)")] = None,
     seed: Annotated[int, typer.Option(help="Solver random seed")] = 0,
@@ -63,6 +64,9 @@ def solve_cmd(
     workers: Annotated[int, typer.Option(help="Local workers for the stress tests", rich_help_panel="Robust")] = 2,
     scheduler: Annotated[str | None, typer.Option(help="Dask scheduler address for the stress tests (instead of "
                                                        "local workers)", rich_help_panel="Robust")] = None,
+    warm_start_scenarios: Annotated[int | None, typer.Option(
+        help="Warm-start the robust solve from the plan of its first K0 futures (0: none) [default: K // 8 from "
+             "--scenarios 100 on, else none]", rich_help_panel="Robust")] = None,
 ) -> None:
     """Solve an instance and print the plan; write summary.json, each table as CSV and Parquet (--format: netCDF,
     Excel), the run's log (reeplan.log); record the run.
@@ -78,14 +82,16 @@ def solve_cmd(
     try:
         return _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet, force, store, no_store,
                       log, stage1_only, no_why, stage_time_limit, robust, scenarios, risk, sample_seed, eval_samples,
-                      eval_seed, workers, chosen, run_log, logger, LOG_FILE, budget_rule, scheduler)
+                      eval_seed, workers, chosen, run_log, logger, LOG_FILE, budget_rule, scheduler,
+                      warm_start_scenarios)
     finally:
         run_log.__exit__(None, None, None)
 
 
 def _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet, force, store, no_store, log,
            stage1_only, no_why, stage_time_limit, robust, scenarios, risk, sample_seed, eval_samples, eval_seed,
-           workers, chosen, run_log, logger, log_file, budget_rule="chance:0.2", scheduler=None) -> None:
+           workers, chosen, run_log, logger, log_file, budget_rule="chance:0.2", scheduler=None,
+           warm_start_scenarios=None) -> None:
     from reeplan.cli.progress import ProgressLine  # defers rich
     from reeplan.cli.render import render_result  # defers pydantic and yaml
     from reeplan.instance.io import load_instance  # defers pydantic and yaml
@@ -106,15 +112,17 @@ def _solve(instance, objective, time_limit, gap, threads, seed, set_, out, quiet
     if robust:
         from reeplan.cli.uncertainty import solve_robust_cli  # defers pandas and rich
         from reeplan.uncertainty.budget_rules import parse_budget_rule  # defers pyomo
+        from reeplan.uncertainty.robust import warm_start_size  # defers pyomo and highspy
 
         parse_budget_rule(budget_rule)  # a bad --budget-rule fails before any solve
+        warm_start_size(scenarios, warm_start_scenarios)  # so does a bad --warm-start-scenarios
 
         if objective != MAX_HPO:
             raise UsageError("--robust maximises target-year HPO over futures; drop --objective")
         return solve_robust_cli(inst, opts, scenarios=scenarios, risk=risk, sample_seed=sample_seed,
                                 eval_samples=eval_samples, eval_seed=eval_seed, workers=workers, out=folder, quiet=quiet,
                                 store=store, no_store=no_store, force=force, budget_rule=budget_rule,
-                                scheduler=scheduler)
+                                scheduler=scheduler, warm_start_scenarios=warm_start_scenarios)
     if not quiet:
         err_console.print(f"solving {shown(inst.name)} ({objective.value}) ...")
     cost = objective.value == "min-cost"

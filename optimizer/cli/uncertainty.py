@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from dataclasses import replace
 from pathlib import Path
@@ -113,15 +114,23 @@ def stress_cmd(
 def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int, eval_samples: int,
                      eval_seed: int | None, workers: int, out: Path, quiet: bool, store: Path | None,
                      no_store: bool, force: bool = False, scheduler: str | None = None,
-                     budget_rule: str = "chance:0.2") -> None:
+                     budget_rule: str = "chance:0.2", warm_start_scenarios: int | None = None) -> None:
     """``reeplan solve --robust``: deterministic and robust plans, both stress-tested on the same fresh futures
     (local workers, or the Dask cluster at ``scheduler``)."""
     from reeplan.cli.render import render_result  # defers pydantic and yaml
+    from reeplan.report.robust_page import ROBUST_FILE  # defers pandas
     from reeplan.report.stress_charts import outcome_chart  # defers matplotlib and numpy
     from reeplan.result.exports import write_tables  # defers pandas and pyarrow
+    from reeplan.result.result import atomic_write, json_safe  # defers pydantic and yaml
     from reeplan.solving.pipeline import solve  # defers pyomo and highspy
     from reeplan.uncertainty.budget_rules import parse_budget_rule  # defers pyomo
-    from reeplan.uncertainty.robust import compare_under_uncertainty, parse_risk, solve_robust  # defers pyomo and highspy
+    from reeplan.uncertainty.robust import (  # defers pyomo and highspy
+        DEFAULT_ROBUST_TIME_LIMIT_S,
+        compare_under_uncertainty,
+        parse_risk,
+        solve_robust,
+        warm_start_size,
+    )
 
     measure = parse_risk(risk)
     money = parse_budget_rule(budget_rule)
@@ -130,9 +139,13 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
     det = solve(inst, replace(opts, marginals=False))
     if not det.has_plan:
         raise NoSolutionError(f"no deterministic plan ({det.status.value}): {det.message}")
+    k0 = warm_start_size(scenarios, warm_start_scenarios)
+    limit = opts.time_limit if opts.time_limit is not None else DEFAULT_ROBUST_TIME_LIMIT_S
     err_console.print(f"robust plan over {scenarios} sampled futures (seed {sample_seed}, {shown(measure.label)}, "
-                      f"budget rule {shown(money.label)}) ...")
-    rob = solve_robust(inst, scenarios=scenarios, seed=sample_seed, risk=measure, options=opts, budget=money)
+                      f"budget rule {shown(money.label)}, at most {limit:,.0f} s"
+                      + (f", warm-started from the plan of its first {k0} futures" if k0 else "") + ") ...")
+    rob = solve_robust(inst, scenarios=scenarios, seed=sample_seed, risk=measure, options=opts, budget=money,
+                       warm_start_scenarios=k0)
     if not rob.has_plan:
         raise NoSolutionError(f"no robust plan ({rob.status.value}) under --budget-rule {money.label}; try a looser rule, "
                               "fewer --scenarios or a --time-limit")
@@ -152,6 +165,8 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
     for label, report in cmp.reports.items():
         report.write(cmp_dir / label)
     write_tables(cmp_dir, {"comparison": cmp.table.reset_index()})
+    # the robust plan's rule, in-sample overrun and gap, for the report's robust page (reeplan.report.robust_page)
+    atomic_write(cmp_dir / ROBUST_FILE, json.dumps(json_safe(rob.kpis["robust"]), indent=2) + "\n")
     chart = outcome_chart(cmp.reports)
     (cmp_dir / f"{chart.name}.png").write_bytes(chart.png)
     k = rob.kpis["robust"]
@@ -159,6 +174,7 @@ def solve_robust_cli(inst, opts, *, scenarios: int, risk: str, sample_seed: int,
                       f"futures ({rob.status.value}, gap {rob.mip_gap}, {rob.seconds['total']:.1f} s); budget rule "
                       f"{money.label}: overrun in {k['in_sample_overrun']['overrun_frequency']:.0%} of them, "
                       f"expected overrun {k['in_sample_overrun']['expected_overrun_bn_rub']:,.1f} bn RUB")
+    out_console.print(shown(k["gap_statement"]))
     out_console.print(frame_table(cmp.table.reset_index(), f"Both plans on the same {eval_samples:,} fresh futures "
                                                             f"(seed {seed})"))
     out_console.print(shown(cmp.text()))

@@ -353,14 +353,15 @@ def _hist(values, bins: int = 20) -> tuple[list[float], list[int]]:
     return [float((a + b) / 2) for a, b in zip(edges[:-1], edges[1:])], [int(c) for c in counts]
 
 
-def stress_html(reports: dict[str, dict], source: str = "", title: str = "") -> str:
+def stress_html(reports: dict[str, dict], source: str = "", title: str = "", preface: str = "") -> str:
     """Stress-test outcomes: ``reports`` label -> {summary, samples, targets, tornado} (one report, or the
-    deterministic and robust plans of ``solve --robust``)."""
+    deterministic and robust plans of ``solve --robust``); ``preface``: a section shown first (the robust page's)."""
     page = Page()
     labels = list(reports)
     parts = [_header(title or f"Stress test of {labels[0]}", esc(source), "stress")]
     parts.append('<div class="message">A stress test: each plan is held fixed and operated in sampled futures. '
                  "These are distributions of outcomes, not a plan.</div>")
+    parts.append(preface)
     tiles = []
     for lb, rep in reports.items():
         s = rep["summary"]

@@ -12,6 +12,7 @@ from reeplan.errors import UsageError
 from reeplan.instance.io import instance_sha256
 from reeplan.instance.schema import Instance
 from reeplan.models.stochastic import (
+    FIRST_STAGE,
     BudgetRule,
     NoBigMError,
     Risk,
@@ -47,31 +48,144 @@ def parse_risk(text: str) -> Risk:
                      "0 <= WEIGHT <= 1 (e.g. cvar:0.9)")
 
 
+# Without --time-limit a robust solve stops after this many seconds (build, warm start, HiGHS, extraction), with
+# the best plan found and the gap HiGHS proves (docs/plans-under-uncertainty.md, "Many futures").
+DEFAULT_ROBUST_TIME_LIMIT_S = 600.0
+# From this K on, the default warm start is the plan of the first K // WARM_START_DIVISOR futures. Measured at K = 200
+# (benchmarks/results/robust_scale.csv, expected:5, 600 s): K0 = 25 gap 1.23 %, K0 = 50 1.53 %, cold 4.34 %.
+AUTO_WARM_START_FROM_K = 100
+WARM_START_DIVISOR = 8
+WARM_START_SHARE = 1 / 3  # of the time limit, at most, for the small-K solve behind the warm start
+EVALUATE_START_SHARE = 1 / 6  # of the time limit, at most, to complete that plan into a start of the K-future model
+# The small model keeps the budget rule at this share of its level (alpha or X): a plan that uses the whole
+# allowance over K0 futures breaks it over K about half the time (sampling error), and then gives no start.
+WARM_START_RULE_MARGIN = 0.5
+
+
+def tightened(rule: BudgetRule, share: float) -> BudgetRule:
+    """The rule at ``share`` of its level: chance alpha x share, expected and CVaR limits x share."""
+    if rule.kind == "chance":
+        return replace(rule, alpha=rule.alpha * share)
+    if rule.kind in ("expected", "cvar"):
+        return replace(rule, limit_bn_rub=rule.limit_bn_rub * share)
+    return rule
+
+
+def warm_start_size(scenarios: int, warm_start_scenarios: int | None) -> int:
+    """Futures of the small model whose plan warm-starts the K-future one (0: none). ``None``: K // 8 from
+    K = ``AUTO_WARM_START_FROM_K`` on, none below; else 0 <= value < ``scenarios``."""
+    if warm_start_scenarios is None:
+        return scenarios // WARM_START_DIVISOR if scenarios >= AUTO_WARM_START_FROM_K else 0
+    if not 0 <= warm_start_scenarios < scenarios:
+        raise UsageError(f"--warm-start-scenarios must be 0 (none) or fewer than --scenarios ({scenarios}), "
+                         f"got {warm_start_scenarios}")
+    return warm_start_scenarios
+
+
+def extraction_reserve_s(scenarios: int) -> float:
+    """Seconds kept back from HiGHS for the plan's tables and in-sample outcomes (measured: 23 s at K = 200)."""
+    return 10.0 + 0.15 * scenarios
+
+
+def _warm_start(instance: Instance, small_futures: list[Instance], risk: Risk, budget: BudgetRule,
+                hm: highs.HighsModel, opts: SolveOptions, limit_s: float) -> dict:
+    """Solve the extensive form of ``small_futures`` (the first K0 of the K futures) under ``budget`` tightened by
+    ``WARM_START_RULE_MARGIN``, fix its first stage in the K-future model ``hm``, solve the recourse there and hand
+    the completed solution to HiGHS as a MIP start.
+
+    Returns what happened: the small model's status and gap, the start's objective in the K-future model
+    (None: that plan is infeasible there, e.g. it breaks the budget rule over the K futures; no start given)."""
+    tick = time.perf_counter()
+    with gc_paused():
+        small = build_extensive_form(instance, small_futures, risk, tightened(budget, WARM_START_RULE_MARGIN))
+    shm = highs.HighsModel(small)
+    run = highs.run(shm, time_limit=max(1.0, limit_s * WARM_START_SHARE), mip_gap=opts.mip_gap, threads=opts.threads,
+                    options=opts.highs_options())
+    info: dict = {"scenarios": len(small_futures), "small_rule": tightened(budget, WARM_START_RULE_MARGIN).label,
+                  "small_status": run.status.value, "small_objective": run.incumbent,
+                  "small_bound": run.bound, "small_gap": mip_gap(run.incumbent, run.bound),
+                  "small_seconds": time.perf_counter() - tick, "start_objective": None, "start_status": None}
+    if not run.has_plan:
+        return {**info, "seconds": time.perf_counter() - tick}
+    shm.load_plan()
+    plan = first_stage_values(small)
+    del small, shm
+    m = hm.model
+    first_stage = [(name, idx, var) for name in FIRST_STAGE for idx, var in getattr(m, name).items()]
+    for name, idx, var in first_stage:  # the copies follow through the non-anticipativity rows
+        var.fix(plan.get((name, idx), 0.0))
+    hm.update(bounds=True)
+    fixed = highs.run(hm, time_limit=max(1.0, limit_s * EVALUATE_START_SHARE), mip_gap=opts.mip_gap,
+                      threads=opts.threads, options=opts.highs_options(), changes_pushed=True)
+    start = hm.highs.getSolution()  # read before the bounds move: a changed model drops HiGHS's solution
+    for _, _, var in first_stage:
+        var.unfix()
+    hm.update(bounds=True)
+    info["start_status"] = fixed.status.value
+    if fixed.has_plan and start.value_valid:
+        hm.highs.setSolution(start)
+        info["start_objective"] = fixed.incumbent
+    return {**info, "seconds": time.perf_counter() - tick}
+
+
+def gap_statement(result: Result) -> str:
+    """The robust plan's optimality in words: its gap, proven by HiGHS's bound over the K futures (or none)."""
+    k = result.kpis.get("robust", {})
+    n = k.get("scenarios")
+    what = "expected HPO" if k.get("risk", "mean") == "mean" else f"the {k['risk']} measure of HPO"
+    head = (f"{what[0].upper()}{what[1:]} {result.objective:,.1f} t over the {n} futures"
+            if result.objective is not None else "No plan")
+    if result.mip_gap is None or result.best_bound is None:
+        return f"{head}; no bound: the gap is unknown (HiGHS proved nothing)"
+    words = (f"{head}; gap {result.mip_gap:.3%} proven by HiGHS's bound: no plan over these {n} futures has {what} "
+             f"above {result.best_bound:,.1f} t ({result.status.value})")
+    start = k.get("warm_start")
+    if start and start.get("start_objective") is not None:
+        words += (f". The warm start, the plan of the first {start['scenarios']} futures, is worth "
+                  f"{start['start_objective']:,.1f} t over all {n}: a feasible plan, it proves no bound by itself")
+    elif start:
+        words += (f". The warm start from the first {start['scenarios']} futures gave no start "
+                  f"(small model {start['small_status']}, its plan in the {n}-future model {start['start_status']})")
+    return words + ". The bound holds for these sampled futures, not for the true distribution."
+
+
 def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk: Risk = Risk(),
-                 options: SolveOptions | None = None, progress=None, budget: BudgetRule = BudgetRule()) -> Result:
+                 options: SolveOptions | None = None, progress=None, budget: BudgetRule = BudgetRule(),
+                 warm_start_scenarios: int | None = None) -> Result:
     """The plan maximising the risk measure of target-year HPO over ``scenarios`` sampled futures.
 
     The first stage obeys the instance's budget and enforced policy rules at point estimates (as the
     deterministic plan does, so that plan is always feasible here); each future re-optimises operation.
     Tables describe the plan in the point-estimate future; ``tables['scenarios']`` the in-sample outcomes.
-    ``budget``: how the total budget binds the futures too (``BudgetRule``; default: point estimates only)."""
+    ``budget``: how the total budget binds the futures too (``BudgetRule``; default: point estimates only).
+    ``warm_start_scenarios``: K0 < K; the plan of the first K0 futures, completed in the K-future model, is
+    HiGHS's MIP start (``warm_start_size``: by default K // 8 from K = 100 on). The whole solve keeps to
+    ``options.time_limit`` (default ``DEFAULT_ROBUST_TIME_LIMIT_S``); ``gap_statement`` says what it proves."""
     if scenarios < 1:
         raise UsageError(f"--scenarios must be at least 1, got {scenarios}")
+    k0 = warm_start_size(scenarios, warm_start_scenarios)
     opts = options or SolveOptions()
+    limit_s = opts.time_limit if opts.time_limit is not None else DEFAULT_ROBUST_TIME_LIMIT_S
     clock = time.perf_counter()
+    deadline = clock + limit_s
     futures = sample_futures(instance, scenarios, seed)
+    perturbed = [apply_future(instance, f) for f in futures.to_dict("records")]
     with gc_paused():
         try:
-            m = build_extensive_form(instance, [apply_future(instance, f) for f in futures.to_dict("records")], risk,
-                                     budget)
+            m = build_extensive_form(instance, perturbed, risk, budget)
         except NoBigMError as exc:
             raise UsageError(f"--budget-rule {budget.label}: {exc}") from None
     seconds = {"build": time.perf_counter() - clock}
     tick = time.perf_counter()
     hm = highs.HighsModel(m)
     seconds["transfer"] = time.perf_counter() - tick
-    first = highs.run(hm, time_limit=opts.time_limit, mip_gap=opts.mip_gap, threads=opts.threads,
-                      options=opts.highs_options(), progress=progress)
+    warm: dict | None = None
+    if k0:
+        warm = _warm_start(instance, perturbed[:k0], risk, budget, hm, opts, limit_s)
+        seconds["warm_start"] = warm["seconds"]
+    stage1_limit = max(1.0, deadline - time.perf_counter() - extraction_reserve_s(scenarios))
+    first = highs.run(hm, time_limit=stage1_limit, mip_gap=opts.mip_gap, threads=opts.threads,
+                      options=opts.highs_options(), progress=progress, changes_pushed=warm is not None)
     name = f"robust-{risk.label}"  # the objective; the budget rule is in kpis["robust"]["budget_rule"]
     result = Result(instance.name, name, first.status, first.has_plan, best_bound=first.bound,
                     solver={"name": "highs", "version": highs.solver_version()},
@@ -81,10 +195,11 @@ def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk
         result.message = f"no robust plan: {first.status.value}"
         result.seconds = {**seconds, "total": time.perf_counter() - clock}
         return result
+    stage1_incumbent = first.incumbent
     hm.load_plan()
     result.tie_break = "skipped (stage 1 not optimal)"
     if opts.tie_break and first.status == Status.OPTIMAL:
-        remaining = None if opts.time_limit is None else max(1.0, opts.time_limit - (time.perf_counter() - clock))
+        remaining = max(1.0, deadline - time.perf_counter() - extraction_reserve_s(scenarios))
         assert first.incumbent is not None, "an optimal run has an objective value"
         chain = run_chain(hm, opts, first.incumbent, remaining)
         seconds["solve"] += chain.seconds
@@ -112,11 +227,15 @@ def solve_robust(instance: Instance, *, scenarios: int = 20, seed: int = 0, risk
                              "hpo_point_estimate_t": nominal_view.kpis["hpo_t"], "budget_rule": budget.label,
                              "in_sample_overrun": overrun_statistics(
                                  [max(0.0, v - instance.budget.total_bn_rub) for v in spends],
-                                 budget.alpha if budget.kind == "cvar" else 0.8, boot=200)}
+                                 budget.alpha if budget.kind == "cvar" else 0.8, boot=200),
+                             "time_limit_s": limit_s, "stage1_objective": stage1_incumbent,
+                             "stage1_bound": first.bound, "stage1_gap": mip_gap(stage1_incumbent, first.bound),
+                             "warm_start": warm}
+    result.kpis["robust"]["gap_statement"] = gap_statement(result)
     seconds["extract"] = time.perf_counter() - tick
     result.seconds = {**seconds, "total": time.perf_counter() - clock}
     if first.status == Status.TIME_LIMIT:
-        result.message = f"time limit reached: best robust plan found, gap {result.mip_gap}"
+        result.message = f"time limit reached: best robust plan found; {result.kpis['robust']['gap_statement']}"
     return result
 
 
