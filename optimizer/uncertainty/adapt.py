@@ -271,6 +271,11 @@ def describe(report: AdaptReport) -> str:
         f"{s['futures_changed']:,} of {s['samples']:,} futures changed the plan ({s['replans']:,} re-plans, "
         f"{s['replans_failed']:,} found no plan within the money and the rules and kept the plan).",
     ]
+    over = (c.loc["expected overrun, bn RUB", "adaptive"], c.loc["expected overrun, bn RUB", "static"])
+    if s["value_of_flexibility_t"] < 0 and over[0] < over[1]:
+        lines.append(f"  - re-planning keeps to the budget at the prices revealed (expected overrun {over[0]:,.1f} "
+                     f"against {over[1]:,.1f} bn RUB): it gives up builds the static plan pays for by overrunning, "
+                     "and each re-plan again assumes point estimates for what is not yet known.")
     for row in report.targets.itertuples():
         target = f"{row.target:.0%}" if row.unit == "fraction" else f"{row.target:,.0f} {row.unit}"
         lines.append(f"  - {row.rule} {target} by {row.year}: met in {row.adaptive_probability_met:.0%} of futures "
