@@ -27,6 +27,7 @@ def adapt_cmd(
     no_store: NoStoreOpt = False,
 ) -> None:
     """Re-plan a plan year by year as each sampled future reveals itself; compare it with the plan kept as it is."""
+    from reeplan.report.stress_charts import outcome_chart  # defers matplotlib
     from reeplan.uncertainty.adapt import adapt_plan  # defers pyomo and highspy
     from reeplan.uncertainty.stress import plan_from_result  # defers pyomo and highspy
 
@@ -39,10 +40,12 @@ def adapt_cmd(
         report = adapt_plan(inst, fixed, samples=samples, seed=seed, workers=workers, scheduler=scheduler,
                             plan_label=f"plan of {inst.name}", on_progress=lambda d, t: bar.update(task, completed=d))
     report.write(folder)
+    chart = outcome_chart(report.outcome_views())
+    (folder / "adapt_outcomes.png").write_bytes(chart.png)
     out_console.print(shown(report.text()))
     if not quiet:
         out_console.print(frame_table(report.comparison.reset_index(), "Static plan and adaptive policy, same futures"))
-    out_console.print(f"wrote the tables to {shown(folder)}/ ({report.seconds['total']:.1f} s, "
+    out_console.print(f"wrote the tables and adapt_outcomes.png to {shown(folder)}/ ({report.seconds['total']:.1f} s, "
                       f"{report.seconds['workers']} worker(s))")
 
 

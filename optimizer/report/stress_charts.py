@@ -42,7 +42,7 @@ def outcome_chart(reports: dict) -> Chart:
     right.invert_yaxis()
     right.set_xlim(0, 115)
     right.set_xlabel("probability the target is met (%)")
-    right.set_title("Odds of meeting each target (colours as left)")
+    right.set_title("Odds of each target")
     alt = "; ".join(f"{label}: mean HPO {r.summary['hpo_mean_t']:,.0f} t" for label, r in reports.items())
     return render(fig, "stress_outcomes", f"Plans under uncertainty, {year}", alt)
 

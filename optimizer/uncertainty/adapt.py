@@ -31,6 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
+from types import SimpleNamespace
 
 import pandas as pd
 from reeplan.errors import UsageError
@@ -171,10 +172,18 @@ class AdaptReport:
     targets: pd.DataFrame  # per policy rule: probability met, static and adaptive
     summary: dict
     seconds: dict = field(default_factory=dict)
+    per_plan: dict = field(default_factory=dict)  # "static" / "adaptive" -> the stress test's summary and odds
 
     def text(self) -> str:
         """The report in plain words."""
         return describe(self)
+
+    def outcome_views(self) -> dict:
+        """Static plan and adaptive policy as the stress report's chart reads them (``samples`` with ``hpo_t``,
+        ``summary``, ``targets``): ``reeplan.report.stress_charts.outcome_chart(report.outcome_views())``."""
+        return {label: SimpleNamespace(samples=pd.DataFrame({"hpo_t": self.samples[f"{prefix}_hpo_t"]}),
+                                       summary=self.per_plan[prefix]["summary"], targets=self.per_plan[prefix]["odds"])
+                for label, prefix in (("plan kept", "static"), ("re-planned each year", "adaptive"))}
 
     def write(self, out_dir: str | Path) -> list[Path]:
         """samples, comparison and targets as CSV and Parquet, summary.json."""
@@ -253,7 +262,8 @@ def adapt_plan(instance: Instance, plan: Plan, *, samples: int = 200, seed: int 
                **{f"{label}_{k}": v for label, s in summaries.items() for k, v in s.items()
                   if k.startswith(("hpo_", "p_", "expected_"))}}
     seconds = {"total": time.perf_counter() - clock, "workers": stats.slots, "tasks": stats.tasks}
-    return AdaptReport(instance.name, plan_label, table, comparison, targets, summary, seconds)
+    per_plan = {label: {"summary": summaries[label], "odds": odds[label]} for label in summaries}
+    return AdaptReport(instance.name, plan_label, table, comparison, targets, summary, seconds, per_plan)
 
 
 def describe(report: AdaptReport) -> str:

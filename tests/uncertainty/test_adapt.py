@@ -101,7 +101,8 @@ def test_adapt_command_writes_its_tables_and_refuses_bad_counts(tmp_path):
     done = _reeplan("adapt", str(tiny), "--samples", "4", "--workers", "1", "--out", "out", "--no-store",
                     cwd=tmp_path)
     assert done.returncode == 0, done.stderr
-    for name in ("adapt_samples.csv", "adapt_comparison.csv", "adapt_targets.csv", "adapt_summary.json"):
+    for name in ("adapt_samples.csv", "adapt_comparison.csv", "adapt_targets.csv", "adapt_summary.json",
+                 "adapt_outcomes.png"):
         assert (tmp_path / "out" / name).exists(), name
     assert "value of flexibility" in done.stdout
     bad = _reeplan("adapt", str(tiny), "--samples", "0", "--out", "bad", "--no-store", cwd=tmp_path)
