@@ -1224,6 +1224,15 @@ def _rows(text: str) -> list[list[str]]:
         csv.field_size_limit(limit)
 
 
+def _bytes(text: str) -> bytes:
+    """Text back to bytes, lone surrogates included: those of bytes decoded with surrogateescape as those bytes,
+    any other (a generated cell) as its invalid three-byte form."""
+    try:
+        return text.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", "surrogatepass")
+
+
 def _write_rows(rows: list[list[str]]) -> str:
     buf = io.StringIO()
     csv.writer(buf, lineterminator="\n").writerows(rows)
@@ -1264,28 +1273,28 @@ class CsvCase:
                 row = rows[r]
                 if row:
                     row[op.col % len(row)] = str(op.value)
-                files[op.file] = _write_rows(rows).encode("utf-8", "surrogatepass")
+                files[op.file] = _bytes(_write_rows(rows))
             elif op.kind == "extra-cells" and rows:
                 rows[r] += ["x"] * (1 + op.col % 3)
-                files[op.file] = _write_rows(rows).encode("utf-8")
+                files[op.file] = _bytes(_write_rows(rows))
             elif op.kind == "short-row" and rows:
                 rows[r] = rows[r][: op.col % max(1, len(rows[r]))]
-                files[op.file] = _write_rows(rows).encode("utf-8")
+                files[op.file] = _bytes(_write_rows(rows))
             elif op.kind == "dup-column" and rows and rows[0]:
                 rows[0][op.col % len(rows[0])] = rows[0][(op.col + 1) % len(rows[0])]
-                files[op.file] = _write_rows(rows).encode("utf-8")
+                files[op.file] = _bytes(_write_rows(rows))
             elif op.kind == "rename-column" and rows and rows[0]:
                 c = op.col % len(rows[0])
                 rows[0][c] = _misspell(rows[0][c], op.row) if op.value is None else str(op.value)
-                files[op.file] = _write_rows(rows).encode("utf-8", "surrogatepass")
+                files[op.file] = _bytes(_write_rows(rows))
             elif op.kind == "dup-row" and len(rows) > 1:
                 rows.insert(1, list(rows[1 + op.row % (len(rows) - 1)]))
-                files[op.file] = _write_rows(rows).encode("utf-8")
+                files[op.file] = _bytes(_write_rows(rows))
             elif op.kind == "del-row" and rows:
                 del rows[r]
-                files[op.file] = _write_rows(rows).encode("utf-8")
+                files[op.file] = _bytes(_write_rows(rows))
             elif op.kind == "no-header" and rows:
-                files[op.file] = _write_rows(rows[1:]).encode("utf-8")
+                files[op.file] = _bytes(_write_rows(rows[1:]))
             elif op.kind == "text" and isinstance(op.value, TextOp):
                 files[op.file] = op.value.apply(text)
             elif op.kind == "delete":
@@ -1293,10 +1302,10 @@ class CsvCase:
             elif op.kind in ("as-folder", "as-fifo", "dangling-link", "link-outside", "link-folder"):
                 files[op.file] = op.kind
             elif op.kind == "unterminated-quote":
-                files[op.file] = (text + '"abc,def\n').encode("utf-8")
+                files[op.file] = _bytes(text + '"abc,def\n')
             elif op.kind == "huge-cell" and rows:
                 rows[r][op.col % max(1, len(rows[r]))] = "9" * 200_000
-                files[op.file] = _write_rows(rows).encode("utf-8")
+                files[op.file] = _bytes(_write_rows(rows))
         for name, data in files.items():
             target = folder / name
             if data is None:
