@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,12 @@ def _run_store_in_tmp(tmp_path_factory):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("REEPLAN_STORE", str(tmp_path_factory.getbasetemp() / "reeplan-runs.sqlite"))
         yield
+
+
+def run_reeplan(*args, cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the real command line in a subprocess (no terminal, no standard input), as a user would."""
+    return subprocess.run([sys.executable, "-m", "reeplan", *map(str, args)], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout, stdin=subprocess.DEVNULL)
 
 
 @pytest.fixture

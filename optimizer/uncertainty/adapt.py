@@ -47,7 +47,7 @@ from reeplan.solving import highs
 from reeplan.solving.compile import gc_paused
 from reeplan.solving.pipeline import BuiltModel, solve_built
 from reeplan.uncertainty.futures import apply_future, sample_futures
-from reeplan.uncertainty.stress import Plan, evaluate_futures, plan_from_result, summarise, targets_odds
+from reeplan.uncertainty.stress import Plan, evaluate_futures, plan_from_result, summarise, target_words, targets_odds
 
 REPLAN_OPTIONS = SolveOptions(threads=1, mip_gap=1e-6, tie_break=False, marginals=False, why=False, diagnose=False,
                               check=False)
@@ -287,8 +287,8 @@ def describe(report: AdaptReport) -> str:
                      f"against {over[1]:,.1f} bn RUB): it gives up builds the static plan pays for by overrunning, "
                      "and each re-plan again assumes point estimates for what is not yet known.")
     for row in report.targets.itertuples():
-        target = f"{row.target:.0%}" if row.unit == "fraction" else f"{row.target:,.0f} {row.unit}"
-        lines.append(f"  - {row.rule} {target} by {row.year}: met in {row.adaptive_probability_met:.0%} of futures "
+        lines.append(f"  - {row.rule} {target_words(row)} by {row.year}: met in {row.adaptive_probability_met:.0%} "
+                     "of futures "
                      f"adapting, {row.static_probability_met:.0%} static.")
     lines.append(f"  - expected overrun: {c.loc['expected overrun, bn RUB', 'adaptive']:,.1f} bn RUB adapting, "
                  f"{c.loc['expected overrun, bn RUB', 'static']:,.1f} static (P(overrun) "

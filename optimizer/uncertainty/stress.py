@@ -433,6 +433,11 @@ def targets_odds(instance: Instance, samples: pd.DataFrame, nominal: dict) -> pd
                                        "probability_met", "mean_achieved", "p10_achieved"])
 
 
+def target_words(row) -> str:
+    """A policy target as it reads in a sentence: '60%' for a share, '3,500 jobs' otherwise."""
+    return f"{row.target:.0%}" if row.unit == "fraction" else f"{row.target:,.0f} {row.unit}"
+
+
 def describe(report: StressReport) -> str:
     """Plain-words summary of a stress test."""
     s, year = report.summary, report.summary["target_year"]
@@ -443,8 +448,7 @@ def describe(report: StressReport) -> str:
         f"{s['p_hpo_at_least_planned']:.0%} of futures.",
     ]
     for row in report.targets.itertuples():
-        target = f"{row.target:.0%}" if row.unit == "fraction" else f"{row.target:,.0f} {row.unit}"
-        lines.append(f"  - {row.rule} {target} by {row.year}: met in {row.probability_met:.0%} of futures "
+        lines.append(f"  - {row.rule} {target_words(row)} by {row.year}: met in {row.probability_met:.0%} of futures "
                      f"(planned: {'met' if row.planned_met else 'not met'}).")
     lines.append(f"  - budget {s['budget_bn_rub']:,.0f} bn RUB: overrun in {s['p_overrun']:.0%} of futures, expected "
                  f"overrun {s['expected_overrun_bn_rub']:,.1f} bn RUB (R&D envelope: "

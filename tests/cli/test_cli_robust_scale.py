@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT, run_reeplan
+
 TINY = ROOT / "instances" / "tiny.yaml"
 
 
 def reeplan(*args, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "reeplan", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return run_reeplan(*args, cwd=cwd, timeout=300)
 
 
 def test_bad_warm_start_scenarios_is_exit_2_before_any_solve(tmp_path):

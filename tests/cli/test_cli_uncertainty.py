@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,14 +13,13 @@ from reeplan.solving.pipeline import solve
 from reeplan.store.runs import list_runs
 from reeplan.uncertainty.stress import plan_from_result, stress_test
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.conftest import ROOT, run_reeplan
+
 TINY = ROOT / "instances" / "tiny.yaml"
 
 
 def reeplan(*args, cwd: Path) -> subprocess.CompletedProcess:
-    """Run the real command line in a subprocess (no terminal), as a user would."""
-    return subprocess.run([sys.executable, "-m", "reeplan", *map(str, args)], cwd=cwd, capture_output=True,
-                          text=True, timeout=300)
+    return run_reeplan(*args, cwd=cwd, timeout=300)
 
 
 def test_stress_of_instance_writes_tables_charts_and_store(tmp_path):

@@ -3,9 +3,6 @@ future reproduced, the same numbers whatever the workers, and the command line."
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pandas as pd
 import pytest
 from reeplan.instance.io import load_instance
@@ -15,7 +12,7 @@ from reeplan.uncertainty.adapt import adapt_future, adapt_plan, revealed, starte
 from reeplan.uncertainty.futures import nominal_future, sample_futures
 from reeplan.uncertainty.stress import evaluate_futures, plan_from_result
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, run_reeplan
 
 BASE = ROOT / "instances" / "siberia-2030.yaml"
 
@@ -92,8 +89,7 @@ def test_same_numbers_whatever_the_workers():
 
 
 def _reeplan(*args, cwd):
-    return subprocess.run([sys.executable, "-m", "reeplan", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=600)
+    return run_reeplan(*args, cwd=cwd)
 
 
 def test_adapt_command_writes_its_tables_and_refuses_bad_counts(tmp_path):

@@ -37,6 +37,8 @@ from reeplan.uncertainty.robust import solve_fixed_plan
 from reeplan.uncertainty.schedule_float import describe_float, schedule_float
 from reeplan.uncertainty.stress import stress_test
 
+from tests.conftest import run_reeplan
+
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ROOT / "instances" / "tiny.yaml"
 CONNECTION, ROAD, RAIL = "connection:grid-to-new", "link_upgrade:build-new-road", "link_upgrade:rail-upgrade"
@@ -208,11 +210,7 @@ def test_base_case_float_agrees_with_fresh_solves_of_delayed_futures():
 
 
 def _reeplan(*args, cwd: Path):
-    import subprocess
-    import sys
-
-    return subprocess.run([sys.executable, "-m", "reeplan", *map(str, args)], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+    return run_reeplan(*args, cwd=cwd, timeout=300)
 
 
 def test_stress_cli_writes_float_and_names_the_critical_items_and_the_page_draws_them(tmp_path):
