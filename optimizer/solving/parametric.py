@@ -287,9 +287,11 @@ class ParametricModel:
         run = run_highs(h, has_objective=True, time_limit=time_limit, mip_gap=mip_gap, threads=threads,
                         options=options)
         n = len(self.columns)
+        kept: tuple[Run, np.ndarray] | None = None  # the last stage with a plan, if a later one finds none
         for k in range(1, len(costs)):
             if not run.has_plan or run.incumbent is None:
                 break
+            kept = (run, np.asarray(h.getSolution().col_value, dtype=float).copy())
             # each copy keeps its own earlier stage within lex_tolerance of its own value: one row per copy
             (prev_cost, _), prev_max = costs[k - 1]
             x = np.asarray(h.getSolution().col_value)
@@ -316,9 +318,13 @@ class ParametricModel:
             run = run_highs(h, has_objective=True, time_limit=time_limit,
                             mip_gap=mip_gap if chain_gap is None else min(mip_gap, chain_gap), threads=threads,
                             options=later)
-        if not run.has_plan:
+        if not run.has_plan and kept is not None:  # a later stage failed: the earlier stage's plan stands
+            run, flat = kept
+        elif not run.has_plan:
             return Solution(run, None, [])
-        x = np.asarray(h.getSolution().col_value).reshape(copies, len(self.columns))
+        else:
+            flat = np.asarray(h.getSolution().col_value, dtype=float)
+        x = flat.reshape(copies, len(self.columns))
         if self.integer.any():  # integers as integers, as the ordinary path rounds them (round_integers)
             x = np.where(self.integer[None, :], np.round(x), x)
         rows, cols, terms, consts = self._outcomes

@@ -187,6 +187,8 @@ def evaluate_futures(nominal: Instance, plan: Plan, futures: list[dict], *, batc
     (the reference it is tested against) a model with ``batch`` future copies is built per batch, and the
     first future of each is checked."""
     opts = options or SolveOptions(threads=1, mip_gap=1e-6, marginals=False, diagnose=False)
+    if batch < 1 or check_every < 1:
+        raise UsageError(f"batch and check_every must be at least 1, got {batch} and {check_every}")
     if parametric:
         return _evaluate_parametric(nominal, plan, futures, batch, opts, check_every,
                                     list(range(len(futures))) if numbers is None else numbers)
@@ -244,7 +246,7 @@ def _evaluate_parametric(nominal: Instance, plan: Plan, futures: list[dict], bat
             continue
         out = [{"status": sol.run.status.value, **_outcome(partial(_value_in, values), data, nominal)}
                for values, data in zip(sol.outcomes, datas)]
-        for k in [k for k in range(len(chunk)) if numbers[start + k] % check_every == 0]:
+        for k in [k for k in range(len(chunk)) if numbers[start + k] in (-1, 0) or numbers[start + k] % check_every == 0]:
             model.load(thetas[k], sol.columns[k])
             out[k]["check_violations"] = len(check_future(chunk[k], sub, datas[k]))
         seconds = (time.perf_counter() - tick) / len(chunk)
